@@ -1,0 +1,11 @@
+// @parley/proto: the XMTP V3 wire protocol. One namespace per protobuf
+// package, plus a decoder that turns malformed bytes into typed errors.
+export * as mlsApi from "./mls-api.js";
+export * as identityApi from "./identity-api.js";
+export * as associations from "./associations.js";
+export * as messageContents from "./message-contents.js";
+export * as contentTypes from "./content-types.js";
+export * as legacy from "./legacy.js";
+export { decode, encode, type DecodeOptions } from "./codec.js";
+export { ProtoError, isProtoError, type ProtoErrorCode } from "./proto-error.js";
+export { allFiles } from "./registry.js";
