@@ -11,7 +11,7 @@ module.exports = {
       name: "proto-imports-nothing-of-ours",
       severity: "error",
       from: { path: pkg("proto") },
-      to: { path: "^packages/(?!proto/)" },
+      to: { path: "^packages/(?!(proto|testkit)/)" },
     },
     {
       name: "mls-imports-only-proto",
@@ -40,7 +40,7 @@ module.exports = {
     {
       name: "product-never-imports-testkit",
       severity: "error",
-      from: { path: "^packages/[^/]+/src/", pathNot: "\\.test\\.ts$" },
+      from: { path: "^packages/(?!testkit/)[^/]+/src/", pathNot: "\\.test\\.ts$" },
       to: { path: "^packages/testkit/" },
     },
     {
