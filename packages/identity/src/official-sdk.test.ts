@@ -86,7 +86,9 @@ describe("the official client, live against the capture server", () => {
         return alice.signer.signMessage(text);
       },
     };
-    const client = await Client.create(recording as OfficialSigner, {
+    // Assignable as it is: the two signer shapes are the same.
+    const official: OfficialSigner = recording;
+    const client = await Client.create(official, {
       env: "local",
       dbPath: null,
       disableDeviceSync: true,
