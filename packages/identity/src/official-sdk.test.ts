@@ -1,0 +1,106 @@
+// Agreement with the official client (@xmtp/node-sdk 5.5.0): the text it
+// hands a wallet equals the text our builder writes for the same actions,
+// and the identity update it publishes validates with our code and replays
+// to the same inbox, wallet and installation. Once from the captured
+// fixtures of @parley/proto, once live against the capture server.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { decode, identityApi } from "@parley/proto";
+import { officialRegistration, startCaptureServer, type CaptureServer } from "@parley/testkit";
+import { ApiUrls, Client, type Signer as OfficialSigner } from "@xmtp/node-sdk";
+import { testWallet } from "./identity.test-util.js";
+import { toEthereumAddress, toInstallationKey, type InboxId } from "./ids.js";
+import { deriveInboxId } from "./inbox-id.js";
+import { ethereumMember, installationMember, type EthereumMember } from "./member.js";
+import { listIdentifiers, listInstallations } from "./state/association-state.js";
+import { replayInbox } from "./state/replay.js";
+import { createSignatureRequest } from "./update/builder.js";
+import type { Signer } from "./update/signer.js";
+
+function publishedUpdate(requestBytes: Uint8Array) {
+  const update = decode(identityApi.PublishIdentityUpdateRequestSchema, requestBytes).identityUpdate;
+  assert.ok(update, "PublishIdentityUpdate carries an update");
+  return update;
+}
+
+/** Our text for the registration the official client makes: CreateInbox, then its installation. */
+function ourRegistrationText(inboxId: InboxId, clientTimestampNs: bigint, wallet: EthereumMember, nonce: bigint, installationId: string) {
+  return createSignatureRequest({
+    inboxId,
+    clientTimestampNs,
+    actions: [
+      { type: "createInbox", identifier: wallet, nonce },
+      { type: "addAssociation", newMember: installationMember(toInstallationKey(installationId)), existingMember: wallet },
+    ],
+  }).text;
+}
+
+async function assertReplaysTo(update: ReturnType<typeof publishedUpdate>, inboxId: string, wallet: EthereumMember, installationId: string) {
+  const replayed = await replayInbox([{ sequenceId: 1n, update }]);
+  if (!replayed.ok) assert.fail(`refused: ${replayed.error.code} ${replayed.error.message}`);
+  const state = replayed.value;
+  assert.equal(state.inboxId, inboxId);
+  assert.deepEqual(state.recoveryIdentifier, wallet);
+  assert.deepEqual(listIdentifiers(state).map((m) => m.identifier), [wallet]);
+  assert.deepEqual(listInstallations(state).map((m) => m.identifier.key), [installationId]);
+}
+
+describe("the official client's captured registration", () => {
+  const captured = officialRegistration();
+  const update = publishedUpdate(captured.request("PublishIdentityUpdate"));
+  const wallet = ethereumMember(toEthereumAddress(captured.walletAddress));
+
+  it("signs the text our builder writes for the same actions", () => {
+    // The SDK's default nonce is 1; the inbox id says which nonce was used.
+    assert.equal(deriveInboxId(wallet, 1n), captured.inboxId);
+    const ours = ourRegistrationText(deriveInboxId(wallet, 1n), update.clientTimestampNs, wallet, 1n, captured.installationId);
+    assert.deepEqual(captured.signedTexts, [ours]);
+  });
+
+  it("validates with our code and replays to the same inbox, wallet and installation", async () => {
+    await assertReplaysTo(update, captured.inboxId, wallet, captured.installationId);
+  });
+});
+
+describe("the official client, live against the capture server", () => {
+  let server: CaptureServer;
+  let originalLocal: string | undefined;
+  before(async () => {
+    server = await startCaptureServer(0);
+    originalLocal = (ApiUrls as Record<string, string>).local;
+    (ApiUrls as Record<string, string>).local = server.url;
+  });
+  after(async () => {
+    if (originalLocal !== undefined) (ApiUrls as Record<string, string>).local = originalLocal;
+    await server.close();
+  });
+
+  it("registers with our signer; we sign the same text and accept what it publishes", async () => {
+    // Our private-key signer, recording what it is asked to sign, handed to the official client.
+    const alice = testWallet(`live ${Date.now()}`);
+    const signedTexts: string[] = [];
+    const recording: Signer = {
+      ...alice.signer,
+      signMessage: (text) => {
+        signedTexts.push(text);
+        return alice.signer.signMessage(text);
+      },
+    };
+    // Assignable as it is: the two signer shapes are the same.
+    const official: OfficialSigner = recording;
+    const client = await Client.create(official, {
+      env: "local",
+      dbPath: null,
+      disableDeviceSync: true,
+      loggingLevel: "Off" as never,
+    });
+    const call = server.calls.find((c) => c.path.endsWith("/PublishIdentityUpdate"));
+    assert.ok(call, "the client published its registration");
+    const update = publishedUpdate(call.request);
+
+    assert.equal(client.inboxId, deriveInboxId(alice.member, 1n));
+    const ours = ourRegistrationText(deriveInboxId(alice.member, 1n), update.clientTimestampNs, alice.member, 1n, client.installationId);
+    assert.deepEqual(signedTexts, [ours]);
+    await assertReplaysTo(update, client.inboxId, alice.member, client.installationId);
+  });
+});
