@@ -1,0 +1,92 @@
+// The node:crypto crypto provider for ts-mls. Suite 3
+// (MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519) is the product;
+// suite 1 (the same with AES-128-GCM) is here only because the official
+// tree-operations vectors exist for suite 1 alone. Everything is synchronous
+// OpenSSL underneath; the async signatures are ts-mls's interface.
+import { randomBytes } from "node:crypto";
+import type { CiphersuiteImpl, CryptoProvider, Hash, Kdf, Rng } from "ts-mls";
+import type { AeadName } from "./aead.js";
+import { constantTimeEqual, lift, plain } from "./bytes.js";
+import { HASH_LENGTH, hkdfExpand, hkdfExtract, hmacSha256, sha256 } from "./hkdf.js";
+import { createHpkeSuite, type HpkeSuite } from "./hpke.js";
+import { nodeEd25519 } from "./signature.js";
+
+export const SUITE_3 = 3;
+const SUITE_1 = 1;
+
+export class UnsupportedSuiteError extends Error {
+  override readonly name = "UnsupportedSuiteError";
+}
+
+const hash: Hash = {
+  digest(data) {
+    return lift(() => {
+      return sha256(data);
+    });
+  },
+  mac(key, data) {
+    return lift(() => {
+      return hmacSha256(key, data);
+    });
+  },
+  verifyMac(key, mac, data) {
+    return lift(() => {
+      return constantTimeEqual(hmacSha256(key, data), mac);
+    });
+  },
+};
+
+const kdf: Kdf = {
+  extract(salt, ikm) {
+    return lift(() => {
+      return hkdfExtract(salt, ikm);
+    });
+  },
+  expand(prk, info, len) {
+    return lift(() => {
+      return hkdfExpand(prk, info, len);
+    });
+  },
+  size: HASH_LENGTH,
+};
+
+const rng: Rng = {
+  randomBytes(n) {
+    return plain(randomBytes(n));
+  },
+};
+
+const suites = new Map<number, { impl: CiphersuiteImpl; hpke: HpkeSuite }>();
+
+function suite(id: number): { impl: CiphersuiteImpl; hpke: HpkeSuite } {
+  let s = suites.get(id);
+  if (s === undefined) {
+    let aead: AeadName;
+    if (id === SUITE_3) aead = "CHACHA20POLY1305";
+    else if (id === SUITE_1) aead = "AES128GCM";
+    else throw new UnsupportedSuiteError(`ciphersuite ${id} is not supported`);
+    const hpke = createHpkeSuite(aead);
+    s = { impl: { hash, kdf, rng, signature: nodeEd25519, hpke: hpke.hpke, id }, hpke };
+    suites.set(id, s);
+  }
+  return s;
+}
+
+/** The ts-mls ciphersuite implementation for `id` (3, or 1 for vectors). */
+export function nodeCiphersuite(id: number = SUITE_3): CiphersuiteImpl {
+  return suite(id).impl;
+}
+
+/** HPKE with context access (several messages under one setup), for welcome wrapping. */
+export function nodeHpkeSuite(id: number = SUITE_3): HpkeSuite {
+  return suite(id).hpke;
+}
+
+/** A ts-mls CryptoProvider on node:crypto. */
+export const nodeCryptoProvider: CryptoProvider = {
+  getCiphersuiteImpl(id) {
+    return lift(() => {
+      return nodeCiphersuite(id);
+    });
+  },
+};
