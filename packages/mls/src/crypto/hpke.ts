@@ -3,9 +3,6 @@
 // (suite 1, vectors only). Exposed as ts-mls's `Hpke`, whose key types are
 // declared as WebCrypto CryptoKeys: ours are plain objects carrying a
 // KeyObject, cast once at the boundary (`asHpkeKey`).
-/* eslint-disable @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-redundant-type-constituents, @typescript-eslint/no-unnecessary-type-assertion --
-   ts-mls declares HPKE keys as WebCrypto CryptoKeys, a DOM type our ES2023
-   lib does not define, so the linter sees them as unresolved. */
 import { createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from "node:crypto";
 import type { Hpke, PrivateKey, PublicKey } from "ts-mls";
 import { aeadKeyLength, aeadOpen, aeadSeal, NONCE_LENGTH, type AeadName } from "./aead.js";

@@ -19,12 +19,12 @@ export function loadVectors<T>(file: string): VectorFile<T> | undefined {
   if (!existsSync(path)) {
     const reason = `${file}: ${fileURLToPath(VECTORS)} is absent`;
     if (process.env.CI === "true") {
-      it(`${file} vectors are present (CI)`, () => {
+      void it(`${file} vectors are present (CI)`, () => {
         throw new Error(`${reason}; under CI=true the vector tests must run`);
       });
     } else {
       console.log(`skipping MLS vectors: ${reason}`);
-      it.skip(`${file} (vectors absent)`, () => {});
+      void it.skip(`${file} (vectors absent)`, () => {});
     }
     return undefined;
   }
