@@ -14,6 +14,8 @@ export type MlsErrorCode =
   | "mls.wrong_group"
   /** The message is for an epoch this state cannot read (too old, or future). */
   | "mls.wrong_epoch"
+  /** The message's generation is outside the kept out-of-order keys or beyond the forward distance. */
+  | "mls.ratchet_window"
   /** A signature, MAC, AEAD tag or HPKE open failed. */
   | "mls.bad_signature"
   /** Decryption failed (wrong key, tampered ciphertext, ratchet window passed). */

@@ -9,9 +9,9 @@ import { guard } from "../engine-errors.js";
 import { decodeFramedMessage } from "../framing.js";
 import { MlsError } from "../mls-error.js";
 import { inboxIdOfCredential, installationKeyOfLeaf } from "../xmtp/credential.js";
-import { MAX_PAST_EPOCHS } from "../xmtp/profile.js";
+import { MAX_PAST_EPOCHS, MAXIMUM_FORWARD_DISTANCE } from "../xmtp/profile.js";
 import { engineContext, engineOf, groupMembers, wrapState, type GroupMember, type GroupState } from "./group-state.js";
-import { senderLeafIndex } from "./sender-data.js";
+import { openSenderData, senderLeafIndex } from "./sender-data.js";
 
 export type ProcessResult =
   | {
@@ -66,7 +66,7 @@ function memberAt(engine: Pick<ClientState, "ratchetTree">, leafIndex: number | 
  * @throws MlsError `mls.malformed`, `mls.unexpected_wire_format`,
  *   `mls.public_message_refused`, `mls.wrong_group`, `mls.decrypt_failed`,
  *   `mls.bad_signature`, `mls.invalid`, `mls.unauthenticated_member`,
- *   `mls.expired_key_package`.
+ *   `mls.expired_key_package`, `mls.ratchet_window`.
  */
 export async function processMessage(
   state: GroupState,
@@ -112,6 +112,9 @@ async function processPrivate(
       });
     } catch (error) {
       if (auth.refused) throw new MlsError("mls.unauthenticated_member", "processMessage: a member was refused", { cause: error });
+      if (outsideRatchetWindow(engine, pm)) {
+        throw new MlsError("mls.ratchet_window", "processMessage: generation outside the out-of-order window or forward distance", { cause: error });
+      }
       throw error;
     }
   });
@@ -153,6 +156,25 @@ async function processPrivate(
     extensionsChanged: !extensionsEqual(engine, result.newState),
     removedSelf,
   };
+}
+
+/**
+ * Whether the message's generation is one the sender's ratchet can no longer
+ * or not yet reach (kept out-of-order keys: OUT_OF_ORDER_TOLERANCE; forward
+ * steps: MAXIMUM_FORWARD_DISTANCE). Read from the state, so that the error
+ * code does not depend on the engine's message text.
+ */
+function outsideRatchetWindow(engine: ClientState, pm: PrivateMessage): boolean {
+  const epochData = pm.epoch === engine.groupContext.epoch ? engine : engine.historicalReceiverData.get(pm.epoch);
+  if (epochData === undefined) return false;
+  const secret = "keySchedule" in epochData ? epochData.keySchedule.senderDataSecret : epochData.senderDataSecret;
+  const sender = openSenderData(secret, pm);
+  if (sender === undefined) return false;
+  const leaf = epochData.secretTree.leafNodes[sender.leafIndex * 2];
+  if (leaf === undefined) return sender.generation > MAXIMUM_FORWARD_DISTANCE;
+  const ratchet = pm.contentType === 1 ? leaf.application : leaf.handshake;
+  if (sender.generation < ratchet.generation) return ratchet.unusedGenerations[sender.generation] === undefined;
+  return sender.generation - ratchet.generation > MAXIMUM_FORWARD_DISTANCE;
 }
 
 function extensionsEqual(a: ClientState, b: ClientState): boolean {

@@ -13,8 +13,18 @@ function expandWithLabel(secret: Uint8Array, label: string, context: Uint8Array,
   return hkdfExpand(secret, concat(i2osp(length, 2), vector(utf8(`MLS 1.0 ${label}`)), vector(context)), length);
 }
 
+export interface SenderData {
+  readonly leafIndex: number;
+  readonly generation: number;
+}
+
 /** The sender's leaf index, or undefined when the sender data does not open. */
 export function senderLeafIndex(senderDataSecret: Uint8Array, pm: PrivateMessage): number | undefined {
+  return openSenderData(senderDataSecret, pm)?.leafIndex;
+}
+
+/** The sender data (leaf index, generation), or undefined when it does not open. */
+export function openSenderData(senderDataSecret: Uint8Array, pm: PrivateMessage): SenderData | undefined {
   const sample = pm.ciphertext.subarray(0, HASH_LENGTH);
   const key = expandWithLabel(senderDataSecret, "key", sample, 32);
   const nonce = expandWithLabel(senderDataSecret, "nonce", sample, 12);
@@ -22,7 +32,8 @@ export function senderLeafIndex(senderDataSecret: Uint8Array, pm: PrivateMessage
   try {
     const data = aeadOpen("CHACHA20POLY1305", key, nonce, aad, pm.encryptedSenderData);
     if (data.length !== 12) return undefined;
-    return new DataView(data.buffer, data.byteOffset).getUint32(0);
+    const view = new DataView(data.buffer, data.byteOffset);
+    return { leafIndex: view.getUint32(0), generation: view.getUint32(4) };
   } catch {
     return undefined;
   }
