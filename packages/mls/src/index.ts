@@ -65,6 +65,7 @@ export {
   MAX_PAST_EPOCHS,
   OUT_OF_ORDER_TOLERANCE,
   MAXIMUM_FORWARD_DISTANCE,
+  xmtpClientConfig,
 } from "./xmtp/profile.js";
 
 // Cryptography for the rest of Parley (Ed25519 installation keys).
