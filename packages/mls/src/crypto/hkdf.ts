@@ -3,16 +3,21 @@
 // outputs many times per message, and this measured about 4x cheaper
 // (../shared/spec/mls-engine.md, "Crypto provider").
 import { createHash, createHmac } from "node:crypto";
-import { plain } from "./bytes.js";
 
 export const HASH_LENGTH = 32;
 
 export function sha256(data: Uint8Array): Uint8Array {
-  return plain(createHash("sha256").update(data).digest());
+  return view(createHash("sha256").update(data).digest());
 }
 
 export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
-  return plain(createHmac("sha256", key).update(data).digest());
+  return view(createHmac("sha256", key).update(data).digest());
+}
+
+// digest() allocates a Buffer of its own (not from the shared pool), so a
+// plain Uint8Array view over it is safe and saves a copy per hash.
+function view(buf: Buffer): Uint8Array {
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
 }
 
 export function hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Uint8Array {

@@ -27,30 +27,69 @@ interface HpkeKey {
   readonly extractable: true;
   readonly usages: readonly string[];
 }
-const keyObjects = new WeakMap<object, KeyObject>();
-const publicOfPrivate = new WeakMap<object, Uint8Array>();
+// Keys are lazy: ts-mls derives a key pair for every path secret but mostly
+// only exports the private half again (privateKeyPath.ts), so the KeyObject
+// (a DER parse in OpenSSL, the largest cost of processing a commit) and the
+// public point are made only when a DH or a public export needs them.
+interface KeyState {
+  readonly type: "public" | "private";
+  raw?: Uint8Array;
+  key?: KeyObject;
+  /** For a public key derived from a private one. */
+  readonly from?: object;
+  /** For a private key: its public half, once computed. */
+  publicRaw?: Uint8Array;
+}
+const states = new WeakMap<object, KeyState>();
 
-function asHpkeKey(type: "private", key: KeyObject): PrivateKey;
-function asHpkeKey(type: "public", key: KeyObject): PublicKey;
-function asHpkeKey(type: "public" | "private", key: KeyObject): PrivateKey | PublicKey {
-  const wrapper: HpkeKey = { type, algorithm: { name: "X25519" }, extractable: true, usages: [] };
-  keyObjects.set(wrapper, key);
-  return wrapper as unknown as PrivateKey | PublicKey;
+function makeKey(state: KeyState): object {
+  const wrapper: HpkeKey = { type: state.type, algorithm: { name: "X25519" }, extractable: true, usages: [] };
+  states.set(wrapper, state);
+  return wrapper;
+}
+
+function asPrivate(state: Omit<KeyState, "type">): PrivateKey {
+  return makeKey({ ...state, type: "private" }) as unknown as PrivateKey;
+}
+
+function asPublic(state: Omit<KeyState, "type">): PublicKey {
+  return makeKey({ ...state, type: "public" }) as unknown as PublicKey;
+}
+
+function stateOf(key: object): KeyState {
+  const s = states.get(key);
+  if (s === undefined) throw new HpkeError("HPKE: key was not made by this provider");
+  return s;
 }
 
 function keyObjectOf(key: object): KeyObject {
-  const k = keyObjects.get(key);
-  if (k === undefined) throw new HpkeError("HPKE: key was not made by this provider");
-  return k;
+  const s = stateOf(key);
+  if (s.key === undefined) {
+    if (s.from !== undefined) s.key = createPublicKey(keyObjectOf(s.from));
+    else if (s.raw !== undefined) s.key = s.type === "private" ? importPrivate("x25519", s.raw) : importPublic("x25519", s.raw);
+    else throw new HpkeError("HPKE: empty key");
+  }
+  return s.key;
 }
 
-function rawPublicOfPrivate(key: PrivateKey): Uint8Array {
-  let pub = publicOfPrivate.get(key);
-  if (pub === undefined) {
-    pub = exportRawPublic(createPublicKey(keyObjectOf(key)));
-    publicOfPrivate.set(key, pub);
+const publicOfRawPrivate = new WeakMap<Uint8Array, Uint8Array>();
+
+function rawPublicOfPrivate(key: object): Uint8Array {
+  const s = stateOf(key);
+  if (s.publicRaw === undefined) {
+    const cached = s.raw === undefined ? undefined : publicOfRawPrivate.get(s.raw);
+    s.publicRaw = cached ?? exportRawPublic(createPublicKey(keyObjectOf(key)));
+    if (s.raw !== undefined) publicOfRawPrivate.set(s.raw, s.publicRaw);
   }
-  return pub;
+  return s.publicRaw;
+}
+
+function rawOf(key: object): Uint8Array {
+  const s = stateOf(key);
+  if (s.raw !== undefined) return s.raw;
+  if (s.from !== undefined) return rawPublicOfPrivate(s.from);
+  s.raw = s.type === "private" ? exportRawPrivate(keyObjectOf(key)) : exportRawPublic(keyObjectOf(key));
+  return s.raw;
 }
 
 function labeledExtract(suiteId: Uint8Array, salt: Uint8Array, label: string, ikm: Uint8Array): Uint8Array {
@@ -153,20 +192,17 @@ export function createHpkeSuite(aead: AeadName) {
     return labeledExpand(suiteId, ctx.exporterSecret, "sec", exporterContext, length);
   }
 
+  // X25519 accepts any 32 bytes as a scalar or a point (RFC 7748), so the
+  // length is the whole check; import happens on first use.
   function importX25519Private(raw: Uint8Array): PrivateKey {
-    try {
-      return asHpkeKey("private", importPrivate("x25519", raw));
-    } catch (cause) {
-      throw new HpkeError("HPKE: bad private key", { cause });
-    }
+    if (raw.length !== N_SECRET) throw new HpkeError("HPKE: private key must be 32 bytes");
+    // The caller's array is kept, not copied: the import caches key on its identity.
+    return asPrivate({ raw });
   }
 
   function importX25519Public(raw: Uint8Array): PublicKey {
-    try {
-      return asHpkeKey("public", importPublic("x25519", raw));
-    } catch (cause) {
-      throw new HpkeError("HPKE: bad public key", { cause });
-    }
+    if (raw.length !== N_SECRET) throw new HpkeError("HPKE: public key must be 32 bytes");
+    return asPublic({ raw });
   }
 
   const hpke: Hpke = {
@@ -193,12 +229,12 @@ export function createHpkeSuite(aead: AeadName) {
     },
     exportPublicKey(k) {
       return lift(() => {
-        return exportRawPublic(keyObjectOf(k));
+        return rawOf(k).slice();
       });
     },
     exportPrivateKey(k) {
       return lift(() => {
-        return exportRawPrivate(keyObjectOf(k));
+        return rawOf(k).slice();
       });
     },
     encryptAead(key, nonce, aad, plaintext) {
@@ -227,14 +263,14 @@ export function createHpkeSuite(aead: AeadName) {
         // RFC 9180 7.1.3: X25519 uses the expanded bytes as the scalar directly.
         const dkpPrk = labeledExtract(KEM_SUITE_ID, new Uint8Array(0), "dkp_prk", ikm);
         const sk = labeledExpand(KEM_SUITE_ID, dkpPrk, "sk", new Uint8Array(0), N_SECRET);
-        const privateKey = importX25519Private(sk);
-        return { privateKey, publicKey: asHpkeKey("public", createPublicKey(keyObjectOf(privateKey))) };
+        const privateKey = asPrivate({ raw: sk });
+        return { privateKey, publicKey: asPublic({ from: privateKey }) };
       });
     },
     generateKeyPair() {
       return lift(() => {
         const kp = generateKeyPairSync("x25519");
-        return { privateKey: asHpkeKey("private", kp.privateKey), publicKey: asHpkeKey("public", kp.publicKey) };
+        return { privateKey: asPrivate({ key: kp.privateKey }), publicKey: asPublic({ key: kp.publicKey }) };
       });
     },
     keyLength: nk,
