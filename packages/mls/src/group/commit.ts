@@ -1,0 +1,121 @@
+// Commits this member makes (RFC 9420 12.4), in XMTP's shapes
+// (xmtp-client.md 3.3, 3.4, 3.7): a membership change is ONE commit holding
+// the Add/Remove proposals and a GroupContextExtensions proposal rewriting
+// 0xFF01; a metadata/permission change is a GCE-only commit; a key update is
+// an empty commit with a path. Always a PrivateMessage, always with the
+// ratchet tree in the Welcome's GroupInfo.
+import {
+  createCommit,
+  defaultProposalTypes,
+  encode,
+  mlsMessageEncoder,
+  type Proposal,
+} from "ts-mls";
+import type { AuthenticateMember } from "../authentication.js";
+import { guard } from "../engine-errors.js";
+import { checkKeyPackage, decodeKeyPackage, type ValidatedKeyPackage } from "../key-package.js";
+import { MlsError } from "../mls-error.js";
+import type { InstallationKey } from "../xmtp/credential.js";
+import { replaceExtensions, type XmtpExtensionChanges } from "../xmtp/group-extensions.js";
+import { engineContext, engineOf, groupMembers, wrapState, type GroupState } from "./group-state.js";
+
+export interface CommitResult {
+  /** The state after the commit: merge it once the node has accepted the commit. */
+  readonly state: GroupState;
+  /** The MLSMessage (PrivateMessage) to publish. */
+  readonly commit: Uint8Array;
+  /** The MLSMessage Welcome for the added members, when there are any; wrap it per recipient. */
+  readonly welcome?: Uint8Array;
+  /** The key packages added, for welcome wrapping (their init keys). */
+  readonly added: readonly ValidatedKeyPackage[];
+}
+
+export interface MembershipChange {
+  /** TLS-serialized key packages of the installations to add. */
+  readonly add?: readonly Uint8Array[];
+  /** Installation keys of the leaves to remove. */
+  readonly remove?: readonly InstallationKey[];
+  /** The new `GroupMembership` protobuf for 0xFF01. */
+  readonly membership: Uint8Array;
+  readonly authenticate: AuthenticateMember;
+  readonly nowSeconds?: bigint;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+async function commitWith(
+  what: string,
+  state: GroupState,
+  proposals: Proposal[],
+  authenticate: AuthenticateMember,
+  added: ValidatedKeyPackage[],
+): Promise<CommitResult> {
+  const { context, auth } = engineContext(authenticate);
+  return guard(what, "mls.internal", async () => {
+    try {
+      const result = await createCommit({
+        context,
+        state: engineOf(state),
+        extraProposals: proposals,
+        ratchetTreeExtension: true,
+        wireAsPublicMessage: false,
+      });
+      return {
+        state: wrapState(result.newState),
+        commit: encode(mlsMessageEncoder, result.commit),
+        ...(result.welcome === undefined ? {} : { welcome: encode(mlsMessageEncoder, result.welcome) }),
+        added,
+      };
+    } catch (error) {
+      if (auth.refused) throw new MlsError("mls.unauthenticated_member", `${what}: a member was refused`, { cause: error });
+      throw error;
+    }
+  });
+}
+
+/**
+ * Adds and removes installations in one commit with a GroupContextExtensions
+ * proposal carrying the new 0xFF01 membership.
+ *
+ * @throws MlsError `mls.malformed` / `mls.bad_signature` / `mls.expired_key_package` /
+ *   `mls.bad_key_package` for a bad key package, `mls.unauthenticated_member`,
+ *   `mls.usage` when a removed installation is not in the group.
+ */
+export async function updateMembership(state: GroupState, change: MembershipChange): Promise<CommitResult> {
+  const opts = change.nowSeconds === undefined ? {} : { nowSeconds: change.nowSeconds };
+  const added: ValidatedKeyPackage[] = [];
+  for (const bytes of change.add ?? []) added.push(await checkKeyPackage(decodeKeyPackage(bytes), opts));
+  const members = groupMembers(state);
+  const proposals: Proposal[] = [];
+  for (const key of change.remove ?? []) {
+    const member = members.find((m) => sameBytes(m.installationKey, key));
+    if (member === undefined) throw new MlsError("mls.usage", "updateMembership: installation to remove is not in the group");
+    proposals.push({ proposalType: defaultProposalTypes.remove, remove: { removed: member.leafIndex } });
+  }
+  for (const kp of added) proposals.push({ proposalType: defaultProposalTypes.add, add: { keyPackage: kp.keyPackage } });
+  proposals.push(gceProposal(state, { membership: change.membership }));
+  return commitWith("updateMembership", state, proposals, change.authenticate, added);
+}
+
+function gceProposal(state: GroupState, changes: XmtpExtensionChanges): Proposal {
+  return {
+    proposalType: defaultProposalTypes.group_context_extensions,
+    groupContextExtensions: { extensions: replaceExtensions(engineOf(state).groupContext.extensions, changes) },
+  };
+}
+
+/** A commit with only a GroupContextExtensions proposal (metadata, admins, permissions). */
+export async function updateGroupExtensions(
+  state: GroupState,
+  changes: XmtpExtensionChanges,
+  authenticate: AuthenticateMember,
+): Promise<CommitResult> {
+  return commitWith("updateGroupExtensions", state, [gceProposal(state, changes)], authenticate, []);
+}
+
+/** An empty commit with a path: rotates our leaf and the group's secrets. */
+export async function selfUpdate(state: GroupState, authenticate: AuthenticateMember): Promise<CommitResult> {
+  return commitWith("selfUpdate", state, [], authenticate, []);
+}

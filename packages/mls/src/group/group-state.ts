@@ -1,0 +1,66 @@
+// A group as the rest of Parley sees it: an immutable value wrapping the
+// ts-mls ClientState. Every operation takes one and returns a new one; the
+// old one stays valid until the caller's store has committed the new one
+// (../shared/spec/mls-engine.md, "State").
+import { getOwnLeafNode, type ClientState, type MlsContext } from "ts-mls";
+import { createAuthService, type AuthenticateMember, type TrackingAuthService } from "../authentication.js";
+import { nodeCiphersuite } from "../crypto/provider.js";
+import { inboxIdOfCredential, installationKeyOfLeaf, type InboxId, type InstallationKey } from "../xmtp/credential.js";
+import { xmtpClientConfig } from "../xmtp/profile.js";
+
+declare const engineBrand: unique symbol;
+
+export interface GroupState {
+  readonly groupId: Uint8Array;
+  readonly epoch: bigint;
+  /** The engine's state; reach it only through this package. */
+  readonly [engineBrand]: true;
+}
+
+interface GroupStateImpl {
+  readonly groupId: Uint8Array;
+  readonly epoch: bigint;
+  readonly engine: ClientState;
+}
+
+export function wrapState(engine: ClientState): GroupState {
+  const impl: GroupStateImpl = { groupId: engine.groupContext.groupId, epoch: engine.groupContext.epoch, engine };
+  return impl as unknown as GroupState;
+}
+
+export function engineOf(state: GroupState): ClientState {
+  return (state as unknown as GroupStateImpl).engine;
+}
+
+export function engineContext(authenticate: AuthenticateMember): { context: MlsContext; auth: TrackingAuthService } {
+  const auth = createAuthService(authenticate);
+  return { context: { cipherSuite: nodeCiphersuite(), authService: auth, clientConfig: xmtpClientConfig() }, auth };
+}
+
+export interface GroupMember {
+  readonly leafIndex: number;
+  readonly inboxId: InboxId;
+  readonly installationKey: InstallationKey;
+}
+
+/** Every leaf of the tree: who is in the group. */
+export function groupMembers(state: GroupState): GroupMember[] {
+  const members: GroupMember[] = [];
+  engineOf(state).ratchetTree.forEach((node, nodeIndex) => {
+    if (node?.nodeType !== 1) return;
+    members.push({
+      leafIndex: nodeIndex / 2,
+      inboxId: inboxIdOfCredential(node.leaf.credential),
+      installationKey: installationKeyOfLeaf(node.leaf.signaturePublicKey),
+    });
+  });
+  return members;
+}
+
+export function ownLeafIndex(state: GroupState): number {
+  return engineOf(state).privatePath.leafIndex;
+}
+
+export function ownInstallationKey(state: GroupState): InstallationKey {
+  return getOwnLeafNode(engineOf(state)).signaturePublicKey as InstallationKey;
+}

@@ -1,0 +1,61 @@
+// Joining from a Welcome (RFC 9420 12.4.3.1) as libxmtp does
+// (xmtp-client.md 2.5): the ratchet tree comes from the GroupInfo's
+// ratchet_tree extension, every leaf passes the caller's authentication
+// check, PSKs are refused, and the group must carry XMTP's extensions.
+import { joinGroup, makeKeyPackageRef, mlsMessageDecoder, type Welcome } from "ts-mls";
+import { nodeCiphersuite } from "../crypto/provider.js";
+import type { AuthenticateMember } from "../authentication.js";
+import { decodeExactly } from "../codec.js";
+import { guard } from "../engine-errors.js";
+import { decodeKeyPackage, decodePrivateKeyPackage } from "../key-package.js";
+import { MlsError } from "../mls-error.js";
+import { readGroupExtensions } from "../xmtp/group-extensions.js";
+import { CIPHERSUITE } from "../xmtp/profile.js";
+import { engineContext, wrapState, type GroupState } from "./group-state.js";
+
+export interface JoinParams {
+  /** The MLSMessage Welcome (after unwrapping). */
+  readonly welcome: Uint8Array;
+  /** Our key package the Welcome was made for, and its private half. */
+  readonly keyPackage: Uint8Array;
+  readonly privateKeyPackage: Uint8Array;
+  readonly authenticate: AuthenticateMember;
+}
+
+/** @throws MlsError `mls.malformed` for bytes that are not an MLSMessage Welcome. */
+export function decodeWelcome(bytes: Uint8Array): Welcome {
+  const message = decodeExactly(mlsMessageDecoder, bytes, "Welcome");
+  if (message.wireformat !== 3 || !("welcome" in message)) {
+    throw new MlsError("mls.unexpected_wire_format", "Welcome: MLSMessage is not a Welcome");
+  }
+  return message.welcome;
+}
+
+/**
+ * @throws MlsError `mls.malformed`, `mls.unsupported_ciphersuite`,
+ *   `mls.no_matching_key_package`, `mls.decrypt_failed`, `mls.bad_signature`,
+ *   `mls.invalid` (tree, PSKs, missing XMTP extensions),
+ *   `mls.unauthenticated_member`, `mls.expired_key_package`.
+ */
+export async function joinFromWelcome(params: JoinParams): Promise<GroupState> {
+  const welcome = decodeWelcome(params.welcome);
+  if (welcome.cipherSuite !== CIPHERSUITE) throw new MlsError("mls.unsupported_ciphersuite", "Welcome: not ciphersuite 3");
+  const keyPackage = decodeKeyPackage(params.keyPackage);
+  const privateKeys = decodePrivateKeyPackage(params.privateKeyPackage);
+  const ref = await makeKeyPackageRef(keyPackage, nodeCiphersuite().hash);
+  if (!welcome.secrets.some((s) => s.newMember.length === ref.length && s.newMember.every((b, i) => b === ref[i]))) {
+    throw new MlsError("mls.no_matching_key_package", "joinFromWelcome: the Welcome has no secrets for our key package");
+  }
+  const { context, auth } = engineContext(params.authenticate);
+  const engine = await guard("joinFromWelcome", "mls.invalid", async () => {
+    try {
+      return await joinGroup({ context, welcome, keyPackage, privateKeys });
+    } catch (error) {
+      if (auth.refused) throw new MlsError("mls.unauthenticated_member", "joinFromWelcome: a member was refused", { cause: error });
+      throw error;
+    }
+  });
+  // A group without XMTP's extensions is not an XMTP group.
+  readGroupExtensions(engine.groupContext.extensions);
+  return wrapState(engine);
+}

@@ -1,0 +1,190 @@
+// Receiving a group message (RFC 9420 6, 12.4.2) under XMTP's policy
+// (xmtp-client.md 1.1, 3.8): only PrivateMessages; application messages from
+// up to MAX_PAST_EPOCHS epochs back; handshake messages only for the current
+// epoch. Expected outcomes of untrusted input (another epoch) are returned
+// as tagged results; broken input throws MlsError.
+import { processPrivateMessage, type ClientState, type PrivateMessage } from "ts-mls";
+import type { AuthenticateMember } from "../authentication.js";
+import { guard } from "../engine-errors.js";
+import { decodeFramedMessage } from "../framing.js";
+import { MlsError } from "../mls-error.js";
+import { inboxIdOfCredential, installationKeyOfLeaf } from "../xmtp/credential.js";
+import { MAX_PAST_EPOCHS, MAXIMUM_FORWARD_DISTANCE } from "../xmtp/profile.js";
+import { engineContext, engineOf, groupMembers, wrapState, type GroupMember, type GroupState } from "./group-state.js";
+import { openSenderData, senderLeafIndex } from "./sender-data.js";
+
+export type ProcessResult =
+  | {
+      readonly kind: "application";
+      readonly state: GroupState;
+      readonly plaintext: Uint8Array;
+      /** Undefined only if the sender's leaf can no longer be found. */
+      readonly sender: GroupMember | undefined;
+      readonly epoch: bigint;
+    }
+  | {
+      readonly kind: "commit";
+      readonly state: GroupState;
+      readonly committer: GroupMember | undefined;
+      readonly added: readonly GroupMember[];
+      readonly removed: readonly GroupMember[];
+      /** True when the group context extensions changed (metadata, membership map, permissions). */
+      readonly extensionsChanged: boolean;
+      /** True when the commit removed us: the state is now inactive. */
+      readonly removedSelf: boolean;
+    }
+  | { readonly kind: "proposal"; readonly state: GroupState }
+  | {
+      /** Not for this epoch (a lost commit race, or too old): skip it, advance the cursor. */
+      readonly kind: "wrong_epoch";
+      readonly messageEpoch: bigint;
+      readonly groupEpoch: bigint;
+    };
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function memberAt(engine: Pick<ClientState, "ratchetTree">, leafIndex: number | undefined): GroupMember | undefined {
+  if (leafIndex === undefined) return undefined;
+  const node = engine.ratchetTree[leafIndex * 2];
+  if (node?.nodeType !== 1) return undefined;
+  try {
+    return {
+      leafIndex,
+      inboxId: inboxIdOfCredential(node.leaf.credential),
+      installationKey: installationKeyOfLeaf(node.leaf.signaturePublicKey),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Processes one MLSMessage from the group's topic.
+ *
+ * @throws MlsError `mls.malformed`, `mls.unexpected_wire_format`,
+ *   `mls.public_message_refused`, `mls.wrong_group`, `mls.decrypt_failed`,
+ *   `mls.bad_signature`, `mls.invalid`, `mls.unauthenticated_member`,
+ *   `mls.expired_key_package`, `mls.ratchet_window`.
+ */
+export async function processMessage(
+  state: GroupState,
+  bytes: Uint8Array,
+  authenticate: AuthenticateMember,
+): Promise<ProcessResult> {
+  const message = decodeFramedMessage(bytes);
+  if (message.wireformat !== 2) {
+    throw new MlsError("mls.public_message_refused", "processMessage: PublicMessages are refused (pure-ciphertext policy)");
+  }
+  const pm = message.privateMessage;
+  const engine = engineOf(state);
+  if (!sameBytes(pm.groupId, engine.groupContext.groupId)) {
+    throw new MlsError("mls.wrong_group", "processMessage: message is for another group");
+  }
+  const groupEpoch = engine.groupContext.epoch;
+  const isApplication = pm.contentType === 1;
+  const oldest = groupEpoch - BigInt(MAX_PAST_EPOCHS);
+  const readable = pm.epoch === groupEpoch || (isApplication && pm.epoch < groupEpoch && pm.epoch >= oldest && engine.historicalReceiverData.has(pm.epoch));
+  if (!readable) return { kind: "wrong_epoch", messageEpoch: pm.epoch, groupEpoch };
+  return processPrivate(state, engine, pm, authenticate);
+}
+
+async function processPrivate(
+  state: GroupState,
+  engine: ClientState,
+  pm: PrivateMessage,
+  authenticate: AuthenticateMember,
+): Promise<ProcessResult> {
+  const { context, auth } = engineContext(authenticate);
+  const before = groupMembers(state);
+  let committerLeaf: number | undefined;
+  const result = await guard("processMessage", "mls.invalid", async () => {
+    try {
+      return await processPrivateMessage({
+        context,
+        state: engine,
+        privateMessage: pm,
+        callback: (incoming) => {
+          if (incoming.kind === "commit") committerLeaf = incoming.senderLeafIndex;
+          return "accept";
+        },
+      });
+    } catch (error) {
+      if (auth.refused) throw new MlsError("mls.unauthenticated_member", "processMessage: a member was refused", { cause: error });
+      if (outsideRatchetWindow(engine, pm)) {
+        throw new MlsError("mls.ratchet_window", "processMessage: generation outside the out-of-order window or forward distance", { cause: error });
+      }
+      throw error;
+    }
+  });
+  if (result.kind === "applicationMessage") {
+    const epochData = pm.epoch === engine.groupContext.epoch ? undefined : engine.historicalReceiverData.get(pm.epoch);
+    const secret = epochData?.senderDataSecret ?? engine.keySchedule.senderDataSecret;
+    const tree = epochData ?? engine;
+    return {
+      kind: "application",
+      state: wrapState(result.newState),
+      plaintext: result.message,
+      sender: memberAt(tree, senderLeafIndex(secret, pm)),
+      epoch: pm.epoch,
+    };
+  }
+  if (pm.contentType === 2) return { kind: "proposal", state: wrapState(result.newState) };
+  // ts-mls rc.10 decides "removed" by whether our leaf slot is empty after
+  // the commit; a commit that removes us and adds someone else fills that
+  // slot again. Our own signature key at our leaf is the reliable test.
+  const ownLeaf = engine.privatePath.leafIndex;
+  const ownKey = memberAt(engine, ownLeaf)?.installationKey;
+  const stillThere = memberAt(result.newState, ownLeaf)?.installationKey;
+  const removedSelf =
+    result.newState.groupActiveState.kind === "removedFromGroup" ||
+    ownKey === undefined ||
+    stillThere === undefined ||
+    !sameBytes(ownKey, stillThere);
+  const next = wrapState(
+    removedSelf ? { ...result.newState, groupActiveState: { kind: "removedFromGroup" } } : result.newState,
+  );
+  const after = groupMembers(next);
+  const has = (list: readonly GroupMember[], m: GroupMember) => list.some((x) => sameBytes(x.installationKey, m.installationKey));
+  return {
+    kind: "commit",
+    state: next,
+    committer: memberAt(engine, committerLeaf),
+    added: after.filter((m) => !has(before, m)),
+    removed: before.filter((m) => !has(after, m)),
+    extensionsChanged: !extensionsEqual(engine, result.newState),
+    removedSelf,
+  };
+}
+
+/**
+ * Whether the message's generation is one the sender's ratchet can no longer
+ * or not yet reach (kept out-of-order keys: OUT_OF_ORDER_TOLERANCE; forward
+ * steps: MAXIMUM_FORWARD_DISTANCE). Read from the state, so that the error
+ * code does not depend on the engine's message text.
+ */
+function outsideRatchetWindow(engine: ClientState, pm: PrivateMessage): boolean {
+  const epochData = pm.epoch === engine.groupContext.epoch ? engine : engine.historicalReceiverData.get(pm.epoch);
+  if (epochData === undefined) return false;
+  const secret = "keySchedule" in epochData ? epochData.keySchedule.senderDataSecret : epochData.senderDataSecret;
+  const sender = openSenderData(secret, pm);
+  if (sender === undefined) return false;
+  const leaf = epochData.secretTree.leafNodes[sender.leafIndex * 2];
+  if (leaf === undefined) return sender.generation > MAXIMUM_FORWARD_DISTANCE;
+  const ratchet = pm.contentType === 1 ? leaf.application : leaf.handshake;
+  if (sender.generation < ratchet.generation) return ratchet.unusedGenerations[sender.generation] === undefined;
+  return sender.generation - ratchet.generation > MAXIMUM_FORWARD_DISTANCE;
+}
+
+function extensionsEqual(a: ClientState, b: ClientState): boolean {
+  const x = a.groupContext.extensions;
+  const y = b.groupContext.extensions;
+  if (x.length !== y.length) return false;
+  return x.every((e, i) => {
+    const f = y[i]!;
+    if (e.extensionType !== f.extensionType) return false;
+    if (e.extensionData instanceof Uint8Array && f.extensionData instanceof Uint8Array) return sameBytes(e.extensionData, f.extensionData);
+    return JSON.stringify(e.extensionData) === JSON.stringify(f.extensionData);
+  });
+}
