@@ -32,7 +32,9 @@ describe("key packages", () => {
     assert.ok("identity" in kp.leafNode.credential);
     assert.equal(Buffer.from(kp.leafNode.credential.identity.subarray(0, 2)).toString("hex"), "0a40");
     const appId = kp.leafNode.extensions.find((e) => e.extensionType === ExtensionId.applicationId);
-    assert.equal(new TextDecoder().decode(appId?.extensionData), inboxId);
+    // opaque application_id<V>: a 2-byte length (64) and the inbox id, as libxmtp writes it.
+    assert.equal(Buffer.from(appId?.extensionData.subarray(0, 2) ?? []).toString("hex"), "4040");
+    assert.equal(new TextDecoder().decode(appId?.extensionData.subarray(2)), inboxId);
     for (const id of [0xff00, 0xff01, 0xff02, 0xf000, 0x000a, 0x0001]) assert.ok(kp.leafNode.capabilities.extensions.includes(id));
     assert.deepEqual(kp.leafNode.capabilities.proposals, [7]);
     assert.deepEqual(kp.leafNode.capabilities.ciphersuites, [3]);

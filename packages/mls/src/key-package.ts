@@ -23,7 +23,7 @@ import { ed25519PublicKey, ed25519Verify } from "./crypto/signature.js";
 import { decodeExactly } from "./codec.js";
 import { guard } from "./engine-errors.js";
 import { MlsError } from "./mls-error.js";
-import { signContent } from "./tls.js";
+import { decodeVarint, signContent, vector } from "./tls.js";
 import { keyPackageTbsOf, leafNodeTbsOf } from "./key-package-tbs.js";
 import {
   asInboxId,
@@ -89,7 +89,9 @@ export async function createKeyPackage(
       capabilities: xmtpCapabilities(),
       lifetime: { notBefore: now - KEY_PACKAGE_BACKDATE_SECONDS, notAfter: now + lifetime },
       extensions: [makeCustomExtension({ extensionType: ExtensionId.lastResort, extensionData: new Uint8Array(0) })],
-      leafNodeExtensions: [{ extensionType: ExtensionId.applicationId, extensionData: utf8(inboxId) }],
+      // RFC 9420 13.3: struct { opaque application_id<V>; }, so the inbox id
+      // carries its own length prefix inside the extension data, as libxmtp writes it.
+      leafNodeExtensions: [{ extensionType: ExtensionId.applicationId, extensionData: vector(utf8(inboxId)) }],
       signatureKeyPair: { signKey: signer.privateKey, publicKey },
       cipherSuite: nodeCiphersuite(),
     });
@@ -178,7 +180,7 @@ export async function checkKeyPackage(kp: KeyPackage, options: ValidateKeyPackag
     throw new MlsError("mls.bad_key_package", "KeyPackage: init key equals the leaf encryption key");
   }
   const appId = leaf.extensions.find((e) => e.extensionType === ExtensionId.applicationId);
-  if (appId !== undefined && new TextDecoder().decode(appId.extensionData) !== inboxId) {
+  if (appId !== undefined && applicationIdOf(appId.extensionData) !== inboxId) {
     throw new MlsError("mls.bad_key_package", "KeyPackage: ApplicationId is not the credential's inbox id");
   }
   const caps = leaf.capabilities;
@@ -206,4 +208,11 @@ export async function checkKeyPackage(kp: KeyPackage, options: ValidateKeyPackag
 /** @throws MlsError `mls.malformed` */
 export function decodePrivateKeyPackage(bytes: Uint8Array): PrivateKeyPackage {
   return decodeExactly(privateKeyPackageDecoder, bytes, "PrivateKeyPackage");
+}
+
+/** The application_id<V> of an ApplicationId extension (RFC 9420 13.3), or undefined if malformed. */
+function applicationIdOf(extensionData: Uint8Array): string | undefined {
+  const header = decodeVarint(extensionData, 0);
+  if (header === undefined || header[1] + header[0] !== extensionData.length) return undefined;
+  return new TextDecoder("utf-8", { fatal: false }).decode(extensionData.subarray(header[1]));
 }

@@ -9,3 +9,4 @@ export type { BucketLimit } from "./limits/token-buckets.js";
 export { defaultRequestLimits, type RequestLimits } from "./services/limits.js";
 export type { SmartContractWalletVerifier } from "./services/identity-service.js";
 export { createLogger, type Logger, type LogLevel } from "./logger.js";
+export { createXmtpValidators, type XmtpValidatorOptions } from "./validation/xmtp-validators.js";

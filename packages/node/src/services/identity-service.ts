@@ -40,7 +40,7 @@ export function createIdentityService(deps: IdentityServiceDeps): ServiceImpl<ty
       if (log.length >= limits.maxInboxUpdates) {
         throw new NodeError("node.inbox_log_full", `inbox log is full (${limits.maxInboxUpdates} updates)`);
       }
-      const facts = await validators.identityUpdate(log.map((r) => r.update), update);
+      const facts = await validators.identityUpdate(log, update);
       const result = await store.appendIdentityUpdate({
         inboxId,
         update,

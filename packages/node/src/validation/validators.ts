@@ -25,9 +25,14 @@ export interface IdentityUpdateFacts {
   readonly addressesRemoved: readonly string[];
 }
 
+export interface StoredIdentityUpdate {
+  readonly sequenceId: bigint;
+  readonly update: Uint8Array;
+}
+
 export interface Validators {
   keyPackage(keyPackage: Uint8Array): Promise<KeyPackageFacts>;
   groupMessage(data: Uint8Array): GroupMessageFacts;
-  /** `log` is the inbox's updates so far, in order, as stored. */
-  identityUpdate(log: readonly Uint8Array[], update: Uint8Array): Promise<IdentityUpdateFacts>;
+  /** `log` is the inbox's updates so far, oldest first, as stored. */
+  identityUpdate(log: readonly StoredIdentityUpdate[], update: Uint8Array): Promise<IdentityUpdateFacts>;
 }
