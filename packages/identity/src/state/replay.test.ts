@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { utf8ToBytes } from "@noble/hashes/utils.js";
 import { describe, it } from "node:test";
-import type { associations } from "@parley/proto";
+import { associations, decode } from "@parley/proto";
 import type { IdentityErrorCode } from "../identity-error.js";
 import { deriveInboxId } from "../inbox-id.js";
 import type { InboxId } from "../ids.js";
@@ -204,6 +204,17 @@ describe("refusals", () => {
     const addBob = await update(inboxId, [{ type: "addAssociation", newMember: bob.member, existingMember: alice.member }], [alice, bob]);
     const after = await publish(state, addBob, 20n);
     assert.equal(await refusal(after, addBob), "identity.replayed_signature");
+    // The same signatures with v rewritten from 27/28 to 0/1 are still the same signatures.
+    const rewritten = decode(associations.IdentityUpdateSchema, addBob);
+    const add = rewritten.actions[0]?.kind;
+    assert.ok(add?.case === "add");
+    for (const signature of [add.value.existingMemberSignature, add.value.newMemberSignature]) {
+      assert.ok(signature?.signature.case === "erc191");
+      const bytes = signature.signature.value.bytes.slice();
+      bytes[64] = (bytes[64] ?? 27) - 27;
+      signature.signature.value.bytes = bytes;
+    }
+    assert.equal(await refusal(after, rewritten), "identity.replayed_signature");
     // Even after bob is gone, his old addition can't be replayed to bring him back.
     const revoke = await update(inboxId, [{ type: "revokeAssociation", member: bob.member, recoveryIdentifier: alice.member }], [alice]);
     const revoked = await publish(after, revoke, 30n);
