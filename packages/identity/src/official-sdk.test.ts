@@ -11,10 +11,10 @@ import { ApiUrls, Client, type Signer as OfficialSigner } from "@xmtp/node-sdk";
 import { testWallet } from "./identity.test-util.js";
 import { toEthereumAddress, toInstallationKey, type InboxId } from "./ids.js";
 import { deriveInboxId } from "./inbox-id.js";
-import { ethereumMember, installationMember, type EthereumMember } from "./member.js";
+import { ethereumMember, installationMember, memberText, type EthereumMember } from "./member.js";
 import { listIdentifiers, listInstallations } from "./state/association-state.js";
 import { replayInbox } from "./state/replay.js";
-import { createSignatureRequest } from "./update/builder.js";
+import { createSignatureRequest, type ActionRequest } from "./update/builder.js";
 import type { Signer } from "./update/signer.js";
 
 function publishedUpdate(requestBytes: Uint8Array) {
@@ -102,5 +102,69 @@ describe("the official client, live against the capture server", () => {
     const ours = ourRegistrationText(deriveInboxId(alice.member, 1n), update.clientTimestampNs, alice.member, 1n, client.installationId);
     assert.deepEqual(signedTexts, [ours]);
     await assertReplaysTo(update, client.inboxId, alice.member, client.installationId);
+  });
+
+  it("adds a wallet, revokes an installation, changes recovery: same texts, same state as libxmtp's", async () => {
+    const signedTexts: string[] = [];
+    const recording = (label: string) => {
+      const wallet = testWallet(`${label} ${Date.now()}`);
+      const signer: Signer = {
+        ...wallet.signer,
+        signMessage: (text) => {
+          signedTexts.push(text);
+          return wallet.signer.signMessage(text);
+        },
+      };
+      return { ...wallet, signer };
+    };
+    const alice = recording("alice");
+    const bob = recording("bob");
+    const options = { env: "local" as const, dbPath: null, disableDeviceSync: true, loggingLevel: "Off" as never };
+    const first = server.calls.length;
+
+    const laptop = await Client.create(alice.signer, options);
+    const phone = await Client.create(alice.signer, options);
+    // The capture server answers GetInboxIds loosely, hence allowInboxReassign.
+    await laptop.unsafe_addAccount(bob.signer, true);
+    await laptop.revokeInstallations([phone.installationIdBytes]);
+    await laptop.changeRecoveryIdentifier({ identifier: bob.member.address, identifierKind: 0 /* Ethereum */ });
+
+    const published = server.calls
+      .slice(first)
+      .filter((c) => c.path.endsWith("/PublishIdentityUpdate"))
+      .map((c) => publishedUpdate(c.request));
+    assert.equal(published.length, 5);
+    const inboxId = deriveInboxId(alice.member, 1n);
+    const installation = (client: Client) => installationMember(toInstallationKey(client.installationId));
+    const expected: ActionRequest[][] = [
+      [
+        { type: "createInbox", identifier: alice.member, nonce: 1n },
+        { type: "addAssociation", newMember: installation(laptop), existingMember: alice.member },
+      ],
+      [{ type: "addAssociation", newMember: installation(phone), existingMember: alice.member }],
+      // The installation signs for the inbox; the new wallet signs for itself.
+      [{ type: "addAssociation", newMember: bob.member, existingMember: installation(laptop) }],
+      [{ type: "revokeAssociation", member: installation(phone), recoveryIdentifier: alice.member }],
+      [{ type: "changeRecoveryAddress", newRecoveryIdentifier: bob.member, recoveryIdentifier: alice.member }],
+    ];
+    const ourTexts = expected.map(
+      (actions, i) => createSignatureRequest({ inboxId, clientTimestampNs: published[i]?.clientTimestampNs ?? 0n, actions }).text,
+    );
+    assert.deepEqual(signedTexts, ourTexts);
+
+    const replayed = await replayInbox(published.map((update, i) => ({ sequenceId: BigInt(i + 1), update })));
+    if (!replayed.ok) assert.fail(`refused: ${replayed.error.code} ${replayed.error.message}`);
+    const ours = replayed.value;
+    const theirs = await laptop.preferences.fetchInboxState();
+    assert.equal(ours.inboxId, theirs.inboxId);
+    assert.deepEqual(ours.recoveryIdentifier, ethereumMember(toEthereumAddress(theirs.recoveryIdentifier.identifier)));
+    assert.deepEqual(
+      listIdentifiers(ours).map((m) => memberText(m.identifier)),
+      theirs.identifiers.map((i) => i.identifier),
+    );
+    assert.deepEqual(
+      listInstallations(ours).map((m) => [m.identifier.key, m.clientTimestampNs]),
+      theirs.installations.map((i) => [i.id, i.clientTimestampNs]),
+    );
   });
 });
