@@ -46,7 +46,7 @@ async function publish(
 async function refusal(
   state: AssociationState | undefined,
   bytes: Uint8Array | associations.IdentityUpdate,
-  options: ValidateOptions = {},
+  options: ValidateOptions & { readonly sequenceId?: bigint } = {},
 ): Promise<IdentityErrorCode> {
   const result = await validateIdentityUpdate(state, bytes, options);
   assert.equal(result.ok, false, "expected a refusal");
@@ -330,5 +330,7 @@ describe("refusals", () => {
     const swapped = [entries[0], entries[2], entries[1]].filter((e) => e !== undefined);
     const outOfOrder = await replayInbox(swapped);
     assert.equal(outOfOrder.ok ? undefined : outOfOrder.error.code, "identity.out_of_order");
+    const registered = await publish(undefined, bytes, 5n);
+    assert.equal(await refusal(registered, one, { sequenceId: 5n }), "identity.out_of_order");
   });
 });
