@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import { toEthereumAddress, toInstallationKey } from "../ids.js";
 import { deriveInboxId } from "../inbox-id.js";
 import { ethereumMember, installationMember, passkeyMember, type MemberIdentifier } from "../member.js";
-import type { SignatureKind, VerifiedAction, VerifiedSignature } from "../update/verify.js";
+import type { SignatureKind, VerifiedAction, VerifiedIdentityUpdate, VerifiedSignature } from "../update/verify.js";
 import { applyIdentityUpdate } from "./apply.js";
 import { getMember } from "./association-state.js";
 
@@ -21,8 +21,9 @@ function sig(signer: MemberIdentifier, kind: SignatureKind, chainId?: bigint): V
   return chainId === undefined ? { signer, kind, replayBytes } : { signer, kind, replayBytes, chainId };
 }
 
-function update(actions: VerifiedAction[], inboxId = deriveInboxId(wallet, 0n)) {
-  return { inboxId, clientTimestampNs: 5n, actions };
+/** Forged on purpose: these cases test the rules, not the signatures. */
+function update(actions: VerifiedAction[], inboxId = deriveInboxId(wallet, 0n)): VerifiedIdentityUpdate {
+  return { inboxId, clientTimestampNs: 5n, actions } as unknown as VerifiedIdentityUpdate;
 }
 
 const created = applyIdentityUpdate(

@@ -46,11 +46,18 @@ export type VerifiedAction =
       readonly recoveryIdentifierSignature: VerifiedSignature;
     };
 
-/** An update whose signatures all verified; the association rules are still to apply. */
+declare const verified: unique symbol;
+
+/**
+ * An update whose signatures all verified; the association rules are still
+ * to apply. Only {@link verifyIdentityUpdate} makes one: the brand has no
+ * runtime value, so a hand-built object needs a cast that shows in review.
+ */
 export interface VerifiedIdentityUpdate {
   readonly inboxId: string;
   readonly clientTimestampNs: bigint;
   readonly actions: readonly VerifiedAction[];
+  readonly [verified]: true;
 }
 
 export interface VerifyOptions {
@@ -102,7 +109,12 @@ export async function verifyIdentityUpdate(
       }
     }),
   );
-  return { inboxId: update.inboxId, clientTimestampNs: update.clientTimestampNs, actions };
+  const checked: Omit<VerifiedIdentityUpdate, typeof verified> = {
+    inboxId: update.inboxId,
+    clientTimestampNs: update.clientTimestampNs,
+    actions,
+  };
+  return checked as VerifiedIdentityUpdate;
 }
 
 function signatureCacheKey(signature: UnverifiedSignature): string | undefined {
