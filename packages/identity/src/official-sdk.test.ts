@@ -5,13 +5,13 @@
 // fixtures of @parley/proto, once live against the capture server.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { decode, identityApi } from "@parley/proto";
+import { associations, decode, encode, identityApi } from "@parley/proto";
 import { officialRegistration, startCaptureServer, type CaptureServer } from "@parley/testkit";
 import { ApiUrls, Client, type Signer as OfficialSigner } from "@xmtp/node-sdk";
 import { testWallet } from "./identity.test-util.js";
 import { toEthereumAddress, toInstallationKey, type InboxId } from "./ids.js";
 import { deriveInboxId } from "./inbox-id.js";
-import { ethereumMember, installationMember, memberText, type EthereumMember } from "./member.js";
+import { ethereumMember, installationMember, memberText, type EthereumMember, type MemberIdentifier } from "./member.js";
 import { listIdentifiers, listInstallations } from "./state/association-state.js";
 import { replayInbox } from "./state/replay.js";
 import { createSignatureRequest, type ActionRequest } from "./update/builder.js";
@@ -35,6 +35,31 @@ function ourRegistrationText(inboxId: InboxId, clientTimestampNs: bigint, wallet
   }).text;
 }
 
+/** The signatures of a published action, each with the signer our request expects it from. */
+function signaturesOf(
+  action: ActionRequest,
+  published: associations.IdentityAction | undefined,
+): [MemberIdentifier, associations.Signature][] {
+  const kind = published?.kind;
+  const pairs: [MemberIdentifier, associations.Signature | undefined][] =
+    action.type === "createInbox" && kind?.case === "createInbox"
+      ? [[action.identifier, kind.value.initialIdentifierSignature]]
+      : action.type === "addAssociation" && kind?.case === "add"
+        ? [
+            [action.existingMember, kind.value.existingMemberSignature],
+            [action.newMember, kind.value.newMemberSignature],
+          ]
+        : action.type === "revokeAssociation" && kind?.case === "revoke"
+          ? [[action.recoveryIdentifier, kind.value.recoveryIdentifierSignature]]
+          : action.type === "changeRecoveryAddress" && kind?.case === "changeRecoveryAddress"
+            ? [[action.recoveryIdentifier, kind.value.existingRecoveryIdentifierSignature]]
+            : assert.fail(`published action ${kind?.case} is not a ${action.type}`);
+  return pairs.map(([signer, signature]) => {
+    assert.ok(signature, "a published action carries its signatures");
+    return [signer, signature];
+  });
+}
+
 async function assertReplaysTo(update: ReturnType<typeof publishedUpdate>, inboxId: string, wallet: EthereumMember, installationId: string) {
   const replayed = await replayInbox([{ sequenceId: 1n, update }]);
   if (!replayed.ok) assert.fail(`refused: ${replayed.error.code} ${replayed.error.message}`);
@@ -55,6 +80,26 @@ describe("the official client's captured registration", () => {
     assert.equal(deriveInboxId(wallet, 1n), captured.inboxId);
     const ours = ourRegistrationText(deriveInboxId(wallet, 1n), update.clientTimestampNs, wallet, 1n, captured.installationId);
     assert.deepEqual(captured.signedTexts, [ours]);
+  });
+
+  it("is the update our builder encodes from the same actions and signatures, byte for byte", () => {
+    const [create, add] = update.actions.map((a) => a.kind);
+    assert.ok(create?.case === "createInbox" && add?.case === "add");
+    const walletSignature = create.value.initialIdentifierSignature;
+    const installationSignature = add.value.newMemberSignature;
+    assert.ok(walletSignature && installationSignature);
+    const installation = installationMember(toInstallationKey(captured.installationId));
+    const request = createSignatureRequest({
+      inboxId: deriveInboxId(wallet, 1n),
+      clientTimestampNs: update.clientTimestampNs,
+      actions: [
+        { type: "createInbox", identifier: wallet, nonce: 1n },
+        { type: "addAssociation", newMember: installation, existingMember: wallet },
+      ],
+    });
+    request.addSignature(wallet, walletSignature);
+    request.addSignature(installation, installationSignature);
+    assert.deepEqual(request.toBytes(), encode(associations.IdentityUpdateSchema, update));
   });
 
   it("validates with our code and replays to the same inbox, wallet and installation", async () => {
@@ -104,7 +149,7 @@ describe("the official client, live against the capture server", () => {
     await assertReplaysTo(update, client.inboxId, alice.member, client.installationId);
   });
 
-  it("adds a wallet, revokes an installation, changes recovery: same texts, same state as libxmtp's", async () => {
+  it("adds a wallet, revokes an installation, changes recovery: same texts, same bytes, same state as libxmtp's", async () => {
     const signedTexts: string[] = [];
     const recording = (label: string) => {
       const wallet = testWallet(`${label} ${Date.now()}`);
@@ -151,6 +196,16 @@ describe("the official client, live against the capture server", () => {
       (actions, i) => createSignatureRequest({ inboxId, clientTimestampNs: published[i]?.clientTimestampNs ?? 0n, actions }).text,
     );
     assert.deepEqual(signedTexts, ourTexts);
+    // And our builder, given the same signatures, encodes each update byte for byte.
+    for (const [i, actions] of expected.entries()) {
+      const update = published[i];
+      assert.ok(update);
+      const request = createSignatureRequest({ inboxId, clientTimestampNs: update.clientTimestampNs, actions });
+      for (const [j, action] of actions.entries()) {
+        for (const [signer, signature] of signaturesOf(action, update.actions[j])) request.addSignature(signer, signature);
+      }
+      assert.deepEqual(request.toBytes(), encode(associations.IdentityUpdateSchema, update), `update ${i + 1}`);
+    }
 
     const replayed = await replayInbox(published.map((update, i) => ({ sequenceId: BigInt(i + 1), update })));
     if (!replayed.ok) assert.fail(`refused: ${replayed.error.code} ${replayed.error.message}`);
