@@ -73,6 +73,7 @@ export {
   verifyIdentityUpdate,
   verifySignature,
 } from "./update/verify.js";
+export { createPasskeyVerifier } from "./crypto/passkey.js";
 export type {
   Verifiers,
   SmartContractWalletVerifier,

@@ -6,6 +6,7 @@ import { installationKeyFromBytes, isEthereumAddress, toHex, type EthereumAddres
 import { ethereumMember, installationMember, passkeyMember, type Identifier, type MemberIdentifier } from "../member.js";
 import { personalMessageHash, recoverPersonalSigner } from "../crypto/ethereum.js";
 import { verifyInstallationSignature } from "../crypto/installation-key.js";
+import { passkeyReplayBytes } from "../crypto/passkey.js";
 import { signatureText } from "./signature-text.js";
 import type { UnverifiedIdentityUpdate, UnverifiedSignature } from "./unverified.js";
 import type { Verifiers } from "./verifiers.js";
@@ -217,6 +218,6 @@ async function verifyPasskey(
   return {
     signer: passkeyMember(toHex(signature.publicKey), result.relyingParty),
     kind: "p256",
-    replayBytes: signature.signature,
+    replayBytes: passkeyReplayBytes(signature.signature),
   };
 }
