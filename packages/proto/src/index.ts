@@ -6,6 +6,7 @@ export * as associations from "./associations.js";
 export * as messageContents from "./message-contents.js";
 export * as contentTypes from "./content-types.js";
 export * as legacy from "./legacy.js";
+export * as health from "./health.js";
 export { decode, encode, type DecodeOptions } from "./codec.js";
 export { ProtoError, isProtoError, type ProtoErrorCode } from "./proto-error.js";
 export { allFiles } from "./registry.js";

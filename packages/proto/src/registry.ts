@@ -1,6 +1,7 @@
 // Every generated file descriptor, for code that walks the whole protocol
 // (a type registry for JSON, the round-trip tests).
 import type { DescFile } from "@bufbuild/protobuf";
+import { file_grpc_health_v1_health } from "./gen/grpc/health/v1/health_pb.js";
 import { file_xmtp_identity_api_v1_identity } from "./gen/xmtp/identity/api/v1/identity_pb.js";
 import { file_xmtp_identity_associations_association } from "./gen/xmtp/identity/associations/association_pb.js";
 import { file_xmtp_identity_associations_signature } from "./gen/xmtp/identity/associations/signature_pb.js";
@@ -24,6 +25,7 @@ import { file_xmtp_mls_message_contents_welcome_pointer } from "./gen/xmtp/mls/m
 import { file_xmtp_mls_message_contents_wrapper_encryption } from "./gen/xmtp/mls/message_contents/wrapper_encryption_pb.js";
 
 export const allFiles: readonly DescFile[] = [
+  file_grpc_health_v1_health,
   file_xmtp_identity_api_v1_identity,
   file_xmtp_identity_associations_association,
   file_xmtp_identity_associations_signature,

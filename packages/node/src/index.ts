@@ -1,0 +1,11 @@
+// @parley/node: the XMTP network node.
+export { startNode, type NodeOptions, type RunningNode } from "./node.js";
+export { SqliteStore, type SqliteStoreOptions } from "./store/sqlite/sqlite-store.js";
+export type * from "./store/store.js";
+export type { Validators, KeyPackageFacts, GroupMessageFacts, IdentityUpdateFacts } from "./validation/validators.js";
+export { NodeError, toConnectError, type NodeErrorCode } from "./node-error.js";
+export { defaultRateLimits, type RateLimits } from "./limits/rate-limit.js";
+export type { BucketLimit } from "./limits/token-buckets.js";
+export { defaultRequestLimits, type RequestLimits } from "./services/limits.js";
+export type { SmartContractWalletVerifier } from "./services/identity-service.js";
+export { createLogger, type Logger, type LogLevel } from "./logger.js";

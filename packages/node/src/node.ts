@@ -1,0 +1,93 @@
+// A running node: the store, the services on one port, and an orderly stop.
+import type { ConnectRouter } from "@connectrpc/connect";
+import { health, identityApi, mlsApi } from "@parley/proto";
+import { errorInterceptor } from "./error-interceptor.js";
+import { defaultRateLimits, rateLimitInterceptor, type RateLimits } from "./limits/rate-limit.js";
+import type { Logger } from "./logger.js";
+import { listen, type Listener } from "./server.js";
+import { createHealthService } from "./services/health-service.js";
+import { createIdentityService, type SmartContractWalletVerifier } from "./services/identity-service.js";
+import { defaultRequestLimits, type RequestLimits } from "./services/limits.js";
+import { createMlsService } from "./services/mls-service.js";
+import type { Store } from "./store/store.js";
+import { Notifier } from "./streams/notifier.js";
+import type { Validators } from "./validation/validators.js";
+
+export interface NodeOptions {
+  readonly store: Store;
+  readonly validators: Validators;
+  readonly logger: Logger;
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** Default 5556; 0 picks a free port. */
+  readonly port?: number;
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /** Per-IP limits; `false` turns them off (tests, trusted networks). */
+  readonly rateLimits?: RateLimits | false;
+  readonly requestLimits?: Partial<RequestLimits>;
+  readonly scwVerifier?: SmartContractWalletVerifier;
+}
+
+export interface RunningNode {
+  readonly port: number;
+  /** http://host:port (https with TLS). */
+  readonly url: string;
+  /**
+   * Stops accepting calls, ends open streams, lets calls in progress finish,
+   * then closes the store. Everything acknowledged was already committed.
+   */
+  stop(): Promise<void>;
+}
+
+export async function startNode(options: NodeOptions): Promise<RunningNode> {
+  const host = options.host ?? "127.0.0.1";
+  const limits: RequestLimits = { ...defaultRequestLimits, ...options.requestLimits };
+  const shutdown = new AbortController();
+  const notifier = new Notifier();
+  const { store, validators, logger } = options;
+
+  const routes = (router: ConnectRouter) => {
+    router.service(
+      mlsApi.MlsApi,
+      createMlsService({ store, validators, notifier, limits, shutdown: shutdown.signal }),
+    );
+    router.service(
+      identityApi.IdentityApi,
+      createIdentityService({
+        store,
+        validators,
+        limits,
+        ...(options.scwVerifier ? { scwVerifier: options.scwVerifier } : {}),
+      }),
+    );
+    router.service(health.Health, createHealthService(shutdown.signal));
+  };
+  const rateLimits = options.rateLimits ?? defaultRateLimits;
+  const interceptors = [errorInterceptor(logger), ...(rateLimits ? [rateLimitInterceptor(rateLimits)] : [])];
+
+  const listener: Listener = await listen(routes, interceptors, {
+    host,
+    port: options.port ?? 5556,
+    readMaxBytes: limits.maxPayloadBytes * 2 + 1024 * 1024,
+    ...(options.tls ? { tls: options.tls } : {}),
+  });
+  const scheme = options.tls ? "https" : "http";
+  const url = `${scheme}://${host.includes(":") ? `[${host}]` : host}:${listener.port}`;
+  logger.info({ url, tls: Boolean(options.tls) }, "node listening");
+
+  let stopping: Promise<void> | undefined;
+  return {
+    port: listener.port,
+    url,
+    stop() {
+      stopping ??= (async () => {
+        logger.info("node stopping");
+        shutdown.abort();
+        await listener.close();
+        await store.close();
+        logger.info("node stopped");
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,258 @@
+// xmtp.mls.api.v1.MlsApi (../shared/spec/xmtp-node-api.md section 1).
+// Decisions where the reference node has a [quirk]:
+// - a SendGroupMessages or SendWelcomeMessages request is all or nothing:
+//   every message is validated first, then all are stored in one transaction;
+// - an empty group id or installation key is INVALID_ARGUMENT, not UNKNOWN;
+// - FetchKeyPackages fills every slot of a key asked for twice;
+// - the bidirectional Subscribe is not served yet (UNIMPLEMENTED).
+import { create } from "@bufbuild/protobuf";
+import { EmptySchema } from "@bufbuild/protobuf/wkt";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { associations, decode, encode, messageContents, mlsApi } from "@parley/proto";
+import { invalidArgument, NodeError } from "../node-error.js";
+import type { NewGroupMessage, NewWelcome, Store } from "../store/store.js";
+import { followTopics } from "../streams/follow-topics.js";
+import { topicKey, type Notifier } from "../streams/notifier.js";
+import type { Validators } from "../validation/validators.js";
+import type { RequestLimits } from "./limits.js";
+import { MAX_PAGE, pageOf, pagingInfoOf } from "./paging.js";
+import { groupMessageOf, welcomeMessageOf } from "./wire-records.js";
+
+export interface MlsServiceDeps {
+  readonly store: Store;
+  readonly validators: Validators;
+  readonly notifier: Notifier;
+  readonly limits: RequestLimits;
+  /** Aborted when the node shuts down: streams end. */
+  readonly shutdown: AbortSignal;
+}
+
+const MAX_COMMIT_LOG_PUBLISH = 10;
+const MAX_COMMIT_LOG_QUERIES = 20;
+
+function requireBatch(length: number, max: number, what: string): void {
+  if (length === 0) throw invalidArgument(`no ${what}`);
+  if (length > max) throw invalidArgument(`${length} ${what} exceed the limit of ${max}`);
+}
+
+function requireBytes(value: Uint8Array, what: string, max?: number): void {
+  if (value.length === 0) throw invalidArgument(`${what} is empty`);
+  if (max !== undefined && value.length > max) {
+    throw invalidArgument(`${what} of ${value.length} bytes exceeds the limit of ${max}`);
+  }
+}
+
+/** Ends a stream on client cancel or node shutdown, whichever comes first. */
+function streamSignal(context: HandlerContext, shutdown: AbortSignal): AbortSignal {
+  return AbortSignal.any([context.signal, shutdown]);
+}
+
+function newWelcome(input: mlsApi.WelcomeMessageInput, maxBytes: number): NewWelcome {
+  const { version } = input;
+  if (version.case === "v1") {
+    const v1 = version.value;
+    requireBytes(v1.installationKey, "installation_key");
+    requireBytes(v1.data, "data", maxBytes);
+    const symmetric = v1.wrapperAlgorithm === messageContents.WelcomeWrapperAlgorithm.SYMMETRIC_KEY;
+    if (!symmetric) requireBytes(v1.hpkePublicKey, "hpke_public_key");
+    if (v1.welcomeMetadata.length > maxBytes) throw invalidArgument("welcome_metadata is too large");
+    return {
+      kind: "v1",
+      installationKey: v1.installationKey,
+      data: v1.data,
+      hpkePublicKey: v1.hpkePublicKey,
+      // Older clients leave it unset and mean Curve25519.
+      wrapperAlgorithm:
+        v1.wrapperAlgorithm === messageContents.WelcomeWrapperAlgorithm.UNSPECIFIED
+          ? messageContents.WelcomeWrapperAlgorithm.CURVE25519
+          : v1.wrapperAlgorithm,
+      welcomeMetadata: v1.welcomeMetadata,
+    };
+  }
+  if (version.case === "welcomePointer") {
+    const pointer = version.value;
+    requireBytes(pointer.installationKey, "installation_key");
+    requireBytes(pointer.welcomePointer, "welcome_pointer", maxBytes);
+    requireBytes(pointer.hpkePublicKey, "hpke_public_key");
+    if (pointer.wrapperAlgorithm !== messageContents.WelcomePointerWrapperAlgorithm.XWING_MLKEM_768_DRAFT_6) {
+      throw invalidArgument("a welcome pointer must be wrapped with XWING_MLKEM_768_DRAFT_6");
+    }
+    return {
+      kind: "pointer",
+      installationKey: pointer.installationKey,
+      data: pointer.welcomePointer,
+      hpkePublicKey: pointer.hpkePublicKey,
+      wrapperAlgorithm: pointer.wrapperAlgorithm,
+      welcomeMetadata: new Uint8Array(),
+    };
+  }
+  throw invalidArgument("welcome message has no version");
+}
+
+export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsApi.MlsApi> {
+  const { store, validators, notifier, limits } = deps;
+
+  async function uploadKeyPackage(upload: mlsApi.KeyPackageUpload | undefined): Promise<Uint8Array> {
+    if (!upload) throw invalidArgument("no key package");
+    requireBytes(upload.keyPackageTlsSerialized, "key_package_tls_serialized", limits.maxPayloadBytes);
+    const facts = await validators.keyPackage(upload.keyPackageTlsSerialized);
+    await store.putKeyPackage(facts.installationKey, upload.keyPackageTlsSerialized);
+    return facts.installationKey;
+  }
+
+  return {
+    async sendGroupMessages(request) {
+      requireBatch(request.messages.length, limits.maxBatch, "messages");
+      const messages: NewGroupMessage[] = request.messages.map((input, index) => {
+        if (input.version.case !== "v1") throw invalidArgument(`message ${index} has no version`);
+        const { data, senderHmac, shouldPush } = input.version.value;
+        requireBytes(data, `message ${index}`, limits.maxPayloadBytes);
+        const facts = validators.groupMessage(data);
+        return { groupId: facts.groupId, data, senderHmac, shouldPush, isCommit: facts.isCommit };
+      });
+      const records = await store.appendGroupMessages(messages);
+      notifier.notify(records.map((r) => topicKey("group", r.groupId)));
+      return create(EmptySchema);
+    },
+
+    async sendWelcomeMessages(request) {
+      requireBatch(request.messages.length, limits.maxBatch, "welcome messages");
+      const welcomes = request.messages.map((input) => newWelcome(input, limits.maxPayloadBytes));
+      const records = await store.appendWelcomes(welcomes);
+      notifier.notify(records.map((r) => topicKey("welcome", r.installationKey)));
+      return create(EmptySchema);
+    },
+
+    async registerInstallation(request) {
+      const installationKey = await uploadKeyPackage(request.keyPackage);
+      return create(mlsApi.RegisterInstallationResponseSchema, { installationKey });
+    },
+
+    async uploadKeyPackage(request) {
+      await uploadKeyPackage(request.keyPackage);
+      return create(EmptySchema);
+    },
+
+    async fetchKeyPackages(request) {
+      requireBatch(request.installationKeys.length, limits.maxLookups, "installation keys");
+      const found = await store.fetchKeyPackages(request.installationKeys);
+      return create(mlsApi.FetchKeyPackagesResponseSchema, {
+        keyPackages: found.map((keyPackage) => ({ keyPackageTlsSerialized: keyPackage ?? new Uint8Array() })),
+      });
+    },
+
+    revokeInstallation() {
+      throw new NodeError("node.unimplemented", "revoke an installation with an identity update instead");
+    },
+
+    getIdentityUpdates() {
+      throw new NodeError("node.unimplemented", "use xmtp.identity.api.v1.IdentityApi/GetIdentityUpdates");
+    },
+
+    async queryGroupMessages(request) {
+      requireBytes(request.groupId, "group_id");
+      const page = pageOf(request.pagingInfo);
+      const records = await store.queryGroupMessages(request.groupId, page);
+      return create(mlsApi.QueryGroupMessagesResponseSchema, {
+        messages: records.map((r) => groupMessageOf(r)),
+        pagingInfo: pagingInfoOf(page, records.map((r) => r.id)),
+      });
+    },
+
+    async queryWelcomeMessages(request) {
+      requireBytes(request.installationKey, "installation_key");
+      const page = pageOf(request.pagingInfo);
+      const records = await store.queryWelcomes(request.installationKey, page);
+      return create(mlsApi.QueryWelcomeMessagesResponseSchema, {
+        messages: records.map(welcomeMessageOf),
+        pagingInfo: pagingInfoOf(page, records.map((r) => r.id)),
+      });
+    },
+
+    async *subscribeGroupMessages(request, context) {
+      requireBatch(request.filters.length, limits.maxLookups, "filters");
+      const topics = request.filters.map((filter) => {
+        requireBytes(filter.groupId, "filter group_id");
+        return { key: topicKey("group", filter.groupId), id: filter.groupId, cursor: filter.idCursor };
+      });
+      const read = (groupId: Uint8Array, cursor: bigint, limit: number) =>
+        store.queryGroupMessages(groupId, { direction: "ascending", limit, cursor });
+      for await (const record of followTopics(topics, read, notifier, streamSignal(context, deps.shutdown))) {
+        yield groupMessageOf(record);
+      }
+    },
+
+    async *subscribeWelcomeMessages(request, context) {
+      requireBatch(request.filters.length, limits.maxLookups, "filters");
+      const topics = request.filters.map((filter) => {
+        requireBytes(filter.installationKey, "filter installation_key");
+        return { key: topicKey("welcome", filter.installationKey), id: filter.installationKey, cursor: filter.idCursor };
+      });
+      const read = (key: Uint8Array, cursor: bigint, limit: number) =>
+        store.queryWelcomes(key, { direction: "ascending", limit, cursor });
+      for await (const record of followTopics(topics, read, notifier, streamSignal(context, deps.shutdown))) {
+        yield welcomeMessageOf(record);
+      }
+    },
+
+    // eslint-disable-next-line require-yield, @typescript-eslint/require-await
+    async *subscribe() {
+      throw new NodeError("node.unimplemented", "the bidirectional Subscribe is not served yet");
+    },
+
+    async batchPublishCommitLog(request) {
+      requireBatch(request.requests.length, MAX_COMMIT_LOG_PUBLISH, "commit log entries");
+      const entries = request.requests.map((entry, index) => {
+        requireBytes(entry.groupId, `entry ${index} group_id`);
+        requireBytes(entry.serializedCommitLogEntry, `entry ${index}`, limits.maxPayloadBytes);
+        if (!entry.signature) throw invalidArgument(`entry ${index} has no signature`);
+        return {
+          groupId: entry.groupId,
+          entry: entry.serializedCommitLogEntry,
+          signature: encode(associations.RecoverableEd25519SignatureSchema, entry.signature),
+        };
+      });
+      await store.appendCommitLog(entries);
+      return create(EmptySchema);
+    },
+
+    async batchQueryCommitLog(request) {
+      requireBatch(request.requests.length, MAX_COMMIT_LOG_QUERIES, "commit log queries");
+      const responses = [];
+      for (const query of request.requests) {
+        requireBytes(query.groupId, "group_id");
+        if (query.pagingInfo?.direction === mlsApi.SortDirection.DESCENDING) {
+          throw invalidArgument("the commit log pages ascending only");
+        }
+        const limit = query.pagingInfo?.limit ?? 0;
+        const page = {
+          direction: "ascending" as const,
+          limit: limit === 0 || limit > MAX_PAGE ? MAX_PAGE : limit,
+          cursor: query.pagingInfo?.idCursor ?? 0n,
+        };
+        const records = await store.queryCommitLog(query.groupId, page);
+        responses.push({
+          groupId: query.groupId,
+          commitLogEntries: records.map((r) => ({
+            sequenceId: r.id,
+            serializedCommitLogEntry: r.entry,
+            // Stored by this node from a decoded message, so it decodes.
+            signature: decode(associations.RecoverableEd25519SignatureSchema, r.signature),
+          })),
+          pagingInfo: pagingInfoOf(page, records.map((r) => r.id)),
+        });
+      }
+      return create(mlsApi.BatchQueryCommitLogResponseSchema, { responses });
+    },
+
+    async getNewestGroupMessage(request) {
+      requireBatch(request.groupIds.length, limits.maxLookups, "group ids");
+      const newest = await store.newestGroupMessages(request.groupIds);
+      return create(mlsApi.GetNewestGroupMessageResponseSchema, {
+        responses: newest.map((record) =>
+          record ? { groupMessage: groupMessageOf(record, request.includeContent) } : {},
+        ),
+      });
+    },
+  };
+}

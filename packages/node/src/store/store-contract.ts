@@ -1,0 +1,234 @@
+// The behaviour every Store implementation owes the node, as one suite that
+// each backend runs unchanged (sqlite-store.test.ts, and PostgreSQL's next).
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import type { NewGroupMessage, Page, Store } from "./store.js";
+
+export interface StoreFactory {
+  /** Opens the backend's storage; a second open sees what the first wrote. */
+  open(): Promise<Store>;
+  /** Removes the storage for good. */
+  destroy(): Promise<void>;
+}
+
+const ascending = (limit = 100, cursor = 0n): Page => ({ direction: "ascending", limit, cursor });
+const descending = (limit = 100, cursor = 0n): Page => ({ direction: "descending", limit, cursor });
+
+function message(groupId: Uint8Array, text: string, isCommit = false): NewGroupMessage {
+  return {
+    groupId,
+    data: new TextEncoder().encode(text),
+    senderHmac: new Uint8Array([1, 2]),
+    shouldPush: !isCommit,
+    isCommit,
+  };
+}
+
+const decodeText = (data: Uint8Array) => new TextDecoder().decode(data);
+
+export function storeContract(name: string, factory: StoreFactory): void {
+  describe(`Store contract: ${name}`, () => {
+    let store: Store;
+    before(async () => {
+      store = await factory.open();
+    });
+    after(async () => {
+      await store.close();
+      await factory.destroy();
+    });
+
+    describe("group messages", () => {
+      it("pages ascending and descending with an exclusive cursor", async () => {
+        const group = randomBytes(16);
+        const stored = await store.appendGroupMessages(["a", "b", "c", "d", "e"].map((t) => message(group, t)));
+        const ids = stored.map((r) => r.id);
+        assert.deepEqual([...ids].sort((x, y) => (x < y ? -1 : 1)), ids, "ids increase in order");
+
+        const all = await store.queryGroupMessages(group, ascending());
+        assert.deepEqual(all.map((r) => decodeText(r.data)), ["a", "b", "c", "d", "e"]);
+        const afterSecond = await store.queryGroupMessages(group, ascending(2, ids[1]));
+        assert.deepEqual(afterSecond.map((r) => decodeText(r.data)), ["c", "d"]);
+        const newest = await store.queryGroupMessages(group, descending(2));
+        assert.deepEqual(newest.map((r) => decodeText(r.data)), ["e", "d"]);
+        const beforeFourth = await store.queryGroupMessages(group, descending(100, ids[3]));
+        assert.deepEqual(beforeFourth.map((r) => decodeText(r.data)), ["c", "b", "a"]);
+      });
+
+      it("keeps every field and the group apart from other groups", async () => {
+        const group = randomBytes(16);
+        const other = randomBytes(16);
+        await store.appendGroupMessages([message(other, "elsewhere")]);
+        const [record] = await store.appendGroupMessages([message(group, "commit", true)]);
+        assert.ok(record);
+        assert.deepEqual(record.groupId, new Uint8Array(group));
+        assert.deepEqual(record.senderHmac, new Uint8Array([1, 2]));
+        assert.equal(record.isCommit, true);
+        assert.equal(record.shouldPush, false);
+        assert.ok(record.createdNs > 1_600_000_000_000_000_000n, "created_ns is in nanoseconds");
+        const inGroup = await store.queryGroupMessages(group, ascending());
+        assert.deepEqual(inGroup, [record]);
+      });
+
+      it("stores a re-sent message once and returns the first record", async () => {
+        const group = randomBytes(16);
+        const [first] = await store.appendGroupMessages([message(group, "same")]);
+        const [again, fresh] = await store.appendGroupMessages([message(group, "same"), message(group, "new")]);
+        assert.equal(again?.id, first?.id);
+        assert.ok((fresh?.id ?? 0n) > (first?.id ?? 0n));
+        assert.equal((await store.queryGroupMessages(group, ascending())).length, 2);
+      });
+
+      it("answers the newest message of each group in request order", async () => {
+        const [g1, g2, empty] = [randomBytes(16), randomBytes(16), randomBytes(16)];
+        await store.appendGroupMessages([message(g1, "1a"), message(g2, "2a"), message(g1, "1b")]);
+        const newest = await store.newestGroupMessages([g2, empty, g1]);
+        assert.deepEqual(newest.map((r) => (r ? decodeText(r.data) : undefined)), ["2a", undefined, "1b"]);
+      });
+
+      it("gives every topic strictly increasing ids under concurrent writers", async () => {
+        const groups = Array.from({ length: 4 }, () => randomBytes(16));
+        await Promise.all(
+          Array.from({ length: 40 }, (_, i) =>
+            store.appendGroupMessages([message(groups[i % groups.length] ?? groups[0]!, `m${i}`)]),
+          ),
+        );
+        for (const group of groups) {
+          const records = await store.queryGroupMessages(group, ascending());
+          assert.equal(records.length, 10);
+          for (let i = 1; i < records.length; i++) assert.ok(records[i]!.id > records[i - 1]!.id);
+        }
+      });
+    });
+
+    describe("welcomes", () => {
+      it("pages by installation key, deduplicates, and keeps both kinds", async () => {
+        const key = randomBytes(32);
+        const v1 = {
+          kind: "v1" as const,
+          installationKey: key,
+          data: randomBytes(40),
+          hpkePublicKey: randomBytes(32),
+          wrapperAlgorithm: 1,
+          welcomeMetadata: randomBytes(9),
+        };
+        const pointer = { ...v1, kind: "pointer" as const, data: randomBytes(20), wrapperAlgorithm: 2, welcomeMetadata: new Uint8Array() };
+        const [a, b, again] = await store.appendWelcomes([v1, pointer, v1]);
+        assert.equal(again?.id, a?.id);
+        const found = await store.queryWelcomes(key, ascending());
+        assert.deepEqual(found, [a, b]);
+        assert.equal(found[1]?.kind, "pointer");
+        assert.deepEqual(found[0]?.welcomeMetadata, new Uint8Array(v1.welcomeMetadata));
+        assert.deepEqual(await store.queryWelcomes(key, descending(1)), [b]);
+        assert.deepEqual(await store.queryWelcomes(randomBytes(32), ascending()), []);
+      });
+    });
+
+    describe("key packages", () => {
+      it("keeps the latest per installation and answers in request order", async () => {
+        const [k1, k2, missing] = [randomBytes(32), randomBytes(32), randomBytes(32)];
+        await store.putKeyPackage(k1, new Uint8Array([1]));
+        await store.putKeyPackage(k2, new Uint8Array([2]));
+        await store.putKeyPackage(k1, new Uint8Array([3]));
+        const found = await store.fetchKeyPackages([k2, missing, k1]);
+        assert.deepEqual(found, [new Uint8Array([2]), undefined, new Uint8Array([3])]);
+      });
+    });
+
+    describe("identity updates", () => {
+      const inbox = () => randomBytes(32).toString("hex");
+      const address = () => `0x${randomBytes(20).toString("hex")}`;
+
+      it("appends in order, answers after a sequence id, and refuses a stale writer", async () => {
+        const id = inbox();
+        const first = await store.appendIdentityUpdate({
+          inboxId: id, update: new Uint8Array([1]), expectedLastSequenceId: 0n, maxUpdates: 256,
+          addressesAdded: [], addressesRemoved: [],
+        });
+        assert.equal(first.status, "appended");
+        if (first.status !== "appended") return;
+        const stale = await store.appendIdentityUpdate({
+          inboxId: id, update: new Uint8Array([2]), expectedLastSequenceId: 0n, maxUpdates: 256,
+          addressesAdded: [], addressesRemoved: [],
+        });
+        assert.equal(stale.status, "conflict");
+        const second = await store.appendIdentityUpdate({
+          inboxId: id, update: new Uint8Array([2]), expectedLastSequenceId: first.record.sequenceId, maxUpdates: 256,
+          addressesAdded: [], addressesRemoved: [],
+        });
+        assert.equal(second.status, "appended");
+        const log = await store.identityUpdates(id, 0n);
+        assert.deepEqual(log.map((r) => [...r.update]), [[1], [2]]);
+        assert.deepEqual((await store.identityUpdates(id, first.record.sequenceId)).map((r) => [...r.update]), [[2]]);
+        assert.deepEqual(await store.identityUpdates(inbox(), 0n), []);
+      });
+
+      it("refuses an update past the inbox's limit", async () => {
+        const id = inbox();
+        let last = 0n;
+        for (let i = 0; i < 3; i++) {
+          const result = await store.appendIdentityUpdate({
+            inboxId: id, update: new Uint8Array([i]), expectedLastSequenceId: last, maxUpdates: 3,
+            addressesAdded: [], addressesRemoved: [],
+          });
+          assert.equal(result.status, "appended");
+          if (result.status === "appended") last = result.record.sequenceId;
+        }
+        const full = await store.appendIdentityUpdate({
+          inboxId: id, update: new Uint8Array([9]), expectedLastSequenceId: last, maxUpdates: 3,
+          addressesAdded: [], addressesRemoved: [],
+        });
+        assert.equal(full.status, "full");
+      });
+
+      it("maps an address to its latest unrevoked inbox", async () => {
+        const [a, b] = [inbox(), inbox()];
+        const wallet = address();
+        const added = await store.appendIdentityUpdate({
+          inboxId: a, update: new Uint8Array([1]), expectedLastSequenceId: 0n, maxUpdates: 256,
+          addressesAdded: [wallet], addressesRemoved: [],
+        });
+        assert.deepEqual(await store.inboxIdsOf([wallet, address()]), [a, undefined]);
+        assert.equal(added.status, "appended");
+        if (added.status !== "appended") return;
+        await store.appendIdentityUpdate({
+          inboxId: a, update: new Uint8Array([2]), expectedLastSequenceId: added.record.sequenceId, maxUpdates: 256,
+          addressesAdded: [], addressesRemoved: [wallet],
+        });
+        assert.deepEqual(await store.inboxIdsOf([wallet]), [undefined]);
+        await store.appendIdentityUpdate({
+          inboxId: b, update: new Uint8Array([1]), expectedLastSequenceId: 0n, maxUpdates: 256,
+          addressesAdded: [wallet], addressesRemoved: [],
+        });
+        assert.deepEqual(await store.inboxIdsOf([wallet]), [b]);
+      });
+    });
+
+    describe("commit log", () => {
+      it("appends without deduplication and pages ascending", async () => {
+        const group = randomBytes(16);
+        const entry = { groupId: group, entry: new Uint8Array([7]), signature: new Uint8Array([8]) };
+        const [a, b] = await store.appendCommitLog([entry, entry]);
+        assert.ok(a && b && b.id > a.id);
+        assert.deepEqual(await store.queryCommitLog(group, ascending()), [a, b]);
+        assert.deepEqual(await store.queryCommitLog(group, ascending(10, a.id)), [b]);
+      });
+    });
+
+    describe("durability", () => {
+      it("still has every acknowledged write after a restart", async () => {
+        const group = randomBytes(16);
+        const key = randomBytes(32);
+        const writes = await Promise.all([
+          store.appendGroupMessages([message(group, "kept")]),
+          store.putKeyPackage(key, new Uint8Array([5])),
+        ]);
+        assert.equal(writes[0].length, 1);
+        await store.close();
+        store = await factory.open();
+        assert.deepEqual((await store.queryGroupMessages(group, ascending())).map((r) => decodeText(r.data)), ["kept"]);
+        assert.deepEqual(await store.fetchKeyPackages([key]), [new Uint8Array([5])]);
+      });
+    });
+  });
+}

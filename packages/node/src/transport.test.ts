@@ -1,0 +1,150 @@
+// The node's one port speaks gRPC over cleartext HTTP/2, gRPC-web and Connect
+// over HTTP/1.1; errors leave with the status their code maps to; gRPC server
+// streams send their headers before their first message; limits apply per
+// client; stop() ends open streams.
+import assert from "node:assert/strict";
+import http2 from "node:http2";
+import { after, before, describe, it } from "node:test";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { health, mlsApi } from "@parley/proto";
+import { createLogger } from "./logger.js";
+import { startNode, type RunningNode } from "./node.js";
+import { SqliteStore } from "./store/sqlite/sqlite-store.js";
+import type { Validators } from "./validation/validators.js";
+
+// These tests send nothing that needs validating.
+const unusedValidators: Validators = {
+  keyPackage: () => Promise.reject(new Error("not used here")),
+  groupMessage: () => {
+    throw new Error("not used here");
+  },
+  identityUpdate: () => Promise.reject(new Error("not used here")),
+};
+
+async function start(options: Partial<Parameters<typeof startNode>[0]> = {}): Promise<RunningNode> {
+  return startNode({
+    store: new SqliteStore({ path: ":memory:" }),
+    validators: unusedValidators,
+    logger: createLogger("silent"),
+    port: 0,
+    ...options,
+  });
+}
+
+async function codeOf(call: Promise<unknown>): Promise<Code | undefined> {
+  try {
+    await call;
+    return undefined;
+  } catch (error) {
+    return ConnectError.from(error).code;
+  }
+}
+
+describe("the node's port", () => {
+  let node: RunningNode;
+  before(async () => {
+    node = await start();
+  });
+  after(() => node.stop());
+
+  const transports: [string, () => Transport][] = [
+    ["gRPC over HTTP/2", () => createGrpcTransport({ baseUrl: node.url })],
+    ["gRPC-web over HTTP/1.1", () => createGrpcWebTransport({ baseUrl: node.url, httpVersion: "1.1" })],
+    ["Connect over HTTP/1.1", () => createConnectTransport({ baseUrl: node.url, httpVersion: "1.1" })],
+    ["Connect over HTTP/2", () => createConnectTransport({ baseUrl: node.url, httpVersion: "2" })],
+  ];
+  for (const [name, transport] of transports) {
+    it(`answers ${name}`, async () => {
+      const healthClient = createClient(health.Health, transport());
+      const status = await healthClient.check({ service: "xmtp.mls.api.v1.MlsApi" });
+      assert.equal(status.status, health.HealthCheckResponse_ServingStatus.SERVING);
+      const mls = createClient(mlsApi.MlsApi, transport());
+      const page = await mls.queryGroupMessages({ groupId: new Uint8Array([1, 2, 3]) });
+      assert.deepEqual(page.messages, []);
+      assert.equal(page.pagingInfo?.direction, mlsApi.SortDirection.DESCENDING);
+      assert.equal(page.pagingInfo?.limit, 100);
+    });
+  }
+
+  it("maps errors to gRPC status codes", async () => {
+    const mls = createClient(mlsApi.MlsApi, createGrpcTransport({ baseUrl: node.url }));
+    assert.equal(await codeOf(mls.queryGroupMessages({ groupId: new Uint8Array() })), Code.InvalidArgument);
+    assert.equal(await codeOf(mls.sendGroupMessages({ messages: [] })), Code.InvalidArgument);
+    assert.equal(await codeOf(mls.revokeInstallation({})), Code.Unimplemented);
+    assert.equal(await codeOf(mls.getIdentityUpdates({})), Code.Unimplemented);
+    const healthClient = createClient(health.Health, createGrpcTransport({ baseUrl: node.url }));
+    assert.equal(await codeOf(healthClient.check({ service: "nope" })), Code.NotFound);
+  });
+
+  it("sends a gRPC stream's headers before its first message", async () => {
+    const session = http2.connect(node.url);
+    try {
+      const body = toBinary(
+        mlsApi.SubscribeWelcomeMessagesRequestSchema,
+        create(mlsApi.SubscribeWelcomeMessagesRequestSchema, { filters: [{ installationKey: new Uint8Array(32) }] }),
+      );
+      const frame = Buffer.alloc(5 + body.length);
+      frame.writeUInt32BE(body.length, 1);
+      frame.set(body, 5);
+      const stream = session.request({
+        ":method": "POST",
+        ":path": "/xmtp.mls.api.v1.MlsApi/SubscribeWelcomeMessages",
+        "content-type": "application/grpc",
+        te: "trailers",
+      });
+      stream.end(frame);
+      const headers = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+        stream.once("response", resolve);
+        setTimeout(() => reject(new Error("no headers within 2 s")), 2000).unref();
+      });
+      assert.equal(headers[":status"], 200);
+      assert.equal(headers["content-type"], "application/grpc");
+      stream.close();
+    } finally {
+      session.close();
+    }
+  });
+
+  it("still sends a stream's error status after early headers", async () => {
+    const mls = createClient(mlsApi.MlsApi, createGrpcTransport({ baseUrl: node.url }));
+    const stream = mls.subscribeWelcomeMessages({ filters: [{ installationKey: new Uint8Array() }] });
+    assert.equal(await codeOf((async () => {
+      for await (const _ of stream) break;
+    })()), Code.InvalidArgument);
+  });
+});
+
+describe("rate limits", () => {
+  it("refuse a client past its budget with RESOURCE_EXHAUSTED", async () => {
+    const node = await start({
+      rateLimits: { publish: { capacity: 1, refillPerMinute: 0 }, default: { capacity: 3, refillPerMinute: 0 } },
+    });
+    try {
+      const mls = createClient(mlsApi.MlsApi, createGrpcTransport({ baseUrl: node.url }));
+      for (let i = 0; i < 3; i++) await mls.queryWelcomeMessages({ installationKey: new Uint8Array([i + 1]) });
+      assert.equal(await codeOf(mls.queryWelcomeMessages({ installationKey: new Uint8Array([9]) })), Code.ResourceExhausted);
+    } finally {
+      await node.stop();
+    }
+  });
+});
+
+describe("stop", () => {
+  it("ends open streams and refuses new connections", async () => {
+    const node = await start();
+    const mls = createClient(mlsApi.MlsApi, createGrpcTransport({ baseUrl: node.url }));
+    const stream = mls.subscribeGroupMessages({ filters: [{ groupId: new Uint8Array([7]) }] });
+    const ended = (async () => {
+      let count = 0;
+      for await (const _ of stream) count++;
+      return count;
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await node.stop();
+    assert.equal(await ended, 0, "the stream ended cleanly");
+    const fresh = createClient(health.Health, createGrpcTransport({ baseUrl: node.url }));
+    assert.equal(await codeOf(fresh.check({})), Code.Unavailable);
+  });
+});

@@ -1,0 +1,33 @@
+// What the node checks before it stores anything. It can read none of the
+// content, so these checks are about shape and signatures: that a key
+// package is a valid, signed, unexpired suite-3 key package with an inbox id
+// credential; that a group message is MLS protocol-message framing; that an
+// identity update, replayed after the inbox's log, still validates. The
+// implementations live in xmtp-validators.ts, on @parley/mls and
+// @parley/identity; each throws NodeError `node.invalid_argument`.
+
+export interface KeyPackageFacts {
+  /** The leaf's signature key: the installation key the node files it under. */
+  readonly installationKey: Uint8Array;
+  readonly inboxId: string;
+}
+
+export interface GroupMessageFacts {
+  readonly groupId: Uint8Array;
+  /** A commit or a proposal. */
+  readonly isCommit: boolean;
+}
+
+export interface IdentityUpdateFacts {
+  /** Ethereum addresses the update associates with the inbox. */
+  readonly addressesAdded: readonly string[];
+  /** Ethereum addresses it revokes. */
+  readonly addressesRemoved: readonly string[];
+}
+
+export interface Validators {
+  keyPackage(keyPackage: Uint8Array): Promise<KeyPackageFacts>;
+  groupMessage(data: Uint8Array): GroupMessageFacts;
+  /** `log` is the inbox's updates so far, in order, as stored. */
+  identityUpdate(log: readonly Uint8Array[], update: Uint8Array): Promise<IdentityUpdateFacts>;
+}
