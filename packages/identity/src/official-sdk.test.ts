@@ -13,8 +13,8 @@ import { toEthereumAddress, toInstallationKey, type InboxId } from "./ids.js";
 import { deriveInboxId } from "./inbox-id.js";
 import { ethereumMember, installationMember, memberText, type EthereumMember, type MemberIdentifier } from "./member.js";
 import { listIdentifiers, listInstallations } from "./state/association-state.js";
-import { replayInbox } from "./state/replay.js";
-import { createSignatureRequest, type ActionRequest } from "./update/builder.js";
+import { replayInbox } from "./state/replay-inbox.js";
+import { createSignatureRequest, type ActionRequest } from "./update/signature-request.js";
 import type { Signer } from "./update/signer.js";
 
 function publishedUpdate(requestBytes: Uint8Array) {

@@ -11,8 +11,8 @@ import { deriveInboxId } from "../inbox-id.js";
 import { passkeyMember } from "../member.js";
 import { testInstallation } from "../identity.test-util.js";
 import { getMember } from "../state/association-state.js";
-import { validateIdentityUpdate } from "../state/replay.js";
-import { createSignatureRequest } from "../update/builder.js";
+import { validateIdentityUpdate } from "../state/replay-inbox.js";
+import { createSignatureRequest } from "../update/signature-request.js";
 import { base64UrlNoPad, createPasskeyVerifier } from "./passkey.js";
 
 const secretKey = sha256(utf8ToBytes("passkey"));

@@ -15,11 +15,11 @@ import {
   testWallet,
   type TestSigner,
 } from "../identity.test-util.js";
-import type { ActionRequest } from "../update/builder.js";
+import type { ActionRequest } from "../update/signature-request.js";
 import type { SmartContractWalletVerifier } from "../update/verifiers.js";
 import { getMember, isMember, listInstallations, listIdentifiers, type AssociationState } from "./association-state.js";
-import { maxIdentityUpdates } from "./apply.js";
-import { replayInbox, validateIdentityUpdate, type ValidateOptions } from "./replay.js";
+import { maxIdentityUpdates } from "./apply-identity-update.js";
+import { replayInbox, validateIdentityUpdate, type ValidateOptions } from "./replay-inbox.js";
 
 const alice = testWallet("alice");
 const bob = testWallet("bob");

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import type { PasskeyVerifier } from "./verifiers.js";
-import { verifySignature } from "./verify.js";
+import { verifySignature } from "./verify-identity-update.js";
 
 const passkeySignature = {
   kind: "passkey" as const,

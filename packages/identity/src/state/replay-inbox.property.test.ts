@@ -9,9 +9,9 @@ import fc from "fast-check";
 import { deriveInboxId } from "../inbox-id.js";
 import { memberKey, sameMember, type MemberIdentifier } from "../member.js";
 import { signedUpdate, testInstallation, testWallet, type TestSigner } from "../identity.test-util.js";
-import type { ActionRequest } from "../update/builder.js";
+import type { ActionRequest } from "../update/signature-request.js";
 import { isMember, type AssociationState } from "./association-state.js";
-import { replayInbox, validateIdentityUpdate } from "./replay.js";
+import { replayInbox, validateIdentityUpdate } from "./replay-inbox.js";
 
 const owner = testWallet("p0");
 const wallets = [owner, testWallet("p1"), testWallet("p2")];

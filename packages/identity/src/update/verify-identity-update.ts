@@ -8,7 +8,7 @@ import { personalMessageHash, recoverPersonalSigner } from "../crypto/ethereum.j
 import { verifyInstallationSignature } from "../crypto/installation-key.js";
 import { passkeyReplayBytes } from "../crypto/passkey.js";
 import { signatureText } from "./signature-text.js";
-import type { UnverifiedIdentityUpdate, UnverifiedSignature } from "./unverified.js";
+import type { UnverifiedIdentityUpdate, UnverifiedSignature } from "./unverified-identity-update.js";
 import type { Verifiers } from "./verifiers.js";
 
 /** libxmtp's names: erc191 (EOA), erc1271 (smart wallet), installationKey, p256 (passkey). */

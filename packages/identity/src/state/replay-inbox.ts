@@ -4,9 +4,9 @@
 // expected outcome of bad input, not faults.
 import type { associations, DecodeOptions } from "@parley/proto";
 import { IdentityError, toResult, type IdentityResult } from "../identity-error.js";
-import { decodeIdentityUpdate, fromIdentityUpdateProto } from "../update/unverified.js";
-import { verifyIdentityUpdate, type VerifyOptions } from "../update/verify.js";
-import { applyIdentityUpdate, maxIdentityUpdates } from "./apply.js";
+import { decodeIdentityUpdate, fromIdentityUpdateProto } from "../update/unverified-identity-update.js";
+import { verifyIdentityUpdate, type VerifyOptions } from "../update/verify-identity-update.js";
+import { applyIdentityUpdate, maxIdentityUpdates } from "./apply-identity-update.js";
 import { diffStates, type AssociationState, type AssociationStateDiff } from "./association-state.js";
 
 /** One entry of an inbox's log, as GetIdentityUpdates returns it. */

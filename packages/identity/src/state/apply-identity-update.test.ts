@@ -6,8 +6,8 @@ import { describe, it } from "node:test";
 import { toEthereumAddress, toInstallationKey } from "../ids.js";
 import { deriveInboxId } from "../inbox-id.js";
 import { ethereumMember, installationMember, passkeyMember, type MemberIdentifier } from "../member.js";
-import type { SignatureKind, VerifiedAction, VerifiedIdentityUpdate, VerifiedSignature } from "../update/verify.js";
-import { applyIdentityUpdate } from "./apply.js";
+import type { SignatureKind, VerifiedAction, VerifiedIdentityUpdate, VerifiedSignature } from "../update/verify-identity-update.js";
+import { applyIdentityUpdate } from "./apply-identity-update.js";
 import { getMember } from "./association-state.js";
 
 const wallet = ethereumMember(toEthereumAddress("0x1111111111111111111111111111111111111111"));
