@@ -114,6 +114,41 @@ describe("applyIdentityUpdate", () => {
     assert.deepEqual(getMember(next, installation)?.addedBy, passkey);
   });
 
+  it("lets a revoked member be added again with new signatures (libxmtp's revoke_and_re_add)", () => {
+    const addOther = (): VerifiedAction => ({
+      type: "addAssociation",
+      newMember: other,
+      existingMemberSignature: sig(wallet, "erc191"),
+      newMemberSignature: sig(other, "erc191"),
+    });
+    const removed = applyIdentityUpdate(
+      created,
+      update([addOther(), { type: "revokeAssociation", member: other, recoveryIdentifierSignature: sig(wallet, "erc191") }]),
+    );
+    assert.equal(removed.members.size, 1);
+    assert.equal(applyIdentityUpdate(removed, update([addOther()])).members.size, 2);
+  });
+
+  it("binds a smart wallet to its chain for every action (libxmtp's scw_signature_binding)", () => {
+    const scw = applyIdentityUpdate(
+      undefined,
+      update([{ type: "createInbox", identifier: wallet, nonce: 0n, initialIdentifierSignature: sig(wallet, "erc1271", 1n) }]),
+    );
+    assert.equal(getMember(scw, wallet)?.addedOnChainId, 1n);
+    const actions: VerifiedAction[] = [
+      { type: "addAssociation", newMember: installation, existingMemberSignature: sig(wallet, "erc1271", 2n), newMemberSignature: sig(installation, "installationKey") },
+      { type: "revokeAssociation", member: wallet, recoveryIdentifierSignature: sig(wallet, "erc1271", 2n) },
+      { type: "changeRecoveryAddress", newRecoveryIdentifier: other, recoveryIdentifierSignature: sig(wallet, "erc1271", 2n) },
+    ];
+    for (const action of actions) {
+      assert.throws(() => applyIdentityUpdate(scw, update([action])), { code: "identity.chain_id_mismatch" }, action.type);
+    }
+    // The same chain passes.
+    assert.ok(
+      applyIdentityUpdate(scw, update([{ type: "changeRecoveryAddress", newRecoveryIdentifier: other, recoveryIdentifierSignature: sig(wallet, "erc1271", 1n) }])),
+    );
+  });
+
   it("leaves the state it was given as it was", () => {
     const before = { members: [...created.members.keys()], seen: [...created.seenSignatures], count: created.updateCount };
     applyIdentityUpdate(
