@@ -9,7 +9,7 @@ import { deriveInboxId } from "./inbox-id.js";
 import { ethereumMember, installationMember, type EthereumMember, type InstallationMember } from "./member.js";
 import { addressOfSecretKey } from "./crypto/ethereum.js";
 import { installationPublicKey } from "./crypto/installation-key.js";
-import { createSignatureRequest, type ActionRequest, type SignatureRequest } from "./update/builder.js";
+import { createSignatureRequest, type ActionRequest, type SignatureRequest } from "./update/signature-request.js";
 import { createPrivateKeySigner, type EOASigner } from "./update/signer.js";
 
 export interface TestWallet {

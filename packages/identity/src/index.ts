@@ -39,7 +39,7 @@ export {
   type SignatureRequestInit,
   createSignatureRequest,
   memberIdentifierMessage,
-} from "./update/builder.js";
+} from "./update/signature-request.js";
 export {
   IdentifierKind,
   type Signer,
@@ -63,7 +63,7 @@ export {
   type UnverifiedSignature,
   decodeIdentityUpdate,
   fromIdentityUpdateProto,
-} from "./update/unverified.js";
+} from "./update/unverified-identity-update.js";
 export {
   type VerifiedIdentityUpdate,
   type VerifiedAction,
@@ -72,7 +72,8 @@ export {
   type VerifyOptions,
   verifyIdentityUpdate,
   verifySignature,
-} from "./update/verify.js";
+} from "./update/verify-identity-update.js";
+export { createPasskeyVerifier } from "./crypto/passkey.js";
 export type {
   Verifiers,
   SmartContractWalletVerifier,
@@ -91,13 +92,13 @@ export {
   listIdentifiers,
   diffStates,
 } from "./state/association-state.js";
-export { type ApplyOptions, applyIdentityUpdate, maxIdentityUpdates } from "./state/apply.js";
+export { type ApplyOptions, applyIdentityUpdate, maxIdentityUpdates } from "./state/apply-identity-update.js";
 export {
   type IdentityUpdateLogEntry,
   type ValidateOptions,
   validateIdentityUpdate,
   replayInbox,
-} from "./state/replay.js";
+} from "./state/replay-inbox.js";
 
 // Signature primitives
 export {

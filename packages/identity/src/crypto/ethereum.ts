@@ -22,7 +22,11 @@ export function addressOfPublicKey(publicKey: Uint8Array): EthereumAddress {
 
 export interface RecoveredWallet {
   readonly address: EthereumAddress;
-  /** The signature as recorded against replay: r ‖ s ‖ v with s already low. */
+  /**
+   * The signature as recorded against replay: r ‖ s ‖ v with v written as
+   * 27 or 28 whatever form it came in, so that the same signature with v
+   * rewritten (0 for 27) is still a replay. libxmtp records v as sent.
+   */
   readonly normalized: Uint8Array;
 }
 
@@ -58,7 +62,9 @@ export function recoverPersonalSigner(text: string, signature: Uint8Array): Reco
     if (cause instanceof IdentityError) throw cause;
     throw new IdentityError("identity.bad_signature", "ECDSA signature does not recover a key", { cause });
   }
-  return { address, normalized: signature.slice() };
+  const normalized = signature.slice();
+  normalized[64] = 27 + recovery;
+  return { address, normalized };
 }
 
 /** Signs `text` as personal_sign does; v is written as 27 or 28, as wallets do. */

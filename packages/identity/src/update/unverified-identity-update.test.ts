@@ -6,8 +6,8 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { isIdentityError } from "../identity-error.js";
 import { registration, testInstallation, testWallet } from "../identity.test-util.js";
-import { validateIdentityUpdate } from "../state/replay.js";
-import { decodeIdentityUpdate } from "./unverified.js";
+import { validateIdentityUpdate } from "../state/replay-inbox.js";
+import { decodeIdentityUpdate } from "./unverified-identity-update.js";
 
 const alice = testWallet("alice");
 const phone = testInstallation("phone");

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { utf8ToBytes } from "@noble/hashes/utils.js";
 import { describe, it } from "node:test";
-import type { associations } from "@parley/proto";
+import { associations, decode } from "@parley/proto";
 import type { IdentityErrorCode } from "../identity-error.js";
 import { deriveInboxId } from "../inbox-id.js";
 import type { InboxId } from "../ids.js";
@@ -15,11 +15,11 @@ import {
   testWallet,
   type TestSigner,
 } from "../identity.test-util.js";
-import type { ActionRequest } from "../update/builder.js";
+import type { ActionRequest } from "../update/signature-request.js";
 import type { SmartContractWalletVerifier } from "../update/verifiers.js";
 import { getMember, isMember, listInstallations, listIdentifiers, type AssociationState } from "./association-state.js";
-import { maxIdentityUpdates } from "./apply.js";
-import { replayInbox, validateIdentityUpdate, type ValidateOptions } from "./replay.js";
+import { maxIdentityUpdates } from "./apply-identity-update.js";
+import { replayInbox, validateIdentityUpdate, type ValidateOptions } from "./replay-inbox.js";
 
 const alice = testWallet("alice");
 const bob = testWallet("bob");
@@ -46,7 +46,7 @@ async function publish(
 async function refusal(
   state: AssociationState | undefined,
   bytes: Uint8Array | associations.IdentityUpdate,
-  options: ValidateOptions = {},
+  options: ValidateOptions & { readonly sequenceId?: bigint } = {},
 ): Promise<IdentityErrorCode> {
   const result = await validateIdentityUpdate(state, bytes, options);
   assert.equal(result.ok, false, "expected a refusal");
@@ -204,6 +204,17 @@ describe("refusals", () => {
     const addBob = await update(inboxId, [{ type: "addAssociation", newMember: bob.member, existingMember: alice.member }], [alice, bob]);
     const after = await publish(state, addBob, 20n);
     assert.equal(await refusal(after, addBob), "identity.replayed_signature");
+    // The same signatures with v rewritten from 27/28 to 0/1 are still the same signatures.
+    const rewritten = decode(associations.IdentityUpdateSchema, addBob);
+    const add = rewritten.actions[0]?.kind;
+    assert.ok(add?.case === "add");
+    for (const signature of [add.value.existingMemberSignature, add.value.newMemberSignature]) {
+      assert.ok(signature?.signature.case === "erc191");
+      const bytes = signature.signature.value.bytes.slice();
+      bytes[64] = (bytes[64] ?? 27) - 27;
+      signature.signature.value.bytes = bytes;
+    }
+    assert.equal(await refusal(after, rewritten), "identity.replayed_signature");
     // Even after bob is gone, his old addition can't be replayed to bring him back.
     const revoke = await update(inboxId, [{ type: "revokeAssociation", member: bob.member, recoveryIdentifier: alice.member }], [alice]);
     const revoked = await publish(after, revoke, 30n);
@@ -319,5 +330,7 @@ describe("refusals", () => {
     const swapped = [entries[0], entries[2], entries[1]].filter((e) => e !== undefined);
     const outOfOrder = await replayInbox(swapped);
     assert.equal(outOfOrder.ok ? undefined : outOfOrder.error.code, "identity.out_of_order");
+    const registered = await publish(undefined, bytes, 5n);
+    assert.equal(await refusal(registered, one, { sequenceId: 5n }), "identity.out_of_order");
   });
 });

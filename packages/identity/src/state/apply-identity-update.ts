@@ -6,7 +6,7 @@ import { IdentityError } from "../identity-error.js";
 import { toHex, type InboxId } from "../ids.js";
 import { deriveInboxId } from "../inbox-id.js";
 import { memberKey, sameMember, type Identifier, type MemberKind } from "../member.js";
-import type { SignatureKind, VerifiedAction, VerifiedIdentityUpdate, VerifiedSignature } from "../update/verify.js";
+import type { SignatureKind, VerifiedAction, VerifiedIdentityUpdate, VerifiedSignature } from "../update/verify-identity-update.js";
 import type { AssociationState, Member } from "./association-state.js";
 
 /** The node's cap on one inbox's log. */

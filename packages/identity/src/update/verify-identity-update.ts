@@ -6,8 +6,9 @@ import { installationKeyFromBytes, isEthereumAddress, toHex, type EthereumAddres
 import { ethereumMember, installationMember, passkeyMember, type Identifier, type MemberIdentifier } from "../member.js";
 import { personalMessageHash, recoverPersonalSigner } from "../crypto/ethereum.js";
 import { verifyInstallationSignature } from "../crypto/installation-key.js";
+import { passkeyReplayBytes } from "../crypto/passkey.js";
 import { signatureText } from "./signature-text.js";
-import type { UnverifiedIdentityUpdate, UnverifiedSignature } from "./unverified.js";
+import type { UnverifiedIdentityUpdate, UnverifiedSignature } from "./unverified-identity-update.js";
 import type { Verifiers } from "./verifiers.js";
 
 /** libxmtp's names: erc191 (EOA), erc1271 (smart wallet), installationKey, p256 (passkey). */
@@ -46,11 +47,18 @@ export type VerifiedAction =
       readonly recoveryIdentifierSignature: VerifiedSignature;
     };
 
-/** An update whose signatures all verified; the association rules are still to apply. */
+declare const verified: unique symbol;
+
+/**
+ * An update whose signatures all verified; the association rules are still
+ * to apply. Only {@link verifyIdentityUpdate} makes one: the brand has no
+ * runtime value, so a hand-built object needs a cast that shows in review.
+ */
 export interface VerifiedIdentityUpdate {
   readonly inboxId: string;
   readonly clientTimestampNs: bigint;
   readonly actions: readonly VerifiedAction[];
+  readonly [verified]: true;
 }
 
 export interface VerifyOptions {
@@ -102,7 +110,12 @@ export async function verifyIdentityUpdate(
       }
     }),
   );
-  return { inboxId: update.inboxId, clientTimestampNs: update.clientTimestampNs, actions };
+  const checked: Omit<VerifiedIdentityUpdate, typeof verified> = {
+    inboxId: update.inboxId,
+    clientTimestampNs: update.clientTimestampNs,
+    actions,
+  };
+  return checked as VerifiedIdentityUpdate;
 }
 
 function signatureCacheKey(signature: UnverifiedSignature): string | undefined {
@@ -205,6 +218,6 @@ async function verifyPasskey(
   return {
     signer: passkeyMember(toHex(signature.publicKey), result.relyingParty),
     kind: "p256",
-    replayBytes: signature.signature,
+    replayBytes: passkeyReplayBytes(signature.signature),
   };
 }

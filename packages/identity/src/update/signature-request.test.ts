@@ -7,8 +7,8 @@ import { toEthereumAddress } from "../ids.js";
 import { deriveInboxId } from "../inbox-id.js";
 import { ethereumMember } from "../member.js";
 import { testInstallation, testWallet } from "../identity.test-util.js";
-import { validateIdentityUpdate } from "../state/replay.js";
-import { createSignatureRequest } from "./builder.js";
+import { validateIdentityUpdate } from "../state/replay-inbox.js";
+import { createSignatureRequest } from "./signature-request.js";
 import type { Signer } from "./signer.js";
 
 const alice = testWallet("alice");

@@ -4,9 +4,9 @@
 // expected outcome of bad input, not faults.
 import type { associations, DecodeOptions } from "@parley/proto";
 import { IdentityError, toResult, type IdentityResult } from "../identity-error.js";
-import { decodeIdentityUpdate, fromIdentityUpdateProto } from "../update/unverified.js";
-import { verifyIdentityUpdate, type VerifyOptions } from "../update/verify.js";
-import { applyIdentityUpdate, maxIdentityUpdates } from "./apply.js";
+import { decodeIdentityUpdate, fromIdentityUpdateProto } from "../update/unverified-identity-update.js";
+import { verifyIdentityUpdate, type VerifyOptions } from "../update/verify-identity-update.js";
+import { applyIdentityUpdate, maxIdentityUpdates } from "./apply-identity-update.js";
 import { diffStates, type AssociationState, type AssociationStateDiff } from "./association-state.js";
 
 /** One entry of an inbox's log, as GetIdentityUpdates returns it. */
@@ -29,7 +29,8 @@ function unverified(update: Uint8Array | associations.IdentityUpdate, options: V
  * Checks one new update against an inbox's current state (undefined when
  * the inbox has no log yet), as the node does on PublishIdentityUpdate.
  * Refusal codes: those of decodeIdentityUpdate, verifyIdentityUpdate and
- * applyIdentityUpdate.
+ * applyIdentityUpdate, and `identity.out_of_order` for a `sequenceId` not
+ * above the state's.
  */
 export async function validateIdentityUpdate(
   state: AssociationState | undefined,
@@ -39,6 +40,10 @@ export async function validateIdentityUpdate(
   return toResult(async () => {
     if (state !== undefined && state.updateCount >= maxIdentityUpdates) {
       throw new IdentityError("identity.log_full", `the inbox already holds ${maxIdentityUpdates} updates`);
+    }
+    const last = state?.sequenceId;
+    if (last !== undefined && options.sequenceId !== undefined && options.sequenceId <= last) {
+      throw new IdentityError("identity.out_of_order", `sequence id ${options.sequenceId} after ${last}`);
     }
     const verified = await verifyIdentityUpdate(unverified(update, options), options);
     const after = applyIdentityUpdate(

@@ -6,8 +6,8 @@ import { describe, it } from "node:test";
 import { toEthereumAddress, toInstallationKey } from "../ids.js";
 import { deriveInboxId } from "../inbox-id.js";
 import { ethereumMember, installationMember, passkeyMember, type MemberIdentifier } from "../member.js";
-import type { SignatureKind, VerifiedAction, VerifiedSignature } from "../update/verify.js";
-import { applyIdentityUpdate } from "./apply.js";
+import type { SignatureKind, VerifiedAction, VerifiedIdentityUpdate, VerifiedSignature } from "../update/verify-identity-update.js";
+import { applyIdentityUpdate } from "./apply-identity-update.js";
 import { getMember } from "./association-state.js";
 
 const wallet = ethereumMember(toEthereumAddress("0x1111111111111111111111111111111111111111"));
@@ -21,8 +21,9 @@ function sig(signer: MemberIdentifier, kind: SignatureKind, chainId?: bigint): V
   return chainId === undefined ? { signer, kind, replayBytes } : { signer, kind, replayBytes, chainId };
 }
 
-function update(actions: VerifiedAction[], inboxId = deriveInboxId(wallet, 0n)) {
-  return { inboxId, clientTimestampNs: 5n, actions };
+/** Forged on purpose: these cases test the rules, not the signatures. */
+function update(actions: VerifiedAction[], inboxId = deriveInboxId(wallet, 0n)): VerifiedIdentityUpdate {
+  return { inboxId, clientTimestampNs: 5n, actions } as unknown as VerifiedIdentityUpdate;
 }
 
 const created = applyIdentityUpdate(
@@ -111,6 +112,41 @@ describe("applyIdentityUpdate", () => {
       ]),
     );
     assert.deepEqual(getMember(next, installation)?.addedBy, passkey);
+  });
+
+  it("lets a revoked member be added again with new signatures (libxmtp's revoke_and_re_add)", () => {
+    const addOther = (): VerifiedAction => ({
+      type: "addAssociation",
+      newMember: other,
+      existingMemberSignature: sig(wallet, "erc191"),
+      newMemberSignature: sig(other, "erc191"),
+    });
+    const removed = applyIdentityUpdate(
+      created,
+      update([addOther(), { type: "revokeAssociation", member: other, recoveryIdentifierSignature: sig(wallet, "erc191") }]),
+    );
+    assert.equal(removed.members.size, 1);
+    assert.equal(applyIdentityUpdate(removed, update([addOther()])).members.size, 2);
+  });
+
+  it("binds a smart wallet to its chain for every action (libxmtp's scw_signature_binding)", () => {
+    const scw = applyIdentityUpdate(
+      undefined,
+      update([{ type: "createInbox", identifier: wallet, nonce: 0n, initialIdentifierSignature: sig(wallet, "erc1271", 1n) }]),
+    );
+    assert.equal(getMember(scw, wallet)?.addedOnChainId, 1n);
+    const actions: VerifiedAction[] = [
+      { type: "addAssociation", newMember: installation, existingMemberSignature: sig(wallet, "erc1271", 2n), newMemberSignature: sig(installation, "installationKey") },
+      { type: "revokeAssociation", member: wallet, recoveryIdentifierSignature: sig(wallet, "erc1271", 2n) },
+      { type: "changeRecoveryAddress", newRecoveryIdentifier: other, recoveryIdentifierSignature: sig(wallet, "erc1271", 2n) },
+    ];
+    for (const action of actions) {
+      assert.throws(() => applyIdentityUpdate(scw, update([action])), { code: "identity.chain_id_mismatch" }, action.type);
+    }
+    // The same chain passes.
+    assert.ok(
+      applyIdentityUpdate(scw, update([{ type: "changeRecoveryAddress", newRecoveryIdentifier: other, recoveryIdentifierSignature: sig(wallet, "erc1271", 1n) }])),
+    );
   });
 
   it("leaves the state it was given as it was", () => {
