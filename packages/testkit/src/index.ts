@@ -3,3 +3,4 @@ export { officialRegistration, type CapturedRequest, type OfficialRegistration }
 export { startCaptureServer, type CaptureServer, type CapturedCall } from "./grpc-capture-server.js";
 export { createTestWallet, officialSigner, type TestWallet } from "./test-wallet.js";
 export { sharedPath, skipUnlessShared } from "./shared-dir.js";
+export { mlsSamples, type MlsSamples } from "./mls-samples.js";

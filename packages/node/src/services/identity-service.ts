@@ -40,7 +40,7 @@ export function createIdentityService(deps: IdentityServiceDeps): ServiceImpl<ty
       if (log.length >= limits.maxInboxUpdates) {
         throw new NodeError("node.inbox_log_full", `inbox log is full (${limits.maxInboxUpdates} updates)`);
       }
-      const facts = await validators.identityUpdate(log, update);
+      const facts = await validators.identityUpdate(inboxId, log, update);
       const result = await store.appendIdentityUpdate({
         inboxId,
         update,
@@ -49,7 +49,10 @@ export function createIdentityService(deps: IdentityServiceDeps): ServiceImpl<ty
         addressesAdded: facts.addressesAdded,
         addressesRemoved: facts.addressesRemoved,
       });
-      if (result.status === "appended") return;
+      if (result.status === "appended") {
+        facts.stored?.(result.record.sequenceId);
+        return;
+      }
       if (result.status === "full") {
         throw new NodeError("node.inbox_log_full", `inbox log is full (${limits.maxInboxUpdates} updates)`);
       }

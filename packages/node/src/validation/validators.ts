@@ -23,6 +23,11 @@ export interface IdentityUpdateFacts {
   readonly addressesAdded: readonly string[];
   /** Ethereum addresses it revokes. */
   readonly addressesRemoved: readonly string[];
+  /**
+   * Called once the update is stored under `sequenceId`, so that the
+   * validator can keep the inbox's new state and not replay the log next time.
+   */
+  readonly stored?: (sequenceId: bigint) => void;
 }
 
 export interface StoredIdentityUpdate {
@@ -34,5 +39,5 @@ export interface Validators {
   keyPackage(keyPackage: Uint8Array): Promise<KeyPackageFacts>;
   groupMessage(data: Uint8Array): GroupMessageFacts;
   /** `log` is the inbox's updates so far, oldest first, as stored. */
-  identityUpdate(log: readonly StoredIdentityUpdate[], update: Uint8Array): Promise<IdentityUpdateFacts>;
+  identityUpdate(inboxId: string, log: readonly StoredIdentityUpdate[], update: Uint8Array): Promise<IdentityUpdateFacts>;
 }

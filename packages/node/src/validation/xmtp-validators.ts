@@ -1,7 +1,12 @@
 // The node's checks on @parley/mls and @parley/identity: what it needs no
 // secret for. Each refusal becomes INVALID_ARGUMENT with the library's
 // message; the library's code goes to the log through the cause.
-import { replayInbox, validateIdentityUpdate, type MemberIdentifier } from "@parley/identity";
+import {
+  replayInbox,
+  validateIdentityUpdate,
+  type AssociationState,
+  type MemberIdentifier,
+} from "@parley/identity";
 import { isMlsError, parseFraming, validateKeyPackage } from "@parley/mls";
 import { invalidArgument } from "../node-error.js";
 import type { IdentityUpdateFacts, StoredIdentityUpdate, Validators } from "./validators.js";
@@ -9,6 +14,13 @@ import type { IdentityUpdateFacts, StoredIdentityUpdate, Validators } from "./va
 export interface XmtpValidatorOptions {
   /** The clock for key package lifetimes, in seconds. */
   readonly nowSeconds?: () => bigint;
+  /** How many inboxes' association states to keep (least recently used go). */
+  readonly cachedInboxes?: number;
+}
+
+interface CachedInbox {
+  readonly sequenceId: bigint;
+  readonly state: AssociationState;
 }
 
 const ethereumAddresses = (members: readonly MemberIdentifier[]) =>
@@ -16,6 +28,31 @@ const ethereumAddresses = (members: readonly MemberIdentifier[]) =>
 
 export function createXmtpValidators(options: XmtpValidatorOptions = {}): Validators {
   const nowSeconds = options.nowSeconds ?? (() => BigInt(Math.floor(Date.now() / 1000)));
+  // Replaying a full inbox re-verifies 256 signatures (about 0.6 s); the
+  // state after the last stored update makes a publish cost one check.
+  const capacity = options.cachedInboxes ?? 10_000;
+  const states = new Map<string, CachedInbox>();
+  const remember = (inboxId: string, entry: CachedInbox) => {
+    states.delete(inboxId);
+    states.set(inboxId, entry);
+    if (states.size > capacity) states.delete(states.keys().next().value as string);
+  };
+
+  async function stateAfter(inboxId: string, log: readonly StoredIdentityUpdate[]) {
+    const last = log.at(-1);
+    if (last === undefined) return undefined;
+    const cached = states.get(inboxId);
+    if (cached?.sequenceId === last.sequenceId) {
+      remember(inboxId, cached);
+      return cached.state;
+    }
+    const replayed = await replayInbox(log);
+    // What the node stored validated when it was stored; a failure here
+    // means the rules changed or the store is damaged, not bad input.
+    if (!replayed.ok) throw new Error(`stored inbox log no longer replays: ${replayed.error.code}`);
+    remember(inboxId, { sequenceId: last.sequenceId, state: replayed.value });
+    return replayed.value;
+  }
   return {
     async keyPackage(keyPackage) {
       try {
@@ -38,20 +75,14 @@ export function createXmtpValidators(options: XmtpValidatorOptions = {}): Valida
       }
     },
 
-    async identityUpdate(log: readonly StoredIdentityUpdate[], update: Uint8Array): Promise<IdentityUpdateFacts> {
-      let state;
-      if (log.length > 0) {
-        const replayed = await replayInbox(log);
-        // What the node stored validated when it was stored; a failure here
-        // means the rules changed or the store is damaged, not bad input.
-        if (!replayed.ok) throw new Error(`stored inbox log no longer replays: ${replayed.error.code}`);
-        state = replayed.value;
-      }
-      const result = await validateIdentityUpdate(state, update);
+    async identityUpdate(inboxId, log, update): Promise<IdentityUpdateFacts> {
+      const result = await validateIdentityUpdate(await stateAfter(inboxId, log), update);
       if (!result.ok) throw invalidArgument(`invalid identity update: ${result.error.message}`, result.error);
+      const { state, diff } = result.value;
       return {
-        addressesAdded: ethereumAddresses(result.value.diff.newMembers),
-        addressesRemoved: ethereumAddresses(result.value.diff.removedMembers),
+        addressesAdded: ethereumAddresses(diff.newMembers),
+        addressesRemoved: ethereumAddresses(diff.removedMembers),
+        stored: (sequenceId) => remember(state.inboxId, { sequenceId, state }),
       };
     },
   };

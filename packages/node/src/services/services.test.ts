@@ -1,0 +1,235 @@
+// MlsApi and IdentityApi over gRPC with the real validators: what is valid
+// is stored and served back by the reference rules, what is not is refused
+// with INVALID_ARGUMENT and leaves nothing behind.
+import assert from "node:assert/strict";
+import { randomBytes as nodeRandomBytes } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { associations, decode, identityApi, messageContents, mlsApi } from "@parley/proto";
+import { mlsSamples, officialRegistration, type MlsSamples } from "@parley/testkit";
+import { createLogger } from "../logger.js";
+import { startNode, type RunningNode } from "../node.js";
+import { SqliteStore } from "../store/sqlite/sqlite-store.js";
+import { createXmtpValidators } from "../validation/xmtp-validators.js";
+
+const randomBytes = (length: number) => new Uint8Array(nodeRandomBytes(length));
+const u8 = (bytes: Uint8Array | undefined) => new Uint8Array(bytes ?? []);
+
+async function codeOf(call: Promise<unknown>): Promise<Code | undefined> {
+  try {
+    await call;
+    return undefined;
+  } catch (error) {
+    return ConnectError.from(error).code;
+  }
+}
+
+const v1 = (data: Uint8Array) => ({ version: { case: "v1" as const, value: { data, senderHmac: new Uint8Array([9]), shouldPush: true } } });
+const ascending = (limit = 0, idCursor = 0n) => ({ direction: mlsApi.SortDirection.ASCENDING, limit, idCursor });
+
+describe("node services with XMTP validation", () => {
+  let node: RunningNode;
+  let mls: Client<typeof mlsApi.MlsApi>;
+  let identity: Client<typeof identityApi.IdentityApi>;
+  let samples: MlsSamples;
+  const registration = officialRegistration();
+
+  before(async () => {
+    samples = await mlsSamples();
+    node = await startNode({
+      store: new SqliteStore({ path: ":memory:" }),
+      // The captured key package was valid when it was captured.
+      validators: createXmtpValidators(),
+      logger: createLogger("silent"),
+      port: 0,
+      rateLimits: false,
+      requestLimits: { maxPayloadBytes: 64 * 1024 },
+    });
+    const transport = createGrpcTransport({ baseUrl: node.url });
+    mls = createClient(mlsApi.MlsApi, transport);
+    identity = createClient(identityApi.IdentityApi, transport);
+  });
+  after(() => node.stop());
+
+  describe("key packages", () => {
+    it("files a valid key package under its leaf's signature key and serves the latest", async () => {
+      await mls.uploadKeyPackage({ keyPackage: { keyPackageTlsSerialized: samples.keyPackage }, isInboxIdCredential: true });
+      const missing = randomBytes(32);
+      const found = await mls.fetchKeyPackages({ installationKeys: [samples.installationKey, missing, samples.installationKey] });
+      assert.deepEqual(
+        found.keyPackages.map((k) => k.keyPackageTlsSerialized.length > 0),
+        [true, false, true],
+        "same length and order as asked; empty for an unknown key; a repeated key filled twice",
+      );
+      assert.deepEqual(u8(found.keyPackages[0]?.keyPackageTlsSerialized), u8(samples.keyPackage));
+      const registered = await mls.registerInstallation({ keyPackage: { keyPackageTlsSerialized: samples.keyPackage } });
+      assert.deepEqual(u8(registered.installationKey), u8(samples.installationKey));
+    });
+
+    it("refuses garbage, a tampered key package and none, storing nothing", async () => {
+      const tampered = samples.keyPackage.slice();
+      tampered[tampered.length - 10]! ^= 1;
+      for (const bytes of [randomBytes(200), tampered, samples.keyPackage.subarray(0, 100)]) {
+        assert.equal(await codeOf(mls.uploadKeyPackage({ keyPackage: { keyPackageTlsSerialized: bytes } })), Code.InvalidArgument);
+      }
+      assert.equal(await codeOf(mls.uploadKeyPackage({})), Code.InvalidArgument);
+    });
+  });
+
+  describe("group messages", () => {
+    it("takes the group id and the commit flag from the framing, and pages by the reference rules", async () => {
+      await mls.sendGroupMessages({ messages: [...samples.applicationMessages, samples.commit].map(v1) });
+      const page = await mls.queryGroupMessages({ groupId: samples.groupId, pagingInfo: ascending() });
+      assert.equal(page.messages.length, 4);
+      const stored = page.messages.map((m) => (m.version.case === "v1" ? m.version.value : undefined));
+      assert.deepEqual(stored.map((m) => m?.isCommit), [false, false, false, true]);
+      assert.deepEqual(u8(stored[0]?.groupId), u8(samples.groupId));
+      assert.deepEqual(u8(stored[0]?.data), u8(samples.applicationMessages[0]));
+      assert.deepEqual(u8(stored[0]?.senderHmac), new Uint8Array([9]));
+      assert.equal(page.pagingInfo?.idCursor, 0n, "not a full page");
+
+      const firstTwo = await mls.queryGroupMessages({ groupId: samples.groupId, pagingInfo: ascending(2) });
+      assert.equal(firstTwo.pagingInfo?.idCursor, firstTwo.messages.at(-1)?.version.value?.id);
+      const rest = await mls.queryGroupMessages({ groupId: samples.groupId, pagingInfo: ascending(2, firstTwo.pagingInfo?.idCursor) });
+      assert.deepEqual(rest.messages.map((m) => m.version.value?.id), stored.slice(2).map((m) => m?.id));
+      const newest = await mls.queryGroupMessages({ groupId: samples.groupId });
+      assert.deepEqual(newest.messages.map((m) => m.version.value?.id), stored.map((m) => m?.id).reverse(), "descending by default");
+    });
+
+    it("accepts a re-sent message once", async () => {
+      await mls.sendGroupMessages({ messages: [v1(samples.applicationMessages[0]!)] });
+      const page = await mls.queryGroupMessages({ groupId: samples.groupId, pagingInfo: ascending() });
+      assert.equal(page.messages.length, 4);
+    });
+
+    it("refuses a send with one bad message as a whole", async () => {
+      const fresh = await mlsSamples(1);
+      const code = await codeOf(mls.sendGroupMessages({ messages: [v1(fresh.applicationMessages[0]!), v1(randomBytes(80))] }));
+      assert.equal(code, Code.InvalidArgument);
+      const page = await mls.queryGroupMessages({ groupId: fresh.groupId });
+      assert.deepEqual(page.messages, [], "nothing of the refused send was stored");
+    });
+
+    it("refuses a key package or Welcome framing, a missing version and an oversized payload", async () => {
+      assert.equal(await codeOf(mls.sendGroupMessages({ messages: [v1(samples.keyPackage)] })), Code.InvalidArgument);
+      assert.equal(await codeOf(mls.sendGroupMessages({ messages: [{}] })), Code.InvalidArgument);
+      assert.equal(await codeOf(mls.sendGroupMessages({ messages: [v1(new Uint8Array(64 * 1024 + 1))] })), Code.InvalidArgument);
+    });
+
+    it("answers the newest message per group, with or without content", async () => {
+      const empty = randomBytes(16);
+      const newest = await mls.getNewestGroupMessage({ groupIds: [empty, samples.groupId], includeContent: false });
+      assert.equal(newest.responses.length, 2);
+      assert.equal(newest.responses[0]?.groupMessage, undefined);
+      const message = newest.responses[1]?.groupMessage?.version.value;
+      assert.equal(message?.isCommit, true);
+      assert.equal(message?.data.length, 0, "no content unless asked for");
+      const withContent = await mls.getNewestGroupMessage({ groupIds: [samples.groupId], includeContent: true });
+      assert.deepEqual(u8(withContent.responses[0]?.groupMessage?.version.value?.data), u8(samples.commit));
+    });
+  });
+
+  describe("welcomes", () => {
+    const key = randomBytes(32);
+    it("stores by installation key, reads UNSPECIFIED as Curve25519, deduplicates", async () => {
+      const welcome = {
+        version: {
+          case: "v1" as const,
+          value: { installationKey: key, data: randomBytes(300), hpkePublicKey: randomBytes(32), welcomeMetadata: randomBytes(20) },
+        },
+      };
+      await mls.sendWelcomeMessages({ messages: [welcome, welcome] });
+      const page = await mls.queryWelcomeMessages({ installationKey: key });
+      assert.equal(page.messages.length, 1);
+      const stored = page.messages[0]?.version;
+      assert.equal(stored?.case, "v1");
+      if (stored?.case !== "v1") return;
+      assert.equal(stored.value.wrapperAlgorithm, messageContents.WelcomeWrapperAlgorithm.CURVE25519);
+      assert.deepEqual(u8(stored.value.welcomeMetadata), u8(welcome.version.value.welcomeMetadata));
+    });
+
+    it("refuses welcomes missing what the reference requires", async () => {
+      const bad = [
+        { version: { case: "v1" as const, value: { installationKey: key, data: randomBytes(10) } } },
+        { version: { case: "v1" as const, value: { data: randomBytes(10), hpkePublicKey: randomBytes(32) } } },
+        {
+          version: {
+            case: "welcomePointer" as const,
+            value: { installationKey: key, welcomePointer: randomBytes(10), hpkePublicKey: randomBytes(32) },
+          },
+        },
+        {},
+      ];
+      for (const message of bad) {
+        assert.equal(await codeOf(mls.sendWelcomeMessages({ messages: [message] })), Code.InvalidArgument);
+      }
+    });
+  });
+
+  describe("commit log", () => {
+    it("keeps entries in order per group and refuses descending queries and oversized batches", async () => {
+      const groupId = randomBytes(16);
+      const entry = { groupId, serializedCommitLogEntry: randomBytes(40), signature: { bytes: randomBytes(64), publicKey: randomBytes(32) } };
+      await mls.batchPublishCommitLog({ requests: [entry, entry] });
+      const answer = await mls.batchQueryCommitLog({ requests: [{ groupId }] });
+      const entries = answer.responses[0]?.commitLogEntries ?? [];
+      assert.equal(entries.length, 2);
+      assert.ok(entries[1]!.sequenceId > entries[0]!.sequenceId);
+      assert.deepEqual(u8(entries[0]?.signature?.publicKey), u8(entry.signature.publicKey));
+      assert.equal(
+        await codeOf(mls.batchQueryCommitLog({ requests: [{ groupId, pagingInfo: { direction: mlsApi.SortDirection.DESCENDING } }] })),
+        Code.InvalidArgument,
+      );
+      assert.equal(await codeOf(mls.batchPublishCommitLog({ requests: Array.from({ length: 11 }, () => entry) })), Code.InvalidArgument);
+      assert.equal(await codeOf(mls.batchQueryCommitLog({ requests: Array.from({ length: 21 }, () => ({ groupId })) })), Code.InvalidArgument);
+    });
+  });
+
+  describe("identity", () => {
+    const captured = decode(identityApi.PublishIdentityUpdateRequestSchema, registration.request("PublishIdentityUpdate"));
+
+    it("stores the official client's registration and serves it back", async () => {
+      await identity.publishIdentityUpdate(captured);
+      const answer = await identity.getIdentityUpdates({ requests: [{ inboxId: registration.inboxId, sequenceId: 0n }, { inboxId: "ab".repeat(32) }] });
+      assert.equal(answer.responses.length, 2);
+      const log = answer.responses[0]?.updates ?? [];
+      assert.equal(log.length, 1);
+      assert.ok((log[0]?.sequenceId ?? 0n) > 0n);
+      assert.ok((log[0]?.serverTimestampNs ?? 0n) > 0n);
+      assert.equal(log[0]?.update?.inboxId, registration.inboxId);
+      assert.deepEqual(answer.responses[1]?.updates, []);
+      const later = await identity.getIdentityUpdates({ requests: [{ inboxId: registration.inboxId, sequenceId: log[0]?.sequenceId ?? 0n }] });
+      assert.deepEqual(later.responses[0]?.updates, []);
+
+      const inboxes = await identity.getInboxIds({
+        requests: [
+          { identifier: registration.walletAddress, identifierKind: associations.IdentifierKind.ETHEREUM },
+          { identifier: "0x" + "00".repeat(20), identifierKind: associations.IdentifierKind.ETHEREUM },
+        ],
+      });
+      assert.equal(inboxes.responses[0]?.inboxId, registration.inboxId);
+      assert.equal(inboxes.responses[0]?.identifierKind, associations.IdentifierKind.ETHEREUM);
+      assert.equal(inboxes.responses[1]?.inboxId, undefined);
+    });
+
+    it("refuses a replayed, a forged and a malformed update", async () => {
+      assert.equal(await codeOf(identity.publishIdentityUpdate(captured)), Code.InvalidArgument, "replayed");
+      const forged = create(identityApi.PublishIdentityUpdateRequestSchema, captured);
+      const update = forged.identityUpdate!;
+      const other = create(associations.IdentityUpdateSchema, { ...update, inboxId: "cd".repeat(32) });
+      assert.equal(await codeOf(identity.publishIdentityUpdate({ identityUpdate: other })), Code.InvalidArgument, "wrong inbox id");
+      assert.equal(await codeOf(identity.publishIdentityUpdate({ identityUpdate: { ...update, inboxId: "not hex" } })), Code.InvalidArgument);
+      assert.equal(await codeOf(identity.publishIdentityUpdate({})), Code.InvalidArgument);
+      const log = await identity.getIdentityUpdates({ requests: [{ inboxId: "cd".repeat(32) }] });
+      assert.deepEqual(log.responses[0]?.updates, []);
+    });
+
+    it("reports smart contract wallet signatures invalid without a verifier", async () => {
+      const answer = await identity.verifySmartContractWalletSignatures({ signatures: [{ accountId: "eip155:1:0x00" }] });
+      assert.equal(answer.responses[0]?.isValid, false);
+      assert.ok(answer.responses[0]?.error);
+    });
+  });
+});
