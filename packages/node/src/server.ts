@@ -10,6 +10,7 @@ import { createContextValues, type ConnectRouter, type Interceptor } from "@conn
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { sendStreamHeadersEarly } from "./early-stream-headers.js";
 import { clientAddressKey } from "./limits/rate-limit.js";
+import { reportMalformedRequestsAsInvalid } from "./malformed-request-status.js";
 
 export interface ListenOptions {
   readonly host: string;
@@ -43,7 +44,10 @@ export async function listen(
       createContextValues().set(clientAddressKey, request.socket?.remoteAddress ?? "unknown"),
   });
   const handle = (request: NodeRequest, response: NodeResponse) => {
-    if ("stream" in response) sendStreamHeadersEarly(request as http2.Http2ServerRequest, response);
+    if ("stream" in response) {
+      reportMalformedRequestsAsInvalid(request as http2.Http2ServerRequest, response);
+      sendStreamHeadersEarly(request as http2.Http2ServerRequest, response);
+    }
     adapter(request, response);
   };
 
