@@ -232,4 +232,43 @@ describe("node services with XMTP validation", () => {
       assert.ok(answer.responses[0]?.error);
     });
   });
+
+  describe("subscriptions", () => {
+    it("deliver every message of their groups after the cursor, in order, once, under concurrent senders", async () => {
+      const groups = await Promise.all([mlsSamples(25), mlsSamples(25), mlsSamples(25)]);
+      // History before the stream opens: the first five of each group.
+      await Promise.all(groups.map((g) => mls.sendGroupMessages({ messages: g.applicationMessages.slice(0, 5).map(v1) })));
+      const cursors = await Promise.all(
+        groups.map(async (g) => (await mls.queryGroupMessages({ groupId: g.groupId, pagingInfo: ascending(2) })).messages[1]!.version.value!.id),
+      );
+      const stream = mls.subscribeGroupMessages({
+        filters: groups.map((g, i) => ({ groupId: g.groupId, idCursor: cursors[i]! })),
+      });
+      const expected = 3 * 23;
+      const received = new Map<string, Uint8Array[]>();
+      const reading = (async () => {
+        let count = 0;
+        for await (const message of stream) {
+          const value = message.version.value!;
+          const key = Buffer.from(value.groupId).toString("hex");
+          received.set(key, [...(received.get(key) ?? []), u8(value.data)]);
+          if (++count === expected) break;
+        }
+      })();
+      // Three senders at once, one message a call, while the stream is open.
+      await Promise.all(
+        groups.map(async (g) => {
+          for (const data of g.applicationMessages.slice(5)) await mls.sendGroupMessages({ messages: [v1(data)] });
+        }),
+      );
+      await reading;
+      for (const g of groups) {
+        assert.deepEqual(
+          received.get(Buffer.from(g.groupId).toString("hex")),
+          g.applicationMessages.slice(2).map(u8),
+          "from after the cursor, every message in send order, none twice",
+        );
+      }
+    });
+  });
 });
