@@ -1,5 +1,5 @@
 // A running node: the store, the services on one port, and an orderly stop.
-import type { ConnectRouter } from "@connectrpc/connect";
+import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { health, identityApi, mlsApi } from "@parley/proto";
 import { errorInterceptor } from "./error-interceptor.js";
 import { defaultRateLimits, rateLimitInterceptor, type RateLimits } from "./limits/rate-limit.js";
@@ -26,6 +26,8 @@ export interface NodeOptions {
   readonly rateLimits?: RateLimits | false;
   readonly requestLimits?: Partial<RequestLimits>;
   readonly scwVerifier?: SmartContractWalletVerifier;
+  /** Run inside the node's own (errors, limits), e.g. for metrics or capture. */
+  readonly interceptors?: readonly Interceptor[];
 }
 
 export interface RunningNode {
@@ -63,7 +65,11 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     router.service(health.Health, createHealthService(shutdown.signal));
   };
   const rateLimits = options.rateLimits ?? defaultRateLimits;
-  const interceptors = [errorInterceptor(logger), ...(rateLimits ? [rateLimitInterceptor(rateLimits)] : [])];
+  const interceptors = [
+    errorInterceptor(logger),
+    ...(rateLimits ? [rateLimitInterceptor(rateLimits)] : []),
+    ...(options.interceptors ?? []),
+  ];
 
   const listener: Listener = await listen(routes, interceptors, {
     host,

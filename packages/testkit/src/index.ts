@@ -1,5 +1,11 @@
 // @parley/testkit: tooling for tests, never a dependency of the product.
-export { officialRegistration, type CapturedRequest, type OfficialRegistration } from "./official-fixtures.js";
+export {
+  officialGroupTraffic,
+  officialRegistration,
+  type CapturedRequest,
+  type OfficialGroupTraffic,
+  type OfficialRegistration,
+} from "./official-fixtures.js";
 export { startCaptureServer, type CaptureServer, type CapturedCall } from "./grpc-capture-server.js";
 export { createTestWallet, officialSigner, type TestWallet } from "./test-wallet.js";
 export { sharedPath, skipUnlessShared } from "./shared-dir.js";

@@ -57,3 +57,35 @@ export function officialRegistration(): OfficialRegistration {
     },
   };
 }
+
+const groupDir = new URL("../../proto/fixtures/official-sdk/group/", import.meta.url);
+
+export interface OfficialGroupTraffic {
+  readonly capturedWith: string;
+  /** Hex of the MLS group id. */
+  readonly groupId: string;
+  readonly alice: { readonly inboxId: string; readonly installationId: string };
+  readonly bob: { readonly inboxId: string; readonly installationId: string };
+  readonly texts: readonly string[];
+  /** alice creates a group with bob and sends; bob joins and replies: every unary request in order. */
+  readonly requests: readonly { readonly method: string; readonly bytes: Uint8Array }[];
+}
+
+/** The group and welcome traffic of two official clients (scripts/capture-official-group.ts). */
+export function officialGroupTraffic(): OfficialGroupTraffic {
+  const manifest = JSON.parse(readFileSync(new URL("manifest.json", groupDir), "utf8")) as Omit<
+    OfficialGroupTraffic,
+    "requests"
+  > & { calls: { file: string; method: string }[] };
+  return {
+    capturedWith: manifest.capturedWith,
+    groupId: manifest.groupId,
+    alice: manifest.alice,
+    bob: manifest.bob,
+    texts: manifest.texts,
+    requests: manifest.calls.map((call) => ({
+      method: call.method,
+      bytes: new Uint8Array(readFileSync(new URL(call.file, groupDir))),
+    })),
+  };
+}
