@@ -10,7 +10,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { toBinary, type DescMessage } from "@bufbuild/protobuf";
+import { toBinary } from "@bufbuild/protobuf";
 import type { Interceptor } from "@connectrpc/connect";
 import { createLogger, createXmtpValidators, SqliteStore, startNode } from "@parley/node";
 import { ApiUrls, Client, type Group } from "@xmtp/node-sdk";
