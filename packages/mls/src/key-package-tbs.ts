@@ -6,6 +6,7 @@
 // signature<V>. A package that does not re-encode to what was signed fails
 // verification, which is the strict outcome we want.
 import { encode, keyPackageEncoder, type KeyPackage } from "ts-mls";
+import { MlsError } from "./mls-error.js";
 import { encodeVarint } from "./tls.js";
 
 function vectorLength(contentLength: number): number {
@@ -19,7 +20,13 @@ function extensionsLength(extensions: readonly { extensionData: Uint8Array }[]):
 }
 
 function encoded(kp: KeyPackage): Uint8Array {
-  return encode(keyPackageEncoder, kp);
+  try {
+    return encode(keyPackageEncoder, kp);
+  } catch (cause) {
+    // ts-mls decodes some extension types into shapes its encoder then
+    // can't write (a TypeError): such a package can't have been signed as is.
+    throw new MlsError("mls.malformed", "KeyPackage: does not re-encode", { cause });
+  }
 }
 
 export function keyPackageTbsOf(kp: KeyPackage): Uint8Array {

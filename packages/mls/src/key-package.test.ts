@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ed25519Keygen } from "./crypto/signature.js";
 import { createKeyPackage, decodeKeyPackage, validateKeyPackage } from "./key-package.js";
+import { isMlsError } from "./mls-error.js";
 import { asInboxId } from "./xmtp/credential.js";
 import { ExtensionId, KEY_PACKAGE_LIFETIME_SECONDS } from "./xmtp/profile.js";
 
@@ -64,5 +65,17 @@ describe("key packages", () => {
     const wrapped = new Uint8Array([0, 1, 0, 5, ...bundle.keyPackage]);
     assert.deepEqual(decodeKeyPackage(wrapped).initKey, bundle.initKey);
     assert.equal((await validateKeyPackage(wrapped, { nowSeconds: now })).inboxId, inboxId);
+  });
+});
+
+describe("validateKeyPackage on a package ts-mls decodes but cannot re-encode", () => {
+  // Found by the fuzz test: a mutated extension decodes into a shape the
+  // encoder throws a TypeError on. It must be a typed refusal.
+  const bytes = Buffer.from(
+    "0001000320003118705ff418f4b5ea7a4c8a691eb0d4ac1baa8c896af11f7a30d891e85547203bf5bcd1f0bfbb9f9b10db1773b640a55e4a441b9b25c04982160719b9a24e6a202886f7ce0a24c0b2fc486a1bf660fa862e9cbac26e79252afea0890fe97e8e6f000140420a40623030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030300200010200030c000a0001f000ff02ff00ff0102000702000101000000006b086888000000006b773498404600034042404062303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030404096f471dfd5f51f72d891a86adb5e57b88876f31f3d2f72b4265ca72b606d6f169acde35ef3a267b562a1d5fede8f637cfbebdcb7cc45e74053015b2a7116c20303000a0040407317f53e1f22aae86dd9cf8ec6a7048176af7238cadc5f45cd0f2af51c75403cb53c9283cbc7d0e922ebcb953f0e5a2cad20bca4f637da53ee54de6ff9dfdc0a",
+    "hex",
+  );
+  it("refuses it with mls.malformed", async () => {
+    await assert.rejects(validateKeyPackage(new Uint8Array(bytes), { nowSeconds: 1_795_716_000n }), (e: unknown) => isMlsError(e) && e.code === "mls.malformed");
   });
 });
