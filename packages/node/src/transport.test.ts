@@ -6,13 +6,14 @@ import assert from "node:assert/strict";
 import http2 from "node:http2";
 import { after, before, describe, it } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import { Code, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { health, mlsApi } from "@parley/proto";
 import { createLogger } from "./logger.js";
 import { startNode, type RunningNode } from "./node.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { Validators } from "./validation/validators.js";
+import { codeOf } from "./grpc-code.test-util.js";
 
 // These tests send nothing that needs validating.
 const unusedValidators: Validators = {
@@ -33,14 +34,6 @@ async function start(options: Partial<Parameters<typeof startNode>[0]> = {}): Pr
   });
 }
 
-async function codeOf(call: Promise<unknown>): Promise<Code | undefined> {
-  try {
-    await call;
-    return undefined;
-  } catch (error) {
-    return ConnectError.from(error).code;
-  }
-}
 
 describe("the node's port", () => {
   let node: RunningNode;

@@ -11,8 +11,8 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { associations, decode, encode, messageContents, mlsApi } from "@parley/proto";
 import { invalidArgument, NodeError } from "../node-error.js";
 import type { NewGroupMessage, NewWelcome, Store } from "../store/store.js";
-import { followTopics } from "../streams/follow-topics.js";
-import { topicKey, type Notifier } from "../streams/notifier.js";
+import { followTopics, type ReadAfter } from "../streams/follow-topics.js";
+import { topicKey, type Notifier, type TopicKind } from "../streams/notifier.js";
 import type { Validators } from "../validation/validators.js";
 import type { RequestLimits } from "./limits.js";
 import { MAX_PAGE, pageOf, pagingInfoOf } from "./paging.js";
@@ -92,6 +92,24 @@ function newWelcome(input: mlsApi.WelcomeMessageInput, maxBytes: number): NewWel
 export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsApi.MlsApi> {
   const { store, validators, notifier, limits } = deps;
 
+  /** A server stream of every record of the filters' topics after their cursors. */
+  async function* follow<R extends { readonly id: bigint }, M>(
+    kind: TopicKind,
+    filters: readonly { id: Uint8Array; cursor: bigint }[],
+    read: ReadAfter<Uint8Array, R>,
+    context: HandlerContext,
+    toMessage: (record: R) => M,
+  ): AsyncGenerator<M> {
+    requireBatch(filters.length, limits.maxLookups, "filters");
+    const topics = filters.map(({ id, cursor }) => {
+      requireBytes(id, `${kind} filter key`);
+      return { key: topicKey(kind, id), id, cursor };
+    });
+    for await (const record of followTopics(topics, read, notifier, streamSignal(context, deps.shutdown))) {
+      yield toMessage(record);
+    }
+  }
+
   async function uploadKeyPackage(upload: mlsApi.KeyPackageUpload | undefined): Promise<Uint8Array> {
     if (!upload) throw invalidArgument("no key package");
     requireBytes(upload.keyPackageTlsSerialized, "key_package_tls_serialized", limits.maxPayloadBytes);
@@ -169,30 +187,18 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
       });
     },
 
-    async *subscribeGroupMessages(request, context) {
-      requireBatch(request.filters.length, limits.maxLookups, "filters");
-      const topics = request.filters.map((filter) => {
-        requireBytes(filter.groupId, "filter group_id");
-        return { key: topicKey("group", filter.groupId), id: filter.groupId, cursor: filter.idCursor };
-      });
+    subscribeGroupMessages(request, context) {
+      const filters = request.filters.map((f) => ({ id: f.groupId, cursor: f.idCursor }));
       const read = (groupId: Uint8Array, cursor: bigint, limit: number) =>
         store.queryGroupMessages(groupId, { direction: "ascending", limit, cursor });
-      for await (const record of followTopics(topics, read, notifier, streamSignal(context, deps.shutdown))) {
-        yield groupMessageOf(record);
-      }
+      return follow("group", filters, read, context, (record) => groupMessageOf(record));
     },
 
-    async *subscribeWelcomeMessages(request, context) {
-      requireBatch(request.filters.length, limits.maxLookups, "filters");
-      const topics = request.filters.map((filter) => {
-        requireBytes(filter.installationKey, "filter installation_key");
-        return { key: topicKey("welcome", filter.installationKey), id: filter.installationKey, cursor: filter.idCursor };
-      });
+    subscribeWelcomeMessages(request, context) {
+      const filters = request.filters.map((f) => ({ id: f.installationKey, cursor: f.idCursor }));
       const read = (key: Uint8Array, cursor: bigint, limit: number) =>
         store.queryWelcomes(key, { direction: "ascending", limit, cursor });
-      for await (const record of followTopics(topics, read, notifier, streamSignal(context, deps.shutdown))) {
-        yield welcomeMessageOf(record);
-      }
+      return follow("welcome", filters, read, context, welcomeMessageOf);
     },
 
     // eslint-disable-next-line require-yield, @typescript-eslint/require-await

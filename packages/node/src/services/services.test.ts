@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { randomBytes as nodeRandomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
+import { Code, createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { associations, decode, identityApi, messageContents, mlsApi } from "@parley/proto";
 import { mlsSamples, officialRegistration, type MlsSamples } from "@parley/testkit";
@@ -13,18 +13,11 @@ import { createLogger } from "../logger.js";
 import { startNode, type RunningNode } from "../node.js";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import { createXmtpValidators } from "../validation/xmtp-validators.js";
+import { codeOf } from "../grpc-code.test-util.js";
 
 const randomBytes = (length: number) => new Uint8Array(nodeRandomBytes(length));
 const u8 = (bytes: Uint8Array | undefined) => new Uint8Array(bytes ?? []);
 
-async function codeOf(call: Promise<unknown>): Promise<Code | undefined> {
-  try {
-    await call;
-    return undefined;
-  } catch (error) {
-    return ConnectError.from(error).code;
-  }
-}
 
 const v1 = (data: Uint8Array) => ({ version: { case: "v1" as const, value: { data, senderHmac: new Uint8Array([9]), shouldPush: true } } });
 const ascending = (limit = 0, idCursor = 0n) => ({ direction: mlsApi.SortDirection.ASCENDING, limit, idCursor });
