@@ -9,6 +9,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { health, mlsApi } from "@parley/proto";
+import { testTls } from "@parley/testkit";
 import { createLogger } from "./logger.js";
 import { startNode, type RunningNode } from "./node.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
@@ -139,5 +140,27 @@ describe("stop", () => {
     assert.equal(await ended, 0, "the stream ended cleanly");
     const fresh = createClient(health.Health, createGrpcTransport({ baseUrl: node.url }));
     assert.equal(await codeOf(fresh.check({})), Code.Unavailable);
+  });
+});
+
+describe("TLS", () => {
+  it("serves gRPC over HTTP/2 and Connect over HTTP/1.1 with a certificate", async () => {
+    const tls = testTls();
+    const node = await start({ tls });
+    try {
+      assert.ok(node.url.startsWith("https://"));
+      const nodeOptions = { ca: tls.cert };
+      for (const transport of [
+        createGrpcTransport({ baseUrl: node.url, nodeOptions }),
+        createConnectTransport({ baseUrl: node.url, httpVersion: "1.1", nodeOptions }),
+      ]) {
+        const status = await createClient(health.Health, transport).check({});
+        assert.equal(status.status, health.HealthCheckResponse_ServingStatus.SERVING);
+      }
+      const untrusted = createClient(health.Health, createGrpcTransport({ baseUrl: node.url }));
+      assert.notEqual(await codeOf(untrusted.check({})), undefined, "a client that doesn't trust the certificate can't connect");
+    } finally {
+      await node.stop();
+    }
   });
 });

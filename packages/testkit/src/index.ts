@@ -10,3 +10,4 @@ export { startCaptureServer, type CaptureServer, type CapturedCall } from "./grp
 export { createTestWallet, officialSigner, type TestWallet } from "./test-wallet.js";
 export { sharedPath, skipUnlessShared } from "./shared-dir.js";
 export { mlsSamples, type MlsSamples } from "./mls-samples.js";
+export { testTls } from "./test-tls.js";
