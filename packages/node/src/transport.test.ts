@@ -101,6 +101,22 @@ describe("the node's port", () => {
     }
   });
 
+  it("streams large, compressible messages to a client that accepts gzip", async () => {
+    // Regression: a compressed frame behind headers sent early, with no
+    // grpc-encoding announced, was unreadable.
+    const mls = createClient(mlsApi.MlsApi, createGrpcTransport({ baseUrl: node.url }));
+    const installationKey = new Uint8Array(32).fill(5);
+    const data = new Uint8Array(64 * 1024).fill(1);
+    await mls.sendWelcomeMessages({
+      messages: [{ version: { case: "v1", value: { installationKey, data, hpkePublicKey: new Uint8Array(32) } } }],
+    });
+    for await (const welcome of mls.subscribeWelcomeMessages({ filters: [{ installationKey }] })) {
+      assert.deepEqual(new Uint8Array(welcome.version.value?.installationKey ?? []), installationKey);
+      assert.equal(welcome.version.case === "v1" && welcome.version.value.data.length, data.length);
+      break;
+    }
+  });
+
   it("still sends a stream's error status after early headers", async () => {
     const mls = createClient(mlsApi.MlsApi, createGrpcTransport({ baseUrl: node.url }));
     const stream = mls.subscribeWelcomeMessages({ filters: [{ installationKey: new Uint8Array() }] });

@@ -4,7 +4,7 @@
 //   every message is validated first, then all are stored in one transaction;
 // - an empty group id or installation key is INVALID_ARGUMENT, not UNKNOWN;
 // - FetchKeyPackages fills every slot of a key asked for twice;
-// - the bidirectional Subscribe is not served yet (UNIMPLEMENTED).
+// - the bidirectional Subscribe (XIP-83) is served: subscribe-stream.ts.
 import { create } from "@bufbuild/protobuf";
 import { EmptySchema } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
@@ -16,6 +16,7 @@ import { topicKey, type Notifier, type TopicKind } from "../streams/notifier.js"
 import type { Validators } from "../validation/validators.js";
 import type { RequestLimits } from "./limits.js";
 import { MAX_PAGE, pageOf, pagingInfoOf } from "./paging.js";
+import { subscribeStream } from "./subscribe-stream.js";
 import { groupMessageOf, welcomeMessageOf } from "./wire-records.js";
 
 export interface MlsServiceDeps {
@@ -201,9 +202,8 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
       return follow("welcome", filters, read, context, welcomeMessageOf);
     },
 
-    // eslint-disable-next-line require-yield, @typescript-eslint/require-await
-    async *subscribe() {
-      throw new NodeError("node.unimplemented", "the bidirectional Subscribe is not served yet");
+    subscribe(requests, context) {
+      return subscribeStream(requests, streamSignal(context, deps.shutdown), deps);
     },
 
     async batchPublishCommitLog(request) {

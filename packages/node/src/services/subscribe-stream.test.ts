@@ -1,0 +1,148 @@
+// The XIP-83 Subscribe over gRPC: waves of history tagged with their
+// mutate_id, TopicsLive and CatchupComplete, then live frames; ping and pong;
+// removes; a bounded history-only sync; refusals.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { Code, createClient, type Client } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { mlsApi } from "@parley/proto";
+import { mlsSamples, type MlsSamples } from "@parley/testkit";
+import { codeOf } from "../grpc-code.test-util.js";
+import { createLogger } from "../logger.js";
+import { startNode, type RunningNode } from "../node.js";
+import { SqliteStore } from "../store/sqlite/sqlite-store.js";
+import { createXmtpValidators } from "../validation/xmtp-validators.js";
+
+type Request = MessageInitShape<typeof mlsApi.SubscribeRequestSchema>;
+
+/** A request stream the test writes to, and the response stream read frame by frame. */
+function open(mls: Client<typeof mlsApi.MlsApi>) {
+  const queue: mlsApi.SubscribeRequest[] = [];
+  let wake: (() => void) | undefined;
+  let closed = false;
+  async function* requests() {
+    for (;;) {
+      const next = queue.shift();
+      if (next) yield next;
+      else if (closed) return;
+      else await new Promise<void>((resolve) => (wake = resolve));
+    }
+  }
+  const responses = mls.subscribe(requests())[Symbol.asyncIterator]();
+  return {
+    send(request: Request) {
+      queue.push(create(mlsApi.SubscribeRequestSchema, request));
+      wake?.();
+    },
+    close() {
+      closed = true;
+      wake?.();
+    },
+    async next(): Promise<mlsApi.SubscribeResponse_V1["response"] | undefined> {
+      const result = await responses.next();
+      if (result.done) return undefined;
+      return result.value.version.case === "v1" ? result.value.version.value.response : undefined;
+    },
+    stop: () => responses.return?.(),
+  };
+}
+
+const mutate = (value: MessageInitShape<typeof mlsApi.SubscribeRequest_V1_MutateSchema>): Request => ({
+  version: { case: "v1", value: { request: { case: "mutate", value } } },
+});
+const groupTopic = (groupId: Uint8Array) => new Uint8Array([0, ...groupId]);
+const v1 = (data: Uint8Array) => ({ version: { case: "v1" as const, value: { data } } });
+const texts = (frame: mlsApi.SubscribeResponse_V1["response"] | undefined) =>
+  frame?.case === "messages" ? frame.value.groupMessages.map((m) => m.version.value?.id) : undefined;
+
+describe("Subscribe (XIP-83)", () => {
+  let node: RunningNode;
+  let mls: Client<typeof mlsApi.MlsApi>;
+  let a: MlsSamples;
+  let b: MlsSamples;
+
+  before(async () => {
+    [a, b] = await Promise.all([mlsSamples(4), mlsSamples(2)]);
+    node = await startNode({
+      store: new SqliteStore({ path: ":memory:" }),
+      validators: createXmtpValidators(),
+      logger: createLogger("silent"),
+      port: 0,
+      rateLimits: false,
+    });
+    mls = createClient(mlsApi.MlsApi, createGrpcTransport({ baseUrl: node.url }));
+    await mls.sendGroupMessages({ messages: a.applicationMessages.slice(0, 3).map(v1) });
+  });
+  after(() => node.stop());
+
+  it("sends a wave of history, then live frames, answers pings, and honours removes", async () => {
+    const history = (await mls.queryGroupMessages({ groupId: a.groupId, pagingInfo: { direction: mlsApi.SortDirection.ASCENDING } })).messages.map(
+      (m) => m.version.value!.id,
+    );
+    const stream = open(mls);
+    try {
+      assert.equal((await stream.next())?.case, "started");
+      stream.send(mutate({ adds: [{ topic: groupTopic(a.groupId), idCursor: history[0]! }], mutateId: 7n }));
+      const wave = await stream.next();
+      assert.equal(wave?.case, "messages");
+      assert.equal(wave.case === "messages" && wave.value.mutateId, 7n);
+      assert.deepEqual(texts(wave), history.slice(1), "history after the cursor");
+      const topicsLive = await stream.next();
+      assert.equal(topicsLive?.case, "topicsLive");
+      assert.deepEqual(topicsLive.case === "topicsLive" && [...(topicsLive.value.topics[0] ?? [])], [...groupTopic(a.groupId)]);
+      const done = await stream.next();
+      assert.deepEqual(done?.case === "catchupComplete" && done.value.mutateId, 7n);
+
+      await mls.sendGroupMessages({ messages: [v1(a.applicationMessages[3]!)] });
+      const liveFrame = await stream.next();
+      assert.equal(liveFrame?.case === "messages" && liveFrame.value.mutateId, 0n, "live frames carry mutate_id 0");
+      assert.equal(texts(liveFrame)?.length, 1);
+
+      stream.send({ version: { case: "v1", value: { request: { case: "ping", value: { nonce: 42n } } } } });
+      const pong = await stream.next();
+      assert.equal(pong?.case === "pong" && pong.value.nonce, 42n);
+
+      // Removed: a's next message is not delivered; b's, added after, is the next frame.
+      stream.send(mutate({ removes: [groupTopic(a.groupId)] }));
+      assert.equal((await stream.next())?.case, "catchupComplete");
+      await mls.sendGroupMessages({ messages: [v1(a.commit)] });
+      stream.send(mutate({ adds: [{ topic: groupTopic(b.groupId) }], mutateId: 8n }));
+      await mls.sendGroupMessages({ messages: [v1(b.applicationMessages[0]!)] });
+      let next = await stream.next();
+      while (next?.case === "topicsLive" || next?.case === "catchupComplete") next = await stream.next();
+      assert.equal(next?.case, "messages");
+      assert.deepEqual(
+        next.case === "messages" && next.value.groupMessages.map((m) => Buffer.from(m.version.value!.groupId).toString("hex")),
+        [Buffer.from(b.groupId).toString("hex")],
+      );
+    } finally {
+      stream.close();
+      await stream.stop();
+    }
+  });
+
+  it("ends a history-only sync once the client half-closes", async () => {
+    const stream = open(mls);
+    stream.send(mutate({ adds: [{ topic: groupTopic(a.groupId) }], mutateId: 1n, historyOnly: true }));
+    stream.close();
+    const cases: string[] = [];
+    for (let frame = await stream.next(); frame; frame = await stream.next()) cases.push(frame.case ?? "");
+    assert.deepEqual(cases, ["started", "messages", "topicsLive", "catchupComplete"]);
+  });
+
+  it("refuses an unknown topic kind and adds without a mutate_id", async () => {
+    for (const request of [
+      mutate({ adds: [{ topic: new Uint8Array([9, 1, 2]) }], mutateId: 1n }),
+      mutate({ adds: [{ topic: groupTopic(a.groupId) }] }),
+    ]) {
+      const stream = open(mls);
+      stream.send(request);
+      stream.close();
+      const drained = (async () => {
+        while (await stream.next());
+      })();
+      assert.equal(await codeOf(drained), Code.InvalidArgument);
+    }
+  });
+});
