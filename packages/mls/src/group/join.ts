@@ -46,7 +46,7 @@ export async function joinFromWelcome(params: JoinParams): Promise<GroupState> {
   if (!welcome.secrets.some((s) => s.newMember.length === ref.length && s.newMember.every((b, i) => b === ref[i]))) {
     throw new MlsError("mls.no_matching_key_package", "joinFromWelcome: the Welcome has no secrets for our key package");
   }
-  const { context, auth } = engineContext(params.authenticate);
+  const { context, auth } = engineContext(params.authenticate, { checkReceivedLifetimes: false });
   const engine = await guard("joinFromWelcome", "mls.invalid", async () => {
     try {
       return await joinGroup({ context, welcome, keyPackage, privateKeys });
