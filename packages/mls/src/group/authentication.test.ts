@@ -51,6 +51,16 @@ describe("authentication", () => {
     await assert.rejects(processMessage(a, update.commit, (m) => m.inboxId !== bob.inboxId), { code: "mls.unauthenticated_member" });
   });
 
+  it("refuses to add a key package whose signature does not verify", async () => {
+    const { a } = await pair();
+    const carol = await installation("c");
+    const bad = carol.bundle.keyPackage.slice();
+    bad[bad.length - 1]! ^= 1;
+    await assert.rejects(updateMembership(a, { add: [bad], membership: membership({}), authenticate: allowAll }), {
+      code: "mls.bad_signature",
+    });
+  });
+
   it("refuses a commit carrying a PSK proposal", async () => {
     const { a, b } = await pair();
     const pskId = new Uint8Array([1, 2, 3]);

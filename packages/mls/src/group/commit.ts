@@ -84,7 +84,11 @@ async function commitWith(
  *   `mls.usage` when a removed installation is not in the group.
  */
 export async function updateMembership(state: GroupState, change: MembershipChange): Promise<CommitResult> {
-  const opts = change.nowSeconds === undefined ? {} : { nowSeconds: change.nowSeconds };
+  const opts = {
+    ...(change.nowSeconds === undefined ? {} : { nowSeconds: change.nowSeconds }),
+    // ts-mls verifies both key package signatures when it takes the Add.
+    signaturesCheckedLater: true,
+  };
   const added: ValidatedKeyPackage[] = [];
   for (const bytes of change.add ?? []) added.push(await checkKeyPackage(decodeKeyPackage(bytes), opts));
   const members = groupMembers(state);
