@@ -13,7 +13,13 @@ import {
 } from "ts-mls";
 import type { AuthenticateMember } from "../authentication.js";
 import { guard } from "../engine-errors.js";
-import { checkKeyPackage, decodeKeyPackage, type ValidatedKeyPackage } from "../key-package.js";
+import {
+  checkKeyPackage,
+  decodeKeyPackage,
+  publicView,
+  type CheckedKeyPackage,
+  type ValidatedKeyPackage,
+} from "../key-package.js";
 import { MlsError } from "../mls-error.js";
 import type { InstallationKey } from "../xmtp/credential.js";
 import { replaceExtensions, type XmtpExtensionChanges } from "../xmtp/group-extensions.js";
@@ -50,7 +56,7 @@ async function commitWith(
   state: GroupState,
   proposals: Proposal[],
   authenticate: AuthenticateMember,
-  added: ValidatedKeyPackage[],
+  added: CheckedKeyPackage[],
 ): Promise<CommitResult> {
   const { context, auth } = engineContext(authenticate);
   return guard(what, "mls.internal", async () => {
@@ -66,7 +72,7 @@ async function commitWith(
         state: wrapState(result.newState),
         commit: encode(mlsMessageEncoder, result.commit),
         ...(result.welcome === undefined ? {} : { welcome: encode(mlsMessageEncoder, result.welcome) }),
-        added,
+        added: added.map(publicView),
       };
     } catch (error) {
       if (auth.refused) throw new MlsError("mls.unauthenticated_member", `${what}: a member was refused`, { cause: error });
@@ -89,7 +95,7 @@ export async function updateMembership(state: GroupState, change: MembershipChan
     // ts-mls verifies both key package signatures when it takes the Add.
     signaturesCheckedLater: true,
   };
-  const added: ValidatedKeyPackage[] = [];
+  const added: CheckedKeyPackage[] = [];
   for (const bytes of change.add ?? []) added.push(await checkKeyPackage(decodeKeyPackage(bytes), opts));
   const members = groupMembers(state);
   const proposals: Proposal[] = [];
