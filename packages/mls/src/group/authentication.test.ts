@@ -18,7 +18,7 @@ async function pair() {
   const add = await updateMembership(a, { add: [bob.bundle.keyPackage], membership: membership({}), authenticate: allowAll });
   a = add.state;
   const seen: MemberIdentity[] = [];
-  const b = await joinFromWelcome({
+  const { state: b } = await joinFromWelcome({
     welcome: add.welcome!,
     keyPackage: bob.bundle.keyPackage,
     privateKeyPackage: bob.bundle.privateKeyPackage,

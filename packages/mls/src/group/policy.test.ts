@@ -42,12 +42,12 @@ describe("XMTP's policy", () => {
       authenticate: allowAll,
     });
     a = add.state;
-    b = await joinFromWelcome({
+    ({ state: b } = await joinFromWelcome({
       welcome: add.welcome!,
       keyPackage: bob.bundle.keyPackage,
       privateKeyPackage: bob.bundle.privateKeyPackage,
       authenticate: allowAll,
-    });
+    }));
   }
 
   it("puts XMTP's extensions and required capabilities in the group context", () => {
