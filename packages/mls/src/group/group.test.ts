@@ -122,9 +122,8 @@ describe("a group as XMTP runs one", () => {
     const alice = await installation("a");
     const bob = await installation("b");
     const carol = await installation("c");
-    let a = await createGroup({ signer: alice, extensions: groupExtensionsFor(alice.inboxId), authenticate: allowAll });
+    const a = await createGroup({ signer: alice, extensions: groupExtensionsFor(alice.inboxId), authenticate: allowAll });
     const addBob = await updateMembership(a, { add: [bob.bundle.keyPackage], membership: membership({}), authenticate: allowAll });
-    a = addBob.state;
     const { state: b } = await joinFromWelcome({
       welcome: addBob.welcome!,
       keyPackage: bob.bundle.keyPackage,
