@@ -61,6 +61,19 @@ describe("authentication", () => {
     });
   });
 
+  it("will not remove our own installation or one not in the group", async () => {
+    const { a, alice } = await pair();
+    const stranger = await installation("s");
+    await assert.rejects(
+      updateMembership(a, { remove: [alice.bundle.installationKey], membership: membership({}), authenticate: allowAll }),
+      { code: "mls.usage" },
+    );
+    await assert.rejects(
+      updateMembership(a, { remove: [stranger.bundle.installationKey], membership: membership({}), authenticate: allowAll }),
+      { code: "mls.usage" },
+    );
+  });
+
   it("refuses a commit carrying a PSK proposal", async () => {
     const { a, b } = await pair();
     const pskId = new Uint8Array([1, 2, 3]);
