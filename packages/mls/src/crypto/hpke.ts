@@ -29,8 +29,10 @@ interface HpkeKey {
 }
 // Keys are lazy: ts-mls derives a key pair for every path secret but mostly
 // only exports the private half again (privateKeyPath.ts), so the KeyObject
-// (a DER parse in OpenSSL, the largest cost of processing a commit) and the
-// public point are made only when a DH or a public export needs them.
+// (an OpenSSL import, once the largest cost of processing a commit) and the
+// public point are made only when a DH or a public export needs them. A raw
+// key is the caller's array, not a copy: the import caches in okp-keys.ts
+// key on its identity.
 interface KeyState {
   readonly type: "public" | "private";
   raw?: Uint8Array;
