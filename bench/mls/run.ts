@@ -4,7 +4,7 @@
 // Goals (issue 3, 2 cores): application messages >= 8x the default
 // provider; processing a commit at 250 members >= 2x, a self-update
 // processed in <= 20 ms; joining a 250-member group in <= 100 ms.
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import {
   createApplicationMessage,
@@ -133,11 +133,7 @@ async function measure(cs: CiphersuiteImpl, sizes: readonly number[]): Promise<R
   return row;
 }
 
-/** Median of each figure over `runs` full passes, after one warm-up pass (JIT). */
-async function measureMedian(cs: CiphersuiteImpl, runs: number): Promise<Row> {
-  await measure(cs, [10]);
-  const passes: Row[] = [];
-  for (let i = 0; i < runs; i++) passes.push(await measure(cs, SIZES));
+function medians(passes: readonly Row[]): Row {
   const out: Row = {};
   for (const key of Object.keys(passes[0]!)) {
     const values = passes.map((p) => p[key]!).sort((x, y) => x - y);
@@ -146,15 +142,37 @@ async function measureMedian(cs: CiphersuiteImpl, runs: number): Promise<Row> {
   return out;
 }
 
+/**
+ * One warm-up pass each (JIT), then `runs` passes alternating between the
+ * two providers, so that load from elsewhere on the machine falls on both
+ * alike; the median of each figure.
+ */
+async function compare(ours: CiphersuiteImpl, theirs: CiphersuiteImpl, runs: number): Promise<[Row, Row]> {
+  await measure(ours, [10]);
+  await measure(theirs, [10]);
+  const a: Row[] = [];
+  const b: Row[] = [];
+  for (let i = 0; i < runs; i++) {
+    a.push(await measure(ours, SIZES));
+    b.push(await measure(theirs, SIZES));
+  }
+  return [medians(a), medians(b)];
+}
+
 async function main(): Promise<void> {
   const cpu = cpus();
   console.log(`command: node --import tsx bench/mls/run.ts`);
   console.log(`machine: ${cpu[0]?.model ?? "unknown cpu"}, ${cpu.length} cores, node ${process.version}`);
+  // Other work on the machine skews single runs; the load says how much.
+  console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   console.log(`engine: ts-mls (same version, same XMTP client config); suite ${SUITE}; 200-byte application payloads`);
   const runs = Number(process.env.BENCH_RUNS ?? 3);
-  console.log(`figures: median of ${runs} passes after a warm-up pass\n`);
-  const ours = await measureMedian(await nodeCryptoProvider.getCiphersuiteImpl(SUITE), runs);
-  const theirs = await measureMedian(await defaultCryptoProvider.getCiphersuiteImpl(SUITE), runs);
+  console.log(`figures: median of ${runs} passes per provider, alternating, after a warm-up pass each\n`);
+  const [ours, theirs] = await compare(
+    await nodeCryptoProvider.getCiphersuiteImpl(SUITE),
+    await defaultCryptoProvider.getCiphersuiteImpl(SUITE),
+    runs,
+  );
   const rows = Object.keys(ours);
   const w = Math.max(...rows.map((r) => r.length));
   console.log(`| ${"step".padEnd(w)} | ts-mls default | @parley/mls node:crypto | ratio |`);

@@ -12,7 +12,7 @@ export {
   type MembershipChange,
 } from "./group/commit.js";
 export { processMessage, type ProcessResult } from "./group/process-message.js";
-export { joinFromWelcome, type JoinParams } from "./group/join.js";
+export { joinFromWelcome, type JoinParams, type JoinResult } from "./group/join.js";
 export { encryptMessage, type EncryptResult } from "./group/application.js";
 export {
   groupMembers,

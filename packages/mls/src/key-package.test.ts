@@ -26,7 +26,7 @@ describe("key packages", () => {
     assert.equal(v.notAfter - now, KEY_PACKAGE_LIFETIME_SECONDS);
     assert.equal(now - v.notBefore, 3600n);
     assert.equal(v.ref.length, 32);
-    const kp = v.keyPackage;
+    const kp = decodeKeyPackage(bundle.keyPackage);
     assert.equal(kp.cipherSuite, 3);
     assert.deepEqual(kp.initKey, bundle.initKey);
     // BasicCredential whose identity is MlsCredential{inbox_id}: field 1, length 64.

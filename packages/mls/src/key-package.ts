@@ -106,7 +106,6 @@ export async function createKeyPackage(
 
 /** A key package that passed `validateKeyPackage`. */
 export interface ValidatedKeyPackage {
-  readonly keyPackage: KeyPackage;
   readonly inboxId: InboxId;
   readonly installationKey: InstallationKey;
   readonly initKey: Uint8Array;
@@ -115,6 +114,24 @@ export interface ValidatedKeyPackage {
   readonly isLastResort: boolean;
   /** KeyPackageRef (RFC 9420 5.2), the id a Welcome addresses. */
   readonly ref: Uint8Array;
+}
+
+/** The public fields only: the engine's decoded form stays inside this package. */
+export function publicView(c: CheckedKeyPackage): ValidatedKeyPackage {
+  return {
+    inboxId: c.inboxId,
+    installationKey: c.installationKey,
+    initKey: c.initKey,
+    notBefore: c.notBefore,
+    notAfter: c.notAfter,
+    isLastResort: c.isLastResort,
+    ref: c.ref,
+  };
+}
+
+/** A validated key package with the engine's decoded form, for this package only. */
+export interface CheckedKeyPackage extends ValidatedKeyPackage {
+  readonly keyPackage: KeyPackage;
 }
 
 export interface ValidateKeyPackageOptions {
@@ -151,20 +168,30 @@ export async function validateKeyPackage(
   bytes: Uint8Array,
   options: ValidateKeyPackageOptions = {},
 ): Promise<ValidatedKeyPackage> {
-  const kp = decodeKeyPackage(bytes);
-  return checkKeyPackage(kp, options);
+  return publicView(await checkKeyPackage(decodeKeyPackage(bytes), options));
 }
 
-export async function checkKeyPackage(kp: KeyPackage, options: ValidateKeyPackageOptions = {}): Promise<ValidatedKeyPackage> {
+/**
+ * The checks of `validateKeyPackage` on a decoded key package.
+ * `signaturesCheckedLater` is for the commit path only, where ts-mls
+ * verifies both signatures itself when it takes the Add: checking them twice
+ * cost two Ed25519 verifies per added member.
+ */
+export async function checkKeyPackage(
+  kp: KeyPackage,
+  options: ValidateKeyPackageOptions & { readonly signaturesCheckedLater?: boolean } = {},
+): Promise<CheckedKeyPackage> {
   if (kp.version !== MLS10) throw new MlsError("mls.bad_key_package", "KeyPackage: not MLS 1.0");
   if (kp.cipherSuite !== CIPHERSUITE) throw new MlsError("mls.unsupported_ciphersuite", "KeyPackage: not ciphersuite 3");
   const leaf = kp.leafNode;
   const installationKey = installationKeyOfLeaf(leaf.signaturePublicKey);
-  if (!ed25519Verify(installationKey, signContent("KeyPackageTBS", keyPackageTbsOf(kp)), kp.signature)) {
-    throw new MlsError("mls.bad_signature", "KeyPackage: signature does not verify");
-  }
-  if (!ed25519Verify(installationKey, signContent("LeafNodeTBS", leafNodeTbsOf(kp)), leaf.signature)) {
-    throw new MlsError("mls.bad_signature", "KeyPackage: leaf node signature does not verify");
+  if (options.signaturesCheckedLater !== true) {
+    if (!ed25519Verify(installationKey, signContent("KeyPackageTBS", keyPackageTbsOf(kp)), kp.signature)) {
+      throw new MlsError("mls.bad_signature", "KeyPackage: signature does not verify");
+    }
+    if (!ed25519Verify(installationKey, signContent("LeafNodeTBS", leafNodeTbsOf(kp)), leaf.signature)) {
+      throw new MlsError("mls.bad_signature", "KeyPackage: leaf node signature does not verify");
+    }
   }
   const now = nowOf(options.nowSeconds);
   const { notBefore, notAfter } = leaf.lifetime;

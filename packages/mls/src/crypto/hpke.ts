@@ -29,8 +29,10 @@ interface HpkeKey {
 }
 // Keys are lazy: ts-mls derives a key pair for every path secret but mostly
 // only exports the private half again (privateKeyPath.ts), so the KeyObject
-// (a DER parse in OpenSSL, the largest cost of processing a commit) and the
-// public point are made only when a DH or a public export needs them.
+// (an OpenSSL import, once the largest cost of processing a commit) and the
+// public point are made only when a DH or a public export needs them. A raw
+// key is the caller's array, not a copy: the import caches in okp-keys.ts
+// key on its identity.
 interface KeyState {
   readonly type: "public" | "private";
   raw?: Uint8Array;
@@ -151,10 +153,9 @@ export function createHpkeSuite(aead: AeadName) {
   }
 
   /** Sender side (RFC 9180 5.1.1 SetupBaseS). */
-  function setupSender(recipient: KeyObject, info: Uint8Array): { enc: Uint8Array; ctx: HpkeContext } {
+  function setupSender(recipient: KeyObject, pkR: Uint8Array, info: Uint8Array): { enc: Uint8Array; ctx: HpkeContext } {
     const eph = generateKeyPairSync("x25519");
     const enc = exportRawPublic(eph.publicKey);
-    const pkR = exportRawPublic(recipient);
     const shared = extractAndExpand(dh(eph.privateKey, recipient), concat(enc, pkR));
     return { enc, ctx: keySchedule(shared, info) };
   }
@@ -213,7 +214,7 @@ export function createHpkeSuite(aead: AeadName) {
     },
     seal(publicKey, plaintext, info, aad) {
       return lift(() => {
-        const { enc, ctx } = setupSender(keyObjectOf(publicKey), info);
+        const { enc, ctx } = setupSender(keyObjectOf(publicKey), rawOf(publicKey), info);
         return { ct: sealWith(ctx, aad ?? new Uint8Array(0), plaintext), enc };
       });
     },
@@ -249,7 +250,7 @@ export function createHpkeSuite(aead: AeadName) {
     },
     exportSecret(publicKey, exporterContext, length, info) {
       return lift(() => {
-        const { enc, ctx } = setupSender(keyObjectOf(publicKey), info);
+        const { enc, ctx } = setupSender(keyObjectOf(publicKey), rawOf(publicKey), info);
         return { enc, secret: exportFrom(ctx, exporterContext, length) };
       });
     },
@@ -281,7 +282,7 @@ export function createHpkeSuite(aead: AeadName) {
     hpke,
     /** Sets up a sender context to seal several messages in order (welcome wrapping). */
     setupSender(recipientPublicKey: Uint8Array, info: Uint8Array) {
-      return setupSender(importPublic("x25519", recipientPublicKey), info);
+      return setupSender(importPublic("x25519", recipientPublicKey), recipientPublicKey, info);
     },
     setupReceiver(recipientPrivateKey: Uint8Array, enc: Uint8Array, info: Uint8Array) {
       return setupReceiver(importX25519Private(recipientPrivateKey), enc, info);

@@ -13,11 +13,17 @@ import {
 } from "ts-mls";
 import type { AuthenticateMember } from "../authentication.js";
 import { guard } from "../engine-errors.js";
-import { checkKeyPackage, decodeKeyPackage, type ValidatedKeyPackage } from "../key-package.js";
+import {
+  checkKeyPackage,
+  decodeKeyPackage,
+  publicView,
+  type CheckedKeyPackage,
+  type ValidatedKeyPackage,
+} from "../key-package.js";
 import { MlsError } from "../mls-error.js";
 import type { InstallationKey } from "../xmtp/credential.js";
 import { replaceExtensions, type XmtpExtensionChanges } from "../xmtp/group-extensions.js";
-import { engineContext, engineOf, groupMembers, wrapState, type GroupState } from "./group-state.js";
+import { engineContext, engineOf, groupMembers, ownLeafIndex, wrapState, type GroupState } from "./group-state.js";
 
 export interface CommitResult {
   /** The state after the commit: merge it once the node has accepted the commit. */
@@ -50,7 +56,7 @@ async function commitWith(
   state: GroupState,
   proposals: Proposal[],
   authenticate: AuthenticateMember,
-  added: ValidatedKeyPackage[],
+  added: CheckedKeyPackage[],
 ): Promise<CommitResult> {
   const { context, auth } = engineContext(authenticate);
   return guard(what, "mls.internal", async () => {
@@ -66,7 +72,7 @@ async function commitWith(
         state: wrapState(result.newState),
         commit: encode(mlsMessageEncoder, result.commit),
         ...(result.welcome === undefined ? {} : { welcome: encode(mlsMessageEncoder, result.welcome) }),
-        added,
+        added: added.map(publicView),
       };
     } catch (error) {
       if (auth.refused) throw new MlsError("mls.unauthenticated_member", `${what}: a member was refused`, { cause: error });
@@ -81,17 +87,24 @@ async function commitWith(
  *
  * @throws MlsError `mls.malformed` / `mls.bad_signature` / `mls.expired_key_package` /
  *   `mls.bad_key_package` for a bad key package, `mls.unauthenticated_member`,
- *   `mls.usage` when a removed installation is not in the group.
+ *   `mls.usage` when a removed installation is not in the group or is our own.
  */
 export async function updateMembership(state: GroupState, change: MembershipChange): Promise<CommitResult> {
-  const opts = change.nowSeconds === undefined ? {} : { nowSeconds: change.nowSeconds };
-  const added: ValidatedKeyPackage[] = [];
+  const opts = {
+    ...(change.nowSeconds === undefined ? {} : { nowSeconds: change.nowSeconds }),
+    // ts-mls verifies both key package signatures when it takes the Add.
+    signaturesCheckedLater: true,
+  };
+  const added: CheckedKeyPackage[] = [];
   for (const bytes of change.add ?? []) added.push(await checkKeyPackage(decodeKeyPackage(bytes), opts));
   const members = groupMembers(state);
+  const own = ownLeafIndex(state);
   const proposals: Proposal[] = [];
   for (const key of change.remove ?? []) {
     const member = members.find((m) => sameBytes(m.installationKey, key));
     if (member === undefined) throw new MlsError("mls.usage", "updateMembership: installation to remove is not in the group");
+    // RFC 9420 12.2: a commit cannot remove its committer (libxmtp: leave by LeaveRequest).
+    if (member.leafIndex === own) throw new MlsError("mls.usage", "updateMembership: cannot remove our own installation");
     proposals.push({ proposalType: defaultProposalTypes.remove, remove: { removed: member.leafIndex } });
   }
   for (const kp of added) proposals.push({ proposalType: defaultProposalTypes.add, add: { keyPackage: kp.keyPackage } });

@@ -32,9 +32,27 @@ export function engineOf(state: GroupState): ClientState {
   return (state as unknown as GroupStateImpl).engine;
 }
 
-export function engineContext(authenticate: AuthenticateMember): { context: MlsContext; auth: TrackingAuthService } {
+export interface EngineOptions {
+  /**
+   * Check key-package lifetimes of leaves received from others (default
+   * true). Off only for the tree in a Welcome, as libxmtp does
+   * (xmtp-client.md 1.3): a member who has not committed since being added
+   * still has its key-package leaf, whose lifetime may have run out.
+   */
+  readonly checkReceivedLifetimes?: boolean;
+}
+
+export function engineContext(
+  authenticate: AuthenticateMember,
+  options: EngineOptions = {},
+): { context: MlsContext; auth: TrackingAuthService } {
   const auth = createAuthService(authenticate);
-  return { context: { cipherSuite: nodeCiphersuite(), authService: auth, clientConfig: xmtpClientConfig() }, auth };
+  const config = xmtpClientConfig();
+  const clientConfig =
+    options.checkReceivedLifetimes === false
+      ? { ...config, lifetimeConfig: { ...config.lifetimeConfig, validateLifetimeOnReceive: false } }
+      : config;
+  return { context: { cipherSuite: nodeCiphersuite(), authService: auth, clientConfig }, auth };
 }
 
 export interface GroupMember {

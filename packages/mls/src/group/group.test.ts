@@ -61,12 +61,14 @@ describe("a group as XMTP runs one", () => {
     const wrapped = wrapWelcome(add.welcome, bob.bundle.initKey, 42n);
     const opened = unwrapWelcome(wrapped, privateInitKey(bob.bundle.privateKeyPackage));
     assert.equal(opened.messageCursor, 42n);
-    let b = await joinFromWelcome({
+    const joined = await joinFromWelcome({
       welcome: opened.welcome,
       keyPackage: bob.bundle.keyPackage,
       privateKeyPackage: bob.bundle.privateKeyPackage,
       authenticate: allowAll,
     });
+    let b = joined.state;
+    assert.equal(joined.addedBy?.inboxId, alice.inboxId);
     assert.equal(b.epoch, 1n);
     assert.deepEqual(groupExtensions(b).membership, membership({ [alice.inboxId]: 0n, [bob.inboxId]: 1n }));
 
@@ -114,6 +116,29 @@ describe("a group as XMTP runs one", () => {
     // A commit from the epoch before is a tagged outcome, not an error.
     const stale = await processMessage(a, meta.commit, allowAll);
     assert.equal(stale.kind, "wrong_epoch");
+  });
+
+  it("reports who added us: the Welcome's signer", async () => {
+    const alice = await installation("a");
+    const bob = await installation("b");
+    const carol = await installation("c");
+    const a = await createGroup({ signer: alice, extensions: groupExtensionsFor(alice.inboxId), authenticate: allowAll });
+    const addBob = await updateMembership(a, { add: [bob.bundle.keyPackage], membership: membership({}), authenticate: allowAll });
+    const { state: b } = await joinFromWelcome({
+      welcome: addBob.welcome!,
+      keyPackage: bob.bundle.keyPackage,
+      privateKeyPackage: bob.bundle.privateKeyPackage,
+      authenticate: allowAll,
+    });
+    const addCarol = await updateMembership(b, { add: [carol.bundle.keyPackage], membership: membership({}), authenticate: allowAll });
+    const joined = await joinFromWelcome({
+      welcome: addCarol.welcome!,
+      keyPackage: carol.bundle.keyPackage,
+      privateKeyPackage: carol.bundle.privateKeyPackage,
+      authenticate: allowAll,
+    });
+    assert.equal(joined.addedBy?.inboxId, bob.inboxId);
+    assert.equal(joined.addedBy?.leafIndex, 1);
   });
 
   it("refuses a member the authentication check refuses", async () => {

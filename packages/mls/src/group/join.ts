@@ -11,7 +11,8 @@ import { decodeKeyPackage, decodePrivateKeyPackage } from "../key-package.js";
 import { MlsError } from "../mls-error.js";
 import { readGroupExtensions } from "../xmtp/group-extensions.js";
 import { CIPHERSUITE } from "../xmtp/profile.js";
-import { engineContext, wrapState, type GroupState } from "./group-state.js";
+import { engineContext, groupMembers, wrapState, type GroupMember, type GroupState } from "./group-state.js";
+import { welcomeSignerLeaf } from "./welcome-signer.js";
 
 export interface JoinParams {
   /** The MLSMessage Welcome (after unwrapping). */
@@ -37,7 +38,13 @@ export function decodeWelcome(bytes: Uint8Array): Welcome {
  *   `mls.invalid` (tree, PSKs, missing XMTP extensions),
  *   `mls.unauthenticated_member`, `mls.expired_key_package`.
  */
-export async function joinFromWelcome(params: JoinParams): Promise<GroupState> {
+export interface JoinResult {
+  readonly state: GroupState;
+  /** The member whose commit added us (the GroupInfo's signer): libxmtp's `added_by`. */
+  readonly addedBy: GroupMember | undefined;
+}
+
+export async function joinFromWelcome(params: JoinParams): Promise<JoinResult> {
   const welcome = decodeWelcome(params.welcome);
   if (welcome.cipherSuite !== CIPHERSUITE) throw new MlsError("mls.unsupported_ciphersuite", "Welcome: not ciphersuite 3");
   const keyPackage = decodeKeyPackage(params.keyPackage);
@@ -46,7 +53,7 @@ export async function joinFromWelcome(params: JoinParams): Promise<GroupState> {
   if (!welcome.secrets.some((s) => s.newMember.length === ref.length && s.newMember.every((b, i) => b === ref[i]))) {
     throw new MlsError("mls.no_matching_key_package", "joinFromWelcome: the Welcome has no secrets for our key package");
   }
-  const { context, auth } = engineContext(params.authenticate);
+  const { context, auth } = engineContext(params.authenticate, { checkReceivedLifetimes: false });
   const engine = await guard("joinFromWelcome", "mls.invalid", async () => {
     try {
       return await joinGroup({ context, welcome, keyPackage, privateKeys });
@@ -57,5 +64,7 @@ export async function joinFromWelcome(params: JoinParams): Promise<GroupState> {
   });
   // A group without XMTP's extensions is not an XMTP group.
   readGroupExtensions(engine.groupContext.extensions);
-  return wrapState(engine);
+  const state = wrapState(engine);
+  const signer = welcomeSignerLeaf(welcome, ref, privateKeys.initPrivateKey);
+  return { state, addedBy: groupMembers(state).find((m) => m.leafIndex === signer) };
 }

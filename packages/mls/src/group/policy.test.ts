@@ -3,7 +3,8 @@
 // epoch, out-of-order and forward-distance limits; state versioning.
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { createCommit, encode, mlsMessageEncoder } from "ts-mls";
+import { createCommit, createGroup as createEngineGroup, encode, mlsMessageEncoder } from "ts-mls";
+import { decodeKeyPackage, decodePrivateKeyPackage } from "../key-package.js";
 import { encodeGroupState, decodeGroupState } from "../state-codec.js";
 import { allowAll, groupExtensionsFor, installation, membership, type TestInstallation } from "../scenario.test-util.js";
 import { ExtensionId, MAX_PAST_EPOCHS, MAXIMUM_FORWARD_DISTANCE } from "../xmtp/profile.js";
@@ -42,12 +43,12 @@ describe("XMTP's policy", () => {
       authenticate: allowAll,
     });
     a = add.state;
-    b = await joinFromWelcome({
+    ({ state: b } = await joinFromWelcome({
       welcome: add.welcome!,
       keyPackage: bob.bundle.keyPackage,
       privateKeyPackage: bob.bundle.privateKeyPackage,
       authenticate: allowAll,
-    });
+    }));
   }
 
   it("puts XMTP's extensions and required capabilities in the group context", () => {
@@ -96,6 +97,34 @@ describe("XMTP's policy", () => {
     const msgs = await sendMany(MAXIMUM_FORWARD_DISTANCE + 2);
     await assert.rejects(processMessage(b, msgs[MAXIMUM_FORWARD_DISTANCE + 1]!, allowAll), { code: "mls.ratchet_window" });
     assert.equal((await processMessage(b, msgs[MAXIMUM_FORWARD_DISTANCE]!, allowAll)).kind, "application");
+  });
+
+  it("joins only groups that carry XMTP's extensions, and only with the key package addressed", async () => {
+    const { context } = engineContext(allowAll);
+    const carol = await installation("c");
+    const dave = await installation("d");
+    // A plain MLS group (no XMTP extensions) made directly on the engine.
+    const plain = await createEngineGroup({
+      context,
+      groupId: new Uint8Array([7]),
+      keyPackage: decodeKeyPackage(alice.bundle.keyPackage),
+      privateKeyPackage: decodePrivateKeyPackage(alice.bundle.privateKeyPackage),
+    });
+    const add = await createCommit({
+      context,
+      state: plain,
+      extraProposals: [{ proposalType: 1, add: { keyPackage: decodeKeyPackage(carol.bundle.keyPackage) } }],
+      ratchetTreeExtension: true,
+    });
+    const welcome = encode(mlsMessageEncoder, add.welcome!);
+    await assert.rejects(
+      joinFromWelcome({ welcome, keyPackage: carol.bundle.keyPackage, privateKeyPackage: carol.bundle.privateKeyPackage, authenticate: allowAll }),
+      { code: "mls.invalid" },
+    );
+    await assert.rejects(
+      joinFromWelcome({ welcome, keyPackage: dave.bundle.keyPackage, privateKeyPackage: dave.bundle.privateKeyPackage, authenticate: allowAll }),
+      { code: "mls.no_matching_key_package" },
+    );
   });
 
   it("stores state with a version byte and refuses unknown versions and corrupt blobs", () => {

@@ -41,6 +41,9 @@ export type ProcessResult =
       readonly groupEpoch: bigint;
     };
 
+/** psk (4), reinit (5), external_init (6). */
+const REFUSED_PROPOSALS = new Set([4, 5, 6]);
+
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
@@ -99,6 +102,7 @@ async function processPrivate(
   const { context, auth } = engineContext(authenticate);
   const before = groupMembers(state);
   let committerLeaf: number | undefined;
+  let refusedProposal = false;
   const result = await guard("processMessage", "mls.invalid", async () => {
     try {
       return await processPrivateMessage({
@@ -106,7 +110,14 @@ async function processPrivate(
         state: engine,
         privateMessage: pm,
         callback: (incoming) => {
+          const proposals = incoming.kind === "commit" ? incoming.proposals : [incoming.proposal];
           if (incoming.kind === "commit") committerLeaf = incoming.senderLeafIndex;
+          // libxmtp refuses PSK proposals (validated_commit.rs NoPSKSupport),
+          // and XMTP groups never re-initialise or take external commits.
+          if (proposals.some((p) => REFUSED_PROPOSALS.has(p.proposal.proposalType))) {
+            refusedProposal = true;
+            return "reject";
+          }
           return "accept";
         },
       });
@@ -118,6 +129,9 @@ async function processPrivate(
       throw error;
     }
   });
+  if (refusedProposal) {
+    throw new MlsError("mls.invalid", "processMessage: PSK, ReInit and ExternalInit proposals are refused");
+  }
   if (result.kind === "applicationMessage") {
     const epochData = pm.epoch === engine.groupContext.epoch ? undefined : engine.historicalReceiverData.get(pm.epoch);
     const secret = epochData?.senderDataSecret ?? engine.keySchedule.senderDataSecret;

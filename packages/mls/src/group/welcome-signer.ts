@@ -1,0 +1,46 @@
+// Who sent a Welcome (libxmtp's `added_by`, xmtp-client.md 2.5 step 2): the
+// signer of its GroupInfo (RFC 9420 12.4.3). ts-mls verifies that signature
+// when it joins but does not report the signer, so the GroupInfo is opened
+// again here: group secrets with our init key (EncryptWithLabel "Welcome"),
+// welcome_secret from the joiner secret with a zero psk_secret (PSK welcomes
+// are refused anyway), then the AEAD. Called only after the join succeeded.
+import { mlsMessageDecoder, type Welcome } from "ts-mls";
+import { aeadOpen } from "../crypto/aead.js";
+import { concat, utf8 } from "../crypto/bytes.js";
+import { HASH_LENGTH, hkdfExpand, hkdfExtract } from "../crypto/hkdf.js";
+import { nodeHpkeSuite } from "../crypto/provider.js";
+import { decodeVarint, vector } from "../tls.js";
+
+function expandWithLabel(secret: Uint8Array, label: string, context: Uint8Array, length: number): Uint8Array {
+  const kdfLabel = concat(Uint8Array.of(length >> 8, length & 0xff), vector(utf8(`MLS 1.0 ${label}`)), vector(context));
+  return hkdfExpand(secret, kdfLabel, length);
+}
+
+/** The GroupInfo signer's leaf index, or undefined if anything does not open. */
+export function welcomeSignerLeaf(welcome: Welcome, keyPackageRef: Uint8Array, initPrivateKey: Uint8Array): number | undefined {
+  try {
+    const entry = welcome.secrets.find(
+      (s) => s.newMember.length === keyPackageRef.length && s.newMember.every((b, i) => b === keyPackageRef[i]),
+    );
+    if (entry === undefined) return undefined;
+    const suite = nodeHpkeSuite();
+    const info = concat(vector(utf8("MLS 1.0 Welcome")), vector(welcome.encryptedGroupInfo));
+    const ctx = suite.setupReceiver(initPrivateKey, entry.encryptedGroupSecrets.kemOutput, info);
+    const groupSecrets = suite.open(ctx, new Uint8Array(0), entry.encryptedGroupSecrets.ciphertext);
+    const header = decodeVarint(groupSecrets, 0);
+    if (header === undefined) return undefined;
+    const joinerSecret = groupSecrets.subarray(header[1], header[1] + header[0]);
+    const member = hkdfExtract(joinerSecret, new Uint8Array(HASH_LENGTH));
+    const welcomeSecret = expandWithLabel(member, "welcome", new Uint8Array(0), HASH_LENGTH);
+    const key = expandWithLabel(welcomeSecret, "key", new Uint8Array(0), 32);
+    const nonce = expandWithLabel(welcomeSecret, "nonce", new Uint8Array(0), 12);
+    const groupInfo = aeadOpen("CHACHA20POLY1305", key, nonce, new Uint8Array(0), welcome.encryptedGroupInfo);
+    // Read through the public MLSMessage decoder: version mls10, wire format group_info.
+    const framed = concat(Uint8Array.of(0, 1), Uint8Array.of(0, 4), groupInfo);
+    const message = mlsMessageDecoder(framed, 0)?.[0];
+    return message?.wireformat === 4 ? message.groupInfo.signer : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
