@@ -16,10 +16,9 @@ import Database from "better-sqlite3";
 import fc from "fast-check";
 import { health, identityApi, mlsApi } from "@parley/proto";
 import { mlsSamples, officialRegistration, type MlsSamples } from "@parley/testkit";
-import { createLogger } from "./logger.js";
-import { startNode, type RunningNode } from "./node.js";
+import type { RunningNode } from "./node.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
-import { createXmtpValidators } from "./validation/xmtp-validators.js";
+import { startTestNode } from "./test-node.test-util.js";
 
 const GRPC_INTERNAL = 13;
 const GRPC_UNKNOWN = 2;
@@ -118,13 +117,7 @@ describe("fuzzing every RPC of a running node", { timeout: 240_000 }, () => {
   before(async () => {
     samples = await mlsSamples(2);
     all = targets(samples);
-    node = await startNode({
-      store: new SqliteStore({ path: dbPath }),
-      validators: createXmtpValidators(),
-      logger: createLogger("silent"),
-      port: 0,
-      rateLimits: false,
-    });
+    node = await startTestNode({ store: new SqliteStore({ path: dbPath }) });
     session = http2.connect(node.url);
     // Stored first, so that a mutant which still validates is a replay.
     const identity = all.find((t) => t.path.endsWith("PublishIdentityUpdate"))!;

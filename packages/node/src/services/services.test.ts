@@ -9,11 +9,9 @@ import { Code, createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { associations, decode, identityApi, messageContents, mlsApi } from "@parley/proto";
 import { mlsSamples, officialRegistration, type MlsSamples } from "@parley/testkit";
-import { createLogger } from "../logger.js";
-import { startNode, type RunningNode } from "../node.js";
-import { SqliteStore } from "../store/sqlite/sqlite-store.js";
-import { createXmtpValidators } from "../validation/xmtp-validators.js";
 import { codeOf } from "../grpc-code.test-util.js";
+import type { RunningNode } from "../node.js";
+import { startTestNode } from "../test-node.test-util.js";
 
 const randomBytes = (length: number) => new Uint8Array(nodeRandomBytes(length));
 const u8 = (bytes: Uint8Array | undefined) => new Uint8Array(bytes ?? []);
@@ -31,15 +29,7 @@ describe("node services with XMTP validation", () => {
 
   before(async () => {
     samples = await mlsSamples();
-    node = await startNode({
-      store: new SqliteStore({ path: ":memory:" }),
-      // The captured key package was valid when it was captured.
-      validators: createXmtpValidators(),
-      logger: createLogger("silent"),
-      port: 0,
-      rateLimits: false,
-      requestLimits: { maxPayloadBytes: 64 * 1024 },
-    });
+    node = await startTestNode({ requestLimits: { maxPayloadBytes: 64 * 1024 } });
     const transport = createGrpcTransport({ baseUrl: node.url });
     mls = createClient(mlsApi.MlsApi, transport);
     identity = createClient(identityApi.IdentityApi, transport);

@@ -9,10 +9,8 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { mlsApi } from "@parley/proto";
 import { mlsSamples, type MlsSamples } from "@parley/testkit";
 import { codeOf } from "../grpc-code.test-util.js";
-import { createLogger } from "../logger.js";
-import { startNode, type RunningNode } from "../node.js";
-import { SqliteStore } from "../store/sqlite/sqlite-store.js";
-import { createXmtpValidators } from "../validation/xmtp-validators.js";
+import type { RunningNode } from "../node.js";
+import { startTestNode } from "../test-node.test-util.js";
 
 type Request = MessageInitShape<typeof mlsApi.SubscribeRequestSchema>;
 
@@ -64,13 +62,7 @@ describe("Subscribe (XIP-83)", () => {
 
   before(async () => {
     [a, b] = await Promise.all([mlsSamples(4), mlsSamples(2)]);
-    node = await startNode({
-      store: new SqliteStore({ path: ":memory:" }),
-      validators: createXmtpValidators(),
-      logger: createLogger("silent"),
-      port: 0,
-      rateLimits: false,
-    });
+    node = await startTestNode();
     mls = createClient(mlsApi.MlsApi, createGrpcTransport({ baseUrl: node.url }));
     await mls.sendGroupMessages({ messages: a.applicationMessages.slice(0, 3).map(v1) });
   });
