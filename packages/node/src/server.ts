@@ -7,10 +7,9 @@ import http2 from "node:http2";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { createContextValues, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { createNodeHandler } from "./connect-adapter.js";
 import { sendStreamHeadersEarly } from "./early-stream-headers.js";
 import { clientAddressKey } from "./limits/rate-limit.js";
-import { reportMalformedRequestsAsInvalid } from "./malformed-request-status.js";
 
 export interface ListenOptions {
   readonly host: string;
@@ -36,7 +35,7 @@ export async function listen(
   interceptors: Interceptor[],
   options: ListenOptions,
 ): Promise<Listener> {
-  const adapter = connectNodeAdapter({
+  const adapter = createNodeHandler({
     routes,
     interceptors,
     readMaxBytes: options.readMaxBytes,
@@ -49,10 +48,7 @@ export async function listen(
       createContextValues().set(clientAddressKey, request.socket?.remoteAddress ?? "unknown"),
   });
   const handle = (request: NodeRequest, response: NodeResponse) => {
-    if ("stream" in response) {
-      reportMalformedRequestsAsInvalid(request as http2.Http2ServerRequest, response);
-      sendStreamHeadersEarly(request as http2.Http2ServerRequest, response);
-    }
+    if ("stream" in response) sendStreamHeadersEarly(request as http2.Http2ServerRequest, response);
     adapter(request, response);
   };
 

@@ -72,6 +72,27 @@ describe("the node's port", () => {
     assert.equal(await codeOf(healthClient.check({ service: "nope" })), Code.NotFound);
   });
 
+  it("answers a body that is not protobuf with INVALID_ARGUMENT in every protocol", async () => {
+    const path = `${node.url}/xmtp.mls.api.v1.MlsApi/QueryGroupMessages`;
+    const notProtobuf = new Uint8Array([0]);
+    const framed = new Uint8Array([0, 0, 0, 0, 1, 0]);
+
+    const connectUnary = await fetch(path, { method: "POST", headers: { "content-type": "application/proto" }, body: notProtobuf });
+    assert.equal(connectUnary.status, 400);
+    assert.equal(((await connectUnary.json()) as { code: string }).code, "invalid_argument");
+
+    const grpcWeb = await fetch(path, { method: "POST", headers: { "content-type": "application/grpc-web+proto" }, body: framed });
+    const trailer = new TextDecoder().decode(new Uint8Array(await grpcWeb.arrayBuffer()).subarray(5));
+    assert.match(trailer, /grpc-status: ?3\b/);
+
+    const streamPath = `${node.url}/xmtp.mls.api.v1.MlsApi/SubscribeGroupMessages`;
+    const connectStream = await fetch(streamPath, { method: "POST", headers: { "content-type": "application/connect+proto" }, body: framed });
+    const endStream = JSON.parse(new TextDecoder().decode(new Uint8Array(await connectStream.arrayBuffer()).subarray(5))) as {
+      error?: { code: string };
+    };
+    assert.equal(endStream.error?.code, "invalid_argument");
+  });
+
   it("sends a gRPC stream's headers before its first message", async () => {
     const session = http2.connect(node.url);
     try {

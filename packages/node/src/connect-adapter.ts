@@ -1,0 +1,126 @@
+// The node's request handler: Connect-ES's router and Node adapter pieces,
+// put together as @connectrpc/connect-node's connectNodeAdapter does, with
+// one change on the way out. Connect-ES answers a request body that doesn't
+// parse as protobuf with INTERNAL ("parse binary: ..."), before any
+// interceptor runs; malformed input is the caller's fault, so that answer is
+// rewritten to INVALID_ARGUMENT in each protocol's own form: the gRPC status
+// header or trailer, the gRPC-web trailer frame, the Connect JSON error (HTTP
+// 400) and the Connect end-of-stream frame.
+import type http from "node:http";
+import type http2 from "node:http2";
+import { Code, ConnectError, createConnectRouter, type ConnectRouter, type ConnectRouterOptions, type ContextValues } from "@connectrpc/connect";
+import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
+import {
+  compressionBrotli,
+  compressionGzip,
+  universalRequestFromNodeRequest,
+  universalResponseToNodeResponse,
+} from "@connectrpc/connect-node";
+
+const PARSE_FAILURE = "parse binary:";
+const GRPC_WEB_TRAILER_FLAG = 0x80;
+const CONNECT_END_STREAM_FLAG = 0x02;
+
+type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
+type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
+
+export interface AdapterOptions extends ConnectRouterOptions {
+  readonly routes: (router: ConnectRouter) => void;
+  readonly contextValues: (request: NodeRequest) => ContextValues;
+}
+
+const isParseFailure = (message: string | null | undefined) =>
+  decodeURIComponent(message ?? "").startsWith(PARSE_FAILURE);
+
+function fixHeaders(headers: Headers | undefined): void {
+  if (headers?.get("grpc-status") === String(Code.Internal) && isParseFailure(headers.get("grpc-message"))) {
+    headers.set("grpc-status", String(Code.InvalidArgument));
+  }
+}
+
+/** A Connect JSON error object, rewritten when it is a parse failure. */
+function fixJsonError(error: { code?: string; message?: string } | undefined): boolean {
+  if (error?.code !== "internal" || !isParseFailure(error.message)) return false;
+  error.code = "invalid_argument";
+  return true;
+}
+
+function envelope(flags: number, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(5 + payload.length);
+  out[0] = flags;
+  new DataView(out.buffer).setUint32(1, payload.length);
+  out.set(payload, 5);
+  return out;
+}
+
+/** Rewrites the final frame of a gRPC-web or Connect stream; other chunks pass. */
+function fixFrame(chunk: Uint8Array): Uint8Array {
+  if (chunk.length < 5 || new DataView(chunk.buffer, chunk.byteOffset).getUint32(1) !== chunk.length - 5) return chunk;
+  const flags = chunk[0] ?? 0;
+  const text = new TextDecoder().decode(chunk.subarray(5));
+  if (flags === GRPC_WEB_TRAILER_FLAG) {
+    const status = /^grpc-status:\s*(\d+)\s*$/im.exec(text)?.[1];
+    const message = /^grpc-message:\s*(.*?)\s*$/im.exec(text)?.[1];
+    if (status !== String(Code.Internal) || !isParseFailure(message)) return chunk;
+    const fixed = text.replace(/^grpc-status:\s*\d+/im, `grpc-status: ${Code.InvalidArgument}`);
+    return envelope(flags, new TextEncoder().encode(fixed));
+  }
+  if (flags === CONNECT_END_STREAM_FLAG) {
+    const endStream = JSON.parse(text) as { error?: { code?: string; message?: string } };
+    return fixJsonError(endStream.error) ? envelope(flags, new TextEncoder().encode(JSON.stringify(endStream))) : chunk;
+  }
+  return chunk;
+}
+
+async function* mapChunks(body: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  for await (const chunk of body) yield fixFrame(chunk);
+}
+
+async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+async function reportParseFailuresAsInvalid(response: UniversalServerResponse): Promise<UniversalServerResponse> {
+  fixHeaders(response.header);
+  fixHeaders(response.trailer);
+  const contentType = response.header?.get("content-type") ?? "";
+  if (!response.body) return response;
+  if (contentType.startsWith("application/grpc-web") || contentType.startsWith("application/connect+")) {
+    return { ...response, body: mapChunks(response.body) };
+  }
+  if (response.status >= 400 && contentType.startsWith("application/json")) {
+    // A Connect unary error: small, so it is read whole.
+    const bytes = await collect(response.body);
+    const error = JSON.parse(new TextDecoder().decode(bytes)) as { code?: string; message?: string };
+    const fixed = fixJsonError(error);
+    const body = fixed ? new TextEncoder().encode(JSON.stringify(error)) : bytes;
+    if (response.header?.has("content-length")) response.header.set("content-length", String(body.length));
+    return { ...response, status: fixed ? 400 : response.status, body: (async function* () { yield body; })() };
+  }
+  return response;
+}
+
+export function createNodeHandler(options: AdapterOptions): (request: NodeRequest, response: NodeResponse) => void {
+  // As connectNodeAdapter: accept compressed requests.
+  const router = createConnectRouter({ acceptCompression: [compressionGzip, compressionBrotli], ...options });
+  options.routes(router);
+  const handlers = new Map(router.handlers.map((handler) => [handler.requestPath, handler]));
+  return (request, response) => {
+    const handler = handlers.get(request.url?.split("?", 2)[0] ?? "");
+    if (!handler) {
+      response.writeHead(404);
+      response.end();
+      return;
+    }
+    const universal = universalRequestFromNodeRequest(request, response, undefined, options.contextValues(request));
+    handler(universal)
+      .then(reportParseFailuresAsInvalid)
+      .then((answer) => universalResponseToNodeResponse(answer, response))
+      .catch((reason: unknown) => {
+        // A client that went away mid-answer; nothing is left to tell it.
+        if (ConnectError.from(reason).code !== Code.Aborted) response.destroy();
+      });
+  };
+}
