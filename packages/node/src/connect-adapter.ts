@@ -9,7 +9,7 @@
 import type http from "node:http";
 import type http2 from "node:http2";
 import { Code, ConnectError, createConnectRouter, type ConnectRouter, type ConnectRouterOptions, type ContextValues } from "@connectrpc/connect";
-import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
+import { createAsyncIterable, readAllBytes, type UniversalServerResponse } from "@connectrpc/connect/protocol";
 import {
   compressionBrotli,
   compressionGzip,
@@ -76,12 +76,6 @@ async function* mapChunks(body: AsyncIterable<Uint8Array>): AsyncIterable<Uint8A
   for await (const chunk of body) yield fixFrame(chunk);
 }
 
-async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of body) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}
-
 async function reportParseFailuresAsInvalid(response: UniversalServerResponse): Promise<UniversalServerResponse> {
   fixHeaders(response.header);
   fixHeaders(response.trailer);
@@ -92,12 +86,12 @@ async function reportParseFailuresAsInvalid(response: UniversalServerResponse): 
   }
   if (response.status >= 400 && contentType.startsWith("application/json")) {
     // A Connect unary error: small, so it is read whole.
-    const bytes = await collect(response.body);
+    const bytes = await readAllBytes(response.body, 1024 * 1024);
     const error = JSON.parse(new TextDecoder().decode(bytes)) as { code?: string; message?: string };
     const fixed = fixJsonError(error);
     const body = fixed ? new TextEncoder().encode(JSON.stringify(error)) : bytes;
     if (response.header?.has("content-length")) response.header.set("content-length", String(body.length));
-    return { ...response, status: fixed ? 400 : response.status, body: (async function* () { yield body; })() };
+    return { ...response, status: fixed ? 400 : response.status, body: createAsyncIterable([body]) };
   }
   return response;
 }
