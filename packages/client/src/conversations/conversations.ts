@@ -1,0 +1,116 @@
+// client.conversations (../shared/spec/xmtp-client.md sections 2.5, 3.1, 7):
+// creating groups, joining from welcomes, listing.
+import { createGroup, encodeGroupState, joinFromWelcome, privateInitKey, unwrapWelcome, isMlsError } from "@parley/mls";
+import { queryWelcomesAfter } from "../api/api-client.js";
+import type { ClientContext } from "../client-context.js";
+import { identityAuthenticator } from "../identity/identity-lookup.js";
+import { Group } from "./group.js";
+import { newGroupExtensions, type GroupMetadataOptions } from "./group-metadata.js";
+
+export type CreateGroupOptions = GroupMetadataOptions;
+
+export class Conversations {
+  readonly #ctx: ClientContext;
+  readonly #groups = new Map<string, Group>();
+
+  constructor(ctx: ClientContext) {
+    this.#ctx = ctx;
+  }
+
+  #group(groupId: Uint8Array): Group {
+    const id = Buffer.from(groupId).toString("hex");
+    let group = this.#groups.get(id);
+    if (group === undefined) {
+      group = new Group(this.#ctx, groupId);
+      this.#groups.set(id, group);
+    }
+    return group;
+  }
+
+  /**
+   * Creates a group with us as its only super admin and adds the given
+   * inboxes (every installation of each) in one commit.
+   *
+   * @throws ClientError `client.not_found`, `client.publish_failed`, `client.network`.
+   */
+  async createGroup(inboxIds: readonly string[], options: CreateGroupOptions = {}): Promise<Group> {
+    const state = await createGroup({
+      signer: this.#ctx.mlsSigner,
+      extensions: newGroupExtensions(this.#ctx.inboxId, options),
+      authenticate: () => true,
+    });
+    this.#ctx.store.insertGroup({
+      groupId: state.groupId,
+      state: encodeGroupState(state),
+      cursor: 0n,
+      createdNs: this.#ctx.nowNs(),
+      addedByInboxId: this.#ctx.inboxId,
+    });
+    const group = this.#group(state.groupId);
+    await group.addMembers(inboxIds.filter((id) => id !== this.#ctx.inboxId));
+    return group;
+  }
+
+  /**
+   * Fetches new welcomes and joins their groups. A welcome that does not
+   * open or whose members do not check out against identity state is
+   * skipped; the welcome cursor advances past it either way.
+   */
+  async sync(): Promise<void> {
+    const { store, api } = this.#ctx;
+    const cursor = store.installation()?.welcomeCursor ?? 0n;
+    const welcomes = await queryWelcomesAfter(api, this.#ctx.installationKey, cursor);
+    for (const welcome of welcomes) {
+      const v = welcome.version;
+      if (v.case !== "v1") {
+        if (v.value !== undefined) store.setWelcomeCursor(v.value.id);
+        continue;
+      }
+      const w = v.value;
+      try {
+        const keys = store.keyPackage(w.hpkePublicKey);
+        if (keys === undefined) continue;
+        const opened = unwrapWelcome(w, privateInitKey(keys.privateKeyPackage));
+        const state = await joinFromWelcome({
+          welcome: opened.welcome,
+          keyPackage: keys.keyPackage,
+          privateKeyPackage: keys.privateKeyPackage,
+          authenticate: identityAuthenticator(api),
+        });
+        if (store.group(state.groupId) === undefined) {
+          store.insertGroup({
+            groupId: state.groupId,
+            state: encodeGroupState(state),
+            cursor: opened.messageCursor ?? 0n,
+            createdNs: w.createdNs,
+            addedByInboxId: "",
+          });
+        }
+      } catch (error) {
+        if (!isMlsError(error)) throw error;
+      } finally {
+        store.setWelcomeCursor(w.id);
+      }
+    }
+  }
+
+  /** Welcomes, then every group's messages. */
+  async syncAll(): Promise<void> {
+    await this.sync();
+    for (const group of this.list()) await group.sync();
+  }
+
+  list(): Group[] {
+    return this.#ctx.store.groups().map((row) => this.#group(row.groupId));
+  }
+
+  listGroups(): Group[] {
+    return this.list().filter((g) => g.metadata().conversationType === "group");
+  }
+
+  getConversationById(id: string): Group | undefined {
+    const groupId = Uint8Array.from(Buffer.from(id, "hex"));
+    return this.#ctx.store.group(groupId) === undefined ? undefined : this.#group(groupId);
+  }
+}
+
