@@ -4,8 +4,10 @@ import { createGroup, encodeGroupState, joinFromWelcome, privateInitKey, unwrapW
 import { queryWelcomesAfter } from "../api/api-client.js";
 import type { ClientContext } from "../client-context.js";
 import { identityAuthenticator } from "../identity/identity-lookup.js";
+import { ClientError } from "../client-error.js";
 import { Group } from "./group.js";
-import { newGroupExtensions, type GroupMetadataOptions } from "./group-metadata.js";
+import { newDmExtensions, newGroupExtensions, type GroupMetadataOptions } from "./group-metadata.js";
+import type { XmtpGroupExtensions } from "@parley/mls";
 
 export type CreateGroupOptions = GroupMetadataOptions;
 
@@ -34,9 +36,33 @@ export class Conversations {
    * @throws ClientError `client.not_found`, `client.publish_failed`, `client.network`.
    */
   async createGroup(inboxIds: readonly string[], options: CreateGroupOptions = {}): Promise<Group> {
+    return this.#create(newGroupExtensions(this.#ctx.inboxId, options), inboxIds);
+  }
+
+  /**
+   * The DM with `inboxId`: an existing one (the most recently created, as
+   * the official client surfaces one of its duplicates), or a new one.
+   *
+   * @throws ClientError `client.usage` for our own inbox, and as createGroup.
+   */
+  async createDm(inboxId: string): Promise<Group> {
+    if (inboxId === this.#ctx.inboxId) throw new ClientError("client.usage", "a DM with ourselves");
+    const existing = this.getDmByInboxId(inboxId);
+    if (existing !== undefined) return existing;
+    return this.#create(newDmExtensions(this.#ctx.inboxId, inboxId), [inboxId]);
+  }
+
+  /** The newest active DM whose other member is `inboxId`. */
+  getDmByInboxId(inboxId: string): Group | undefined {
+    return this.listDms()
+      .filter((dm) => dm.peerInboxId === inboxId && dm.isActive)
+      .at(-1);
+  }
+
+  async #create(extensions: XmtpGroupExtensions, inboxIds: readonly string[]): Promise<Group> {
     const state = await createGroup({
       signer: this.#ctx.mlsSigner,
-      extensions: newGroupExtensions(this.#ctx.inboxId, options),
+      extensions,
       authenticate: () => true,
     });
     this.#ctx.store.insertGroup({
@@ -106,6 +132,10 @@ export class Conversations {
 
   listGroups(): Group[] {
     return this.list().filter((g) => g.metadata().conversationType === "group");
+  }
+
+  listDms(): Group[] {
+    return this.list().filter((g) => g.metadata().conversationType === "dm");
   }
 
   getConversationById(id: string): Group | undefined {

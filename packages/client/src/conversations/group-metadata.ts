@@ -37,6 +37,29 @@ function defaultPolicySet(): mc.PolicySet {
   });
 }
 
+/** PolicySet::new_dm(): no member, admin or permission changes; every metadata field open. */
+function dmPolicySet(): mc.PolicySet {
+  const allow = create(mc.MetadataPolicySchema, { kind: { case: "base", value: D.ALLOW } });
+  return create(mc.PolicySetSchema, {
+    addMemberPolicy: { kind: { case: "base", value: M.DENY } },
+    removeMemberPolicy: { kind: { case: "base", value: M.DENY } },
+    updateMetadataPolicy: Object.fromEntries(METADATA_FIELDS.map((f) => [f, allow])),
+    addAdminPolicy: { kind: { case: "base", value: P.DENY } },
+    removeAdminPolicy: { kind: { case: "base", value: P.DENY } },
+    updatePermissionsPolicy: { kind: { case: "base", value: P.DENY } },
+  });
+}
+
+const METADATA_FIELDS = [
+  "group_name",
+  "description",
+  "group_image_url_square",
+  "app_data",
+  "message_disappear_from_ns",
+  "message_disappear_in_ns",
+  "minimum_supported_protocol_version",
+] as const;
+
 export function encodeMembership(members: ReadonlyMap<string, bigint>, failedInstallations: readonly Uint8Array[] = []): Uint8Array {
   return encode(mc.GroupMembershipSchema, create(mc.GroupMembershipSchema, { members: Object.fromEntries(members), failedInstallations: [...failedInstallations] }));
 }
@@ -51,6 +74,34 @@ export function decodeMutableMetadata(bytes: Uint8Array): mc.GroupMutableMetadat
 
 export function decodeImmutableMetadata(bytes: Uint8Array): mc.GroupMetadataV1 {
   return decode(mc.GroupMetadataV1Schema, bytes);
+}
+
+/**
+ * A DM (section 3.2): conversation type DM with both members named in the
+ * immutable metadata, empty admin lists, and the DM policy set.
+ */
+export function newDmExtensions(creatorInboxId: string, peerInboxId: string): XmtpGroupExtensions {
+  return {
+    immutableMetadata: encode(
+      mc.GroupMetadataV1Schema,
+      create(mc.GroupMetadataV1Schema, {
+        conversationType: mc.ConversationType.DM,
+        creatorAccountAddress: "",
+        creatorInboxId,
+        dmMembers: { dmMemberOne: { inboxId: creatorInboxId }, dmMemberTwo: { inboxId: peerInboxId } },
+      }),
+    ),
+    mutableMetadata: encode(
+      mc.GroupMutableMetadataV1Schema,
+      create(mc.GroupMutableMetadataV1Schema, {
+        attributes: { group_name: "", description: "", group_image_url_square: "", app_data: "" },
+        adminList: { inboxIds: [] },
+        superAdminList: { inboxIds: [] },
+      }),
+    ),
+    membership: encodeMembership(new Map([[creatorInboxId, 0n]])),
+    permissions: encode(mc.GroupMutablePermissionsV1Schema, create(mc.GroupMutablePermissionsV1Schema, { policies: dmPolicySet() })),
+  };
 }
 
 export function newGroupExtensions(creatorInboxId: string, options: GroupMetadataOptions): XmtpGroupExtensions {

@@ -143,6 +143,14 @@ export class Group {
     return decodeMutableMetadata(groupExtensions(this.#state()).mutableMetadata).superAdminList?.inboxIds ?? [];
   }
 
+  /** For a DM, the other member's inbox id (from the immutable metadata); undefined for a group. */
+  get peerInboxId(): string | undefined {
+    const dm = decodeImmutableMetadata(groupExtensions(this.#state()).immutableMetadata).dmMembers;
+    if (dm === undefined) return undefined;
+    const ids = [dm.dmMemberOne?.inboxId, dm.dmMemberTwo?.inboxId];
+    return ids.find((id) => id !== undefined && id !== this.#ctx.inboxId);
+  }
+
   /** The immutable metadata: conversation type and creator. */
   metadata(): { conversationType: "group" | "dm" | "other"; creatorInboxId: string } {
     const meta = decodeImmutableMetadata(groupExtensions(this.#state()).immutableMetadata);

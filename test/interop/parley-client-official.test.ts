@@ -1,0 +1,129 @@
+// The Parley client and the official @xmtp/node-sdk 5.5.0 in the same
+// groups, through a Parley node in this process (issue 6 point 10): the
+// official client creates a group with a Parley client in it, Parley reads
+// and replies, the official client reads the reply; then Parley creates a
+// group with the official client in it and messages go both ways.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { Client as ParleyClient } from "@parley/client";
+import { createPrivateKeySigner } from "@parley/identity";
+import { createLogger, createXmtpValidators, SqliteStore, startNode, type RunningNode } from "@parley/node";
+import { createTestWallet, officialSigner } from "@parley/testkit";
+import { ApiUrls, Client, type DecodedMessage, type Group } from "@xmtp/node-sdk";
+
+const options = { env: "local", dbPath: null, disableDeviceSync: true, loggingLevel: "Off" } as const;
+
+const texts = (messages: DecodedMessage[]) => messages.flatMap((m) => (typeof m.content === "string" ? [m.content] : []));
+
+describe("the Parley client beside the official client", { timeout: 120_000 }, () => {
+  let node: RunningNode;
+  let official: Client;
+  let parley: ParleyClient;
+
+  before(async () => {
+    node = await startNode({
+      store: new SqliteStore({ path: ":memory:" }),
+      validators: createXmtpValidators(),
+      logger: createLogger("silent"),
+      port: 0,
+      rateLimits: false,
+    });
+    (ApiUrls as Record<string, string>).local = node.url;
+    official = await Client.create(officialSigner(createTestWallet()), options as never);
+    parley = await ParleyClient.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url });
+  });
+
+  after(async () => {
+    parley.close();
+    await node.stop();
+  });
+
+  it("the official client finds the Parley inbox and its installation", async () => {
+    const [state] = await official.preferences.fetchInboxStates([parley.inboxId]);
+    assert.equal(state?.inboxId, parley.inboxId);
+    assert.deepEqual(state.installations.map((i) => i.id), [parley.installationId]);
+  });
+
+  it("the official client creates a group with Parley in it: Parley reads and replies, the official client reads", async () => {
+    const group = await official.conversations.createGroup([parley.inboxId], { groupName: "made by the official client" });
+    await group.sendText("hello from the official client");
+
+    await parley.conversations.sync();
+    const parleysGroup = parley.conversations.getConversationById(group.id);
+    assert.ok(parleysGroup, "Parley joined from the official client's welcome");
+    assert.equal(parleysGroup.name, "made by the official client");
+    await parleysGroup.sync();
+    assert.deepEqual(
+      (await parleysGroup.messages()).map((m) => [m.content, m.senderInboxId]),
+      [["hello from the official client", official.inboxId]],
+    );
+    assert.deepEqual((await parleysGroup.members()).map((m) => m.inboxId).sort(), [official.inboxId, parley.inboxId].sort());
+
+    await parleysGroup.send("hello back from Parley");
+    await group.sync();
+    const read = await group.messages();
+    assert.ok(texts(read).includes("hello back from Parley"), `official read: ${JSON.stringify(texts(read))}`);
+    const fromParley = read.find((m) => m.content === "hello back from Parley");
+    assert.equal(fromParley?.senderInboxId, parley.inboxId);
+
+    // The official client's second message (after its key update commit) still reaches Parley.
+    await group.sendText("and again");
+    await parleysGroup.sync();
+    assert.deepEqual(
+      (await parleysGroup.messages()).map((m) => m.content),
+      ["hello from the official client", "hello back from Parley", "and again"],
+    );
+  });
+
+  it("Parley creates a group with the official client in it: messages both ways", async () => {
+    const group = await parley.conversations.createGroup([official.inboxId], { groupName: "made by Parley" });
+    await group.send("hello from Parley");
+
+    await official.conversations.sync();
+    const officialsGroup = (await official.conversations.getConversationById(group.id)) as Group | undefined;
+    assert.ok(officialsGroup, "the official client accepted Parley's welcome");
+    assert.equal(officialsGroup.name, "made by Parley");
+    await officialsGroup.sync();
+    assert.ok(texts(await officialsGroup.messages()).includes("hello from Parley"));
+
+    await officialsGroup.sendText("hello back from the official client");
+    await group.sync();
+    assert.deepEqual(
+      (await group.messages()).map((m) => m.content),
+      ["hello from Parley", "hello back from the official client"],
+    );
+  });
+
+  it("the official client opens a DM with Parley: Parley reads and replies", async () => {
+    const dm = await official.conversations.createDm(parley.inboxId);
+    await dm.sendText("dm from the official client");
+    await parley.conversations.sync();
+    const parleysDm = parley.conversations.getDmByInboxId(official.inboxId);
+    assert.ok(parleysDm, "Parley sees the DM");
+    assert.equal(parleysDm.id, dm.id);
+    assert.equal(parleysDm.metadata().conversationType, "dm");
+    await parleysDm.sync();
+    assert.deepEqual((await parleysDm.messages()).map((m) => m.content), ["dm from the official client"]);
+    await parleysDm.send("dm reply from Parley");
+    await dm.sync();
+    assert.ok(texts(await dm.messages()).includes("dm reply from Parley"));
+  });
+
+  it("Parley opens a DM with another official client, which accepts it as a DM", async () => {
+    const other = await Client.create(officialSigner(createTestWallet()), options as never);
+    const dm = await parley.conversations.createDm(other.inboxId);
+    assert.equal(dm.peerInboxId, other.inboxId);
+    assert.equal(await parley.conversations.createDm(other.inboxId), dm, "createDm reuses the DM");
+    await dm.send("dm from Parley");
+    await other.conversations.sync();
+    const othersDm = other.conversations.getDmByInboxId(parley.inboxId);
+    assert.ok(othersDm, "the official client lists it as a DM with Parley");
+    assert.equal(othersDm.id, dm.id);
+    await othersDm.sync();
+    assert.ok(texts(await othersDm.messages()).includes("dm from Parley"));
+    await othersDm.sendText("dm reply from the official client");
+    await dm.sync();
+    assert.deepEqual((await dm.messages()).map((m) => m.content), ["dm from Parley", "dm reply from the official client"]);
+  });
+});
