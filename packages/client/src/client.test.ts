@@ -9,6 +9,7 @@ import { createPrivateKeySigner, deriveInboxId, ethereumMember, toEthereumAddres
 import { createLogger, createXmtpValidators, SqliteStore, startNode, type RunningNode } from "@parley/node";
 import { Client } from "./index.js";
 import { isClientError } from "./client-error.js";
+import { createApiClient } from "./api/api-client.js";
 import { randomBytes } from "node:crypto";
 
 function wallet() {
@@ -85,7 +86,12 @@ describe("@parley/client against an in-process node", { timeout: 60_000 }, () =>
     assert.deepEqual(group.listSuperAdmins(), [alice.inboxId]);
     await group.send("hello bob");
 
+    const api = createApiClient(node.url);
+    const bobsKeyPackage = async () =>
+      (await api.mls.fetchKeyPackages({ installationKeys: [bob.installationIdBytes] })).keyPackages[0]?.keyPackageTlsSerialized;
+    const before = await bobsKeyPackage();
     await bob.conversations.sync();
+    assert.notDeepEqual(await bobsKeyPackage(), before, "the key package the welcome used was rotated");
     const bobsGroup = bob.conversations.getConversationById(group.id);
     assert.ok(bobsGroup, "bob joined from the welcome");
     assert.equal(bobsGroup.name, "parley only");
@@ -109,6 +115,56 @@ describe("@parley/client against an in-process node", { timeout: 60_000 }, () =>
     await group.send("after the restart");
     await again.sync();
     assert.deepEqual((await again.messages()).map((m) => m.content), ["hello bob", "hello alice", "after the restart"]);
+    alice.close();
+    bob.close();
+  });
+
+  it("renames, describes and removes: the others see each change", async () => {
+    const alice = await Client.create(wallet().signer, { apiUrl: node.url });
+    const bob = await Client.create(wallet().signer, { apiUrl: node.url });
+    const group = await alice.conversations.createGroup([bob.inboxId]);
+    await bob.conversations.sync();
+    const bobsGroup = bob.conversations.getConversationById(group.id);
+    assert.ok(bobsGroup);
+
+    await group.updateName("renamed");
+    await bobsGroup.sync();
+    assert.equal(bobsGroup.name, "renamed");
+    await bobsGroup.updateDescription("described by bob");
+    await group.sync();
+    assert.equal(group.description, "described by bob");
+    await assert.rejects(group.updateName("x".repeat(101)), (e) => isClientError(e) && e.code === "client.usage");
+    await assert.rejects(group.removeMembers([alice.inboxId]), (e) => isClientError(e) && e.code === "client.usage");
+    await assert.rejects(bobsGroup.removeMembers([alice.inboxId]), (e) => isClientError(e) && e.code === "client.usage", "a super admin stays");
+
+    await group.removeMembers([bob.inboxId]);
+    assert.deepEqual((await group.members()).map((m) => m.inboxId), [alice.inboxId]);
+    await group.send("after bob left");
+    await bobsGroup.sync();
+    assert.equal(bobsGroup.isActive, false, "bob's group is inactive");
+    const bobReads = (await bobsGroup.messages()).map((m) => m.content);
+    assert.ok(!bobReads.includes("after bob left"), `bob read ${JSON.stringify(bobReads)}`);
+    alice.close();
+    bob.close();
+  });
+
+  it("two commits racing for one epoch: the loser is rebuilt on the new epoch", async () => {
+    const alice = await Client.create(wallet().signer, { apiUrl: node.url });
+    const bob = await Client.create(wallet().signer, { apiUrl: node.url });
+    const group = await alice.conversations.createGroup([bob.inboxId]);
+    await bob.conversations.sync();
+    const bobsGroup = bob.conversations.getConversationById(group.id);
+    assert.ok(bobsGroup);
+    await Promise.all([group.updateName("by alice"), bobsGroup.updateDescription("by bob")]);
+    await group.sync();
+    await bobsGroup.sync();
+    for (const g of [group, bobsGroup]) {
+      assert.equal(g.name, "by alice");
+      assert.equal(g.description, "by bob");
+    }
+    await bobsGroup.send("still in step");
+    await group.sync();
+    assert.deepEqual((await group.messages()).map((m) => m.content), ["still in step"]);
     alice.close();
     bob.close();
   });

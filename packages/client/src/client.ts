@@ -17,7 +17,8 @@ import {
   type AssociationState,
   type Signer,
 } from "@parley/identity";
-import { asInboxId, createKeyPackage } from "@parley/mls";
+import { asInboxId } from "@parley/mls";
+import { uploadKeyPackage } from "./key-packages.js";
 import { createApiClient, call, type ApiClient } from "./api/api-client.js";
 import { systemNowNs, type ClientContext } from "./client-context.js";
 import { ClientError } from "./client-error.js";
@@ -96,7 +97,7 @@ export class Client {
     const inboxId = known ?? deriveInboxId(identifier, nonce);
     const ctx = contextOf(api, store, inboxId, secret);
     const client = new Client(ctx);
-    await client.#uploadKeyPackage();
+    await uploadKeyPackage(ctx);
 
     const member = installationMember(installationKeyFromBytes(installationKey));
     const request = createSignatureRequest({
@@ -129,18 +130,6 @@ export class Client {
       return Promise.reject(new ClientError("client.not_registered", "no installation of this address in the database"));
     }
     return Promise.resolve(new Client(contextOf(createApiClient(options.apiUrl), store, existing.inboxId, existing.installationSecret)));
-  }
-
-  /** A new last-resort key package, its private half kept for welcomes. */
-  async #uploadKeyPackage(): Promise<void> {
-    const bundle = await createKeyPackage(this.#ctx.mlsSigner);
-    this.#ctx.store.saveKeyPackage(bundle.initKey, bundle.keyPackage, bundle.privateKeyPackage, this.#ctx.nowNs());
-    await call("UploadKeyPackage", () =>
-      this.#ctx.api.mls.uploadKeyPackage({
-        keyPackage: { keyPackageTlsSerialized: bundle.keyPackage },
-        isInboxIdCredential: true,
-      }),
-    );
   }
 
   /** Whether each address has an inbox (keys lowercased). */

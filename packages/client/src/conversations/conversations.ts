@@ -5,6 +5,7 @@ import { queryWelcomesAfter } from "../api/api-client.js";
 import type { ClientContext } from "../client-context.js";
 import { identityAuthenticator } from "../identity/identity-lookup.js";
 import { ClientError } from "../client-error.js";
+import { uploadKeyPackage } from "../key-packages.js";
 import { Group } from "./group.js";
 import { newDmExtensions, newGroupExtensions, type GroupMetadataOptions } from "./group-metadata.js";
 import type { XmtpGroupExtensions } from "@parley/mls";
@@ -86,6 +87,7 @@ export class Conversations {
     const { store, api } = this.#ctx;
     const cursor = store.installation()?.welcomeCursor ?? 0n;
     const welcomes = await queryWelcomesAfter(api, this.#ctx.installationKey, cursor);
+    let joined = false;
     for (const welcome of welcomes) {
       const v = welcome.version;
       if (v.case !== "v1") {
@@ -103,6 +105,7 @@ export class Conversations {
           privateKeyPackage: keys.privateKeyPackage,
           authenticate: identityAuthenticator(api),
         });
+        joined = true;
         if (store.group(state.groupId) === undefined) {
           store.insertGroup({
             groupId: state.groupId,
@@ -118,6 +121,10 @@ export class Conversations {
         store.setWelcomeCursor(w.id);
       }
     }
+    // A used key package is public knowledge of who joined: rotate it, as
+    // libxmtp queues a rotation after consuming a welcome. The old private
+    // half stays, for welcomes still in flight to it.
+    if (joined) await uploadKeyPackage(this.#ctx);
   }
 
   /** Welcomes, then every group's messages. */

@@ -72,6 +72,13 @@ export function decodeMutableMetadata(bytes: Uint8Array): mc.GroupMutableMetadat
   return decode(mc.GroupMutableMetadataV1Schema, bytes);
 }
 
+export function encodeMutableMetadata(meta: mc.GroupMutableMetadataV1): Uint8Array {
+  return encode(mc.GroupMutableMetadataV1Schema, meta);
+}
+
+/** Receivers refuse longer values (section 1.1), so senders do too. */
+export const METADATA_LIMITS = { group_name: 100, description: 1000, group_image_url_square: 2048 } as const;
+
 export function decodeImmutableMetadata(bytes: Uint8Array): mc.GroupMetadataV1 {
   return decode(mc.GroupMetadataV1Schema, bytes);
 }

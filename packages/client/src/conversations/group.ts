@@ -18,6 +18,7 @@ import {
   groupMembers,
   isMlsError,
   processMessage,
+  updateGroupExtensions,
   updateMembership,
   wrapWelcome,
   type CommitResult,
@@ -30,7 +31,14 @@ import { ClientError } from "../client-error.js";
 import { contentTypeString, decodeContent, decodeEnvelope, encodeEnvelope, encodeText, messageId } from "../content/text-codec.js";
 import { fetchAssociationStates, identityAuthenticator, installationKeysOf } from "../identity/identity-lookup.js";
 import type { StoredMessage } from "../store/local-store.js";
-import { decodeImmutableMetadata, decodeMembership, decodeMutableMetadata, encodeMembership } from "./group-metadata.js";
+import {
+  decodeImmutableMetadata,
+  decodeMembership,
+  decodeMutableMetadata,
+  encodeMembership,
+  encodeMutableMetadata,
+  METADATA_LIMITS,
+} from "./group-metadata.js";
 
 const MAX_PUBLISH_ATTEMPTS = 3;
 
@@ -115,7 +123,10 @@ export class Group {
 
   /** Whether we are still a member (false after we were removed). */
   get isActive(): boolean {
-    const state = this.#state();
+    return this.#isMember(this.#state());
+  }
+
+  #isMember(state: GroupState): boolean {
     return groupMembers(state).some((m) => Buffer.compare(m.installationKey, this.#ctx.installationKey) === 0);
   }
 
@@ -226,6 +237,13 @@ export class Group {
     const envelopes = await queryGroupMessagesAfter(this.#ctx.api, this.#groupId, this.#row().cursor);
     for (const envelope of envelopes) {
       let state = this.#state();
+      if (!this.#isMember(state)) {
+        // Removed: nothing after our removal is ours to read. This is also
+        // a guard: @parley/mls (ts-mls) still derives the next epoch for a
+        // removed member today, so we must not even try.
+        store.updateGroup(this.#groupId, encodeGroupState(state), envelope.id);
+        continue;
+      }
       const hash = sha256(envelope.data);
       const pending = this.#pending;
       if (pending !== undefined && Buffer.compare(hash, pending.hash) === 0) {
@@ -375,6 +393,63 @@ export class Group {
         await call("SendWelcomeMessages", () => this.#ctx.api.mls.sendWelcomeMessages({ messages }));
       });
     });
+  }
+
+  /**
+   * Removes every installation of the given inboxes in one commit that also
+   * drops them from the membership map.
+   *
+   * @throws ClientError `client.usage` for ourselves, a super admin, or an
+   *   inbox that is not a member; `client.publish_failed`, `client.network`.
+   */
+  removeMembers(inboxIds: readonly string[]): Promise<void> {
+    return this.#serial(async () => {
+      if (inboxIds.length === 0) return;
+      await this.#publishCommit(async (state) => {
+        const ext = groupExtensions(state);
+        const current = decodeMembership(ext.membership);
+        const superAdmins = decodeMutableMetadata(ext.mutableMetadata).superAdminList?.inboxIds ?? [];
+        for (const inboxId of inboxIds) {
+          if (inboxId === this.#ctx.inboxId) throw new ClientError("client.usage", "removing ourselves is a leave request, not a removal");
+          if (superAdmins.includes(inboxId)) throw new ClientError("client.usage", "a super admin cannot be removed");
+          if (!current.has(inboxId)) throw new ClientError("client.usage", `inbox ${inboxId} is not a member`);
+        }
+        const next = new Map([...current].filter(([id]) => !inboxIds.includes(id)));
+        const remove = groupMembers(state)
+          .filter((m) => inboxIds.includes(m.inboxId))
+          .map((m) => m.installationKey);
+        return updateMembership(state, { remove, membership: encodeMembership(next), authenticate: identityAuthenticator(this.#ctx.api) });
+      }, () => Promise.resolve());
+    });
+  }
+
+  /** @throws ClientError `client.usage` past 100 bytes; as every commit. */
+  updateName(name: string): Promise<void> {
+    return this.#updateAttribute("group_name", name);
+  }
+
+  /** @throws ClientError `client.usage` past 1000 bytes; as every commit. */
+  updateDescription(description: string): Promise<void> {
+    return this.#updateAttribute("description", description);
+  }
+
+  /** @throws ClientError `client.usage` past 2048 bytes; as every commit. */
+  updateImageUrl(imageUrl: string): Promise<void> {
+    return this.#updateAttribute("group_image_url_square", imageUrl);
+  }
+
+  /** One attribute, one commit with one GroupContextExtensions proposal (section 3.7). */
+  #updateAttribute(key: keyof typeof METADATA_LIMITS, value: string): Promise<void> {
+    if (Buffer.byteLength(value, "utf8") > METADATA_LIMITS[key]) {
+      return Promise.reject(new ClientError("client.usage", `${key} is longer than ${METADATA_LIMITS[key]} bytes`));
+    }
+    return this.#serial(() =>
+      this.#publishCommit(async (state) => {
+        const meta = decodeMutableMetadata(groupExtensions(state).mutableMetadata);
+        meta.attributes[key] = value;
+        return updateGroupExtensions(state, { mutableMetadata: encodeMutableMetadata(meta) }, identityAuthenticator(this.#ctx.api));
+      }, () => Promise.resolve()),
+    );
   }
 
   /**
