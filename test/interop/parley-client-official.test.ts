@@ -60,12 +60,16 @@ describe("the Parley client beside the official client", { timeout: 120_000 }, (
     );
     assert.deepEqual((await parleysGroup.members()).map((m) => m.inboxId).sort(), [official.inboxId, parley.inboxId].sort());
 
-    await parleysGroup.send("hello back from Parley");
+    const sentId = await parleysGroup.send("hello back from Parley");
     await group.sync();
     const read = await group.messages();
     assert.ok(texts(read).includes("hello back from Parley"), `official read: ${JSON.stringify(texts(read))}`);
     const fromParley = read.find((m) => m.content === "hello back from Parley");
     assert.equal(fromParley?.senderInboxId, parley.inboxId);
+    assert.equal(fromParley.id, sentId, "the official client computes the same message id");
+    const officialsFirst = read.find((m) => m.content === "hello from the official client");
+    const parleysFirst = (await parleysGroup.messages()).find((m) => m.content === "hello from the official client");
+    assert.equal(parleysFirst?.id, officialsFirst?.id, "and so does Parley for the official client's message");
 
     // The official client's second message (after its key update commit) still reaches Parley.
     await group.sendText("and again");
@@ -174,5 +178,23 @@ describe("the Parley client beside the official client", { timeout: 120_000 }, (
     await othersDm.sendText("dm reply from the official client");
     await dm.sync();
     assert.deepEqual((await dm.messages()).map((m) => m.content), ["dm from Parley", "dm reply from the official client"]);
+  });
+
+  it("Parley's stream yields what the official client sends while it is open", async () => {
+    const group = await official.conversations.createGroup([parley.inboxId]);
+    await parley.conversations.sync();
+    const parleysGroup = parley.conversations.getConversationById(group.id);
+    assert.ok(parleysGroup);
+    await parleysGroup.sync();
+    const stream = parleysGroup.stream();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await group.sendText("live from the official client");
+      const next = await stream.next();
+      assert.equal(next.value?.content, "live from the official client");
+      assert.equal(next.value.senderInboxId, official.inboxId);
+    } finally {
+      await stream.return();
+    }
   });
 });

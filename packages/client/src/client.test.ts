@@ -168,4 +168,35 @@ describe("@parley/client against an in-process node", { timeout: 60_000 }, () =>
     alice.close();
     bob.close();
   });
+
+  it("streams: a group's stream and streamAllMessages yield what arrives, once, and end on return()", async () => {
+    const alice = await Client.create(wallet().signer, { apiUrl: node.url });
+    const bob = await Client.create(wallet().signer, { apiUrl: node.url });
+    const group = await alice.conversations.createGroup([bob.inboxId]);
+    await bob.conversations.sync();
+    const bobsGroup = bob.conversations.getConversationById(group.id);
+    assert.ok(bobsGroup);
+    await bobsGroup.sync();
+
+    const stream = bobsGroup.stream();
+    const all = bob.conversations.streamAllMessages();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await group.send("one");
+    await group.send("two");
+    const first = await stream.next();
+    const second = await stream.next();
+    assert.deepEqual([first.value?.content, second.value?.content], ["one", "two"]);
+    assert.equal(first.value?.senderInboxId, alice.inboxId);
+    const fromAll = [(await all.next()).value?.content, (await all.next()).value?.content];
+    assert.deepEqual(fromAll, ["one", "two"]);
+
+    // return() ends a stream even while a next() is waiting.
+    const waiting = stream.next();
+    await stream.return();
+    assert.deepEqual(await waiting, { done: true, value: undefined });
+    assert.equal((await stream.next()).done, true);
+    await all.return();
+    alice.close();
+    bob.close();
+  });
 });

@@ -4,4 +4,5 @@ export { Client, DEFAULT_NONCE, type ClientOptions, type InboxState } from "./cl
 export { Conversations, type CreateGroupOptions } from "./conversations/conversations.js";
 export { Group, type DecodedMessage, type ListMessagesOptions, type GroupMemberInfo } from "./conversations/group.js";
 export { ContentTypeText } from "./content/text-codec.js";
+export type { AsyncStream } from "./streams/async-stream.js";
 export { ClientError, isClientError, type ClientErrorCode } from "./client-error.js";

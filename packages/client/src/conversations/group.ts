@@ -31,6 +31,7 @@ import { ClientError } from "../client-error.js";
 import { contentTypeString, decodeContent, decodeEnvelope, encodeEnvelope, encodeText, messageId } from "../content/text-codec.js";
 import { fetchAssociationStates, identityAuthenticator, installationKeysOf } from "../identity/identity-lookup.js";
 import type { StoredMessage } from "../store/local-store.js";
+import { createAsyncStream, type AsyncStream } from "../streams/async-stream.js";
 import {
   decodeImmutableMetadata,
   decodeMembership,
@@ -304,6 +305,38 @@ export class Group {
       encodedContent: payload.content,
       cursor: envelope.id,
     };
+  }
+
+  /**
+   * New messages as they arrive, until return(). The node's subscription is
+   * only a signal: each envelope triggers an ordered sync, so commits are
+   * applied in id order as always, and each message is yielded once.
+   *
+   * @throws ClientError `client.network` from next() when the subscription fails.
+   */
+  stream(): AsyncStream<DecodedMessage> {
+    return createAsyncStream<DecodedMessage>(async (push, signal) => {
+      const seen = new Set((await this.messages()).map((m) => m.id));
+      const from = this.#row().cursor;
+      const subscription = this.#ctx.api.mls.subscribeGroupMessages(
+        { filters: [{ groupId: this.#groupId, idCursor: from }] },
+        { signal },
+      );
+      try {
+        for await (const envelope of subscription) {
+          void envelope;
+          await this.sync();
+          for (const m of await this.messages()) {
+            if (seen.has(m.id)) continue;
+            seen.add(m.id);
+            push(m);
+          }
+        }
+      } catch (error) {
+        if (signal.aborted) return;
+        throw new ClientError("client.network", "SubscribeGroupMessages failed", { cause: error });
+      }
+    });
   }
 
   /** Messages from the local store (call sync() first for new ones). */
