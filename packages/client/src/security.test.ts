@@ -7,11 +7,16 @@ import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { createPrivateKeySigner } from "@parley/identity";
-import { validateKeyPackage } from "@parley/mls";
+import { decodeGroupState, groupExtensions, updateMembership, validateKeyPackage } from "@parley/mls";
 import { createLogger, createXmtpValidators, SqliteStore, startNode, type RunningNode } from "@parley/node";
 import { mlsApi } from "@parley/proto";
 import { createApiClient } from "./api/api-client.js";
 import { Client } from "./index.js";
+import { LocalStore } from "./store/local-store.js";
+import { groupMessageInput } from "./api/api-client.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const contains = (haystack: Uint8Array, needle: Uint8Array) => Buffer.from(haystack).includes(Buffer.from(needle));
 
@@ -97,5 +102,51 @@ describe("@parley/client: what the node sees, and bad input", { timeout: 60_000 
     alice.close();
     bob.close();
     eve.close();
+  });
+
+  it("a member's commit that adds an installation without naming its inbox in the membership map is not applied", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "parley-security-"));
+    try {
+      const aliceSigner = createPrivateKeySigner(randomBytes(32));
+      const aliceDb = join(dir, "alice.db");
+      let alice = await Client.create(aliceSigner, { apiUrl: node.url, dbPath: aliceDb });
+      const bob = await newClient();
+      const eve = await newClient();
+      const group = await alice.conversations.createGroup([bob.inboxId]);
+      await bob.conversations.sync();
+      const bobsGroup = bob.conversations.getConversationById(group.id);
+      assert.ok(bobsGroup);
+      alice.close();
+
+      // Alice's installation, misbehaving: Eve's installation goes into the
+      // tree, the 0xFF01 map stays as it was.
+      const store = new LocalStore(aliceDb);
+      const row = store.group(group.groupIdBytes);
+      assert.ok(row);
+      const state = decodeGroupState(row.state);
+      store.close();
+      const api = createApiClient(node.url);
+      const evesKp = (await api.mls.fetchKeyPackages({ installationKeys: [eve.installationIdBytes] })).keyPackages[0];
+      assert.ok(evesKp);
+      const bad = await updateMembership(state, {
+        add: [evesKp.keyPackageTlsSerialized],
+        membership: groupExtensions(state).membership,
+        authenticate: () => true,
+      });
+      await api.mls.sendGroupMessages({ messages: [groupMessageInput(bad.commit, false)] });
+
+      await bobsGroup.sync();
+      assert.deepEqual((await bobsGroup.members()).map((m) => m.inboxId).sort(), [alice.inboxId, bob.inboxId].sort());
+      // Bob stayed on the old epoch: a message Alice sends there still reads.
+      alice = await Client.create(aliceSigner, { apiUrl: node.url, dbPath: aliceDb });
+      await alice.conversations.getConversationById(group.id)?.send("still on the old epoch");
+      await bobsGroup.sync();
+      assert.deepEqual((await bobsGroup.messages()).map((m) => m.content), ["still on the old epoch"]);
+      alice.close();
+      bob.close();
+      eve.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -67,6 +67,31 @@ export interface GroupMemberInfo {
   readonly installationIds: string[];
 }
 
+/**
+ * The membership rules a receiver applies to a commit (section 3.5, rules 2
+ * and 3 in part): identity sequence ids only increase; every leaf's inbox is
+ * in the new map; every inbox in the map has a leaf unless all its
+ * installations failed. Each leaf's installation was already checked against
+ * its inbox's association state by the authentication callback.
+ *
+ * @returns undefined when the commit passes, else the rule it breaks.
+ */
+export function checkMembership(before: GroupState, after: GroupState): string | undefined {
+  const oldMap = decodeMembership(groupExtensions(before).membership);
+  const newMap = decodeMembership(groupExtensions(after).membership);
+  for (const [inboxId, seq] of newMap) {
+    const old = oldMap.get(inboxId);
+    if (old !== undefined && seq < old) return "sequence id decreased";
+  }
+  const leaves = groupMembers(after);
+  for (const leaf of leaves) if (!newMap.has(leaf.inboxId)) return "a leaf of an inbox outside the membership map";
+  const withLeaves = new Set<string>(leaves.map((l) => l.inboxId));
+  for (const inboxId of newMap.keys()) {
+    if (!withLeaves.has(inboxId) && !oldMap.has(inboxId)) return "an inbox added with no installation";
+  }
+  return undefined;
+}
+
 const sha256 = (bytes: Uint8Array) => new Uint8Array(createHash("sha256").update(bytes).digest());
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
 
@@ -267,7 +292,11 @@ export class Group {
         if (result.kind === "application") {
           state = result.state;
           message = this.#toStored(result.plaintext, result.sender?.inboxId ?? "", envelope);
-        } else if (result.kind === "commit" || result.kind === "proposal") {
+        } else if (result.kind === "commit") {
+          // Checked before it applies: a commit whose tree and membership
+          // map disagree is skipped, and the group stays on its epoch.
+          if (checkMembership(state, result.state) === undefined) state = result.state;
+        } else if (result.kind === "proposal") {
           state = result.state;
         }
       } catch (error) {
