@@ -33,9 +33,16 @@ module.exports = {
     },
     {
       name: "client-never-imports-node",
+      comment: "Tests join them: only client's *.test.ts files may start a node in process.",
+      severity: "error",
+      from: { path: pkg("client"), pathNot: "\\.test\\.ts$" },
+      to: { path: "^packages/(node|cli)/" },
+    },
+    {
+      name: "client-tests-never-import-cli",
       severity: "error",
       from: { path: pkg("client") },
-      to: { path: "^packages/(node|cli)/" },
+      to: { path: "^packages/cli/" },
     },
     {
       name: "product-never-imports-testkit",

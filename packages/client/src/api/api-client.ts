@@ -1,0 +1,85 @@
+// The typed transport to a node: XMTP's MlsApi and IdentityApi over gRPC
+// (HTTP/2) with Connect-ES, as the official client talks to the network.
+// Every failure surfaces as ClientError `client.network`; nothing here
+// interprets what comes back beyond the protobuf types.
+import { create } from "@bufbuild/protobuf";
+import { createClient, type Client as ConnectClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { identityApi, mlsApi } from "@parley/proto";
+import { ClientError } from "../client-error.js";
+
+export interface ApiClient {
+  readonly mls: ConnectClient<typeof mlsApi.MlsApi>;
+  readonly identity: ConnectClient<typeof identityApi.IdentityApi>;
+}
+
+/** @param baseUrl `http://host:port` (cleartext HTTP/2) or `https://…`. */
+export function createApiClient(baseUrl: string): ApiClient {
+  const transport = createGrpcTransport({ baseUrl });
+  return {
+    mls: createClient(mlsApi.MlsApi, transport),
+    identity: createClient(identityApi.IdentityApi, transport),
+  };
+}
+
+/** Runs one call; any failure becomes `client.network` with the cause kept. */
+export async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw new ClientError("client.network", `${what} failed`, { cause: error });
+  }
+}
+
+const PAGE = 100;
+
+/** Every group message after `cursor`, ascending by id (paged). */
+export async function queryGroupMessagesAfter(
+  api: ApiClient,
+  groupId: Uint8Array,
+  cursor: bigint,
+): Promise<mlsApi.GroupMessage_V1[]> {
+  const out: mlsApi.GroupMessage_V1[] = [];
+  let from = cursor;
+  for (;;) {
+    const response = await call("QueryGroupMessages", () =>
+      api.mls.queryGroupMessages({
+        groupId,
+        pagingInfo: { direction: mlsApi.SortDirection.ASCENDING, limit: PAGE, idCursor: from },
+      }),
+    );
+    const page = response.messages.flatMap((m) => (m.version.case === "v1" ? [m.version.value] : []));
+    out.push(...page.filter((m) => m.id > from));
+    if (response.messages.length < PAGE || page.length === 0) return out;
+    from = page[page.length - 1]?.id ?? from;
+  }
+}
+
+/** Every welcome for `installationKey` after `cursor`, ascending by id. */
+export async function queryWelcomesAfter(
+  api: ApiClient,
+  installationKey: Uint8Array,
+  cursor: bigint,
+): Promise<mlsApi.WelcomeMessage[]> {
+  const out: mlsApi.WelcomeMessage[] = [];
+  let from = cursor;
+  for (;;) {
+    const response = await call("QueryWelcomeMessages", () =>
+      api.mls.queryWelcomeMessages({
+        installationKey,
+        pagingInfo: { direction: mlsApi.SortDirection.ASCENDING, limit: PAGE, idCursor: from },
+      }),
+    );
+    const ids = response.messages.map((m) => m.version.value?.id ?? 0n);
+    out.push(...response.messages.filter((_, i) => (ids[i] ?? 0n) > from));
+    const last = ids[ids.length - 1];
+    if (response.messages.length < PAGE || last === undefined) return out;
+    from = last;
+  }
+}
+
+export function groupMessageInput(data: Uint8Array, shouldPush: boolean): mlsApi.GroupMessageInput {
+  return create(mlsApi.GroupMessageInputSchema, {
+    version: { case: "v1", value: { data, senderHmac: new Uint8Array(0), shouldPush } },
+  });
+}

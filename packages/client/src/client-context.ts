@@ -1,0 +1,18 @@
+// What a client's parts share: the node, the local store, and who we are.
+import type { InstallationSigner } from "@parley/mls";
+import type { ApiClient } from "./api/api-client.js";
+import type { LocalStore } from "./store/local-store.js";
+
+export interface ClientContext {
+  readonly api: ApiClient;
+  readonly store: LocalStore;
+  readonly inboxId: string;
+  /** The raw 32-byte Ed25519 public key: the installation id. */
+  readonly installationKey: Uint8Array;
+  /** Signs our leaves and key packages. */
+  readonly mlsSigner: InstallationSigner;
+  /** The clock, in nanoseconds. */
+  readonly nowNs: () => bigint;
+}
+
+export const systemNowNs = (): bigint => BigInt(Date.now()) * 1_000_000n + BigInt(Math.floor(Math.random() * 1_000_000));

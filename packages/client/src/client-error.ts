@@ -1,0 +1,35 @@
+// The one error class of @parley/client, with a closed set of stable codes.
+// Callers switch on `code`, never on the message text. The cause (a
+// ConnectError, an MlsError, an IdentityError) is kept for logs.
+
+export type ClientErrorCode =
+  /** The node could not be reached or answered with an error. */
+  | "client.network"
+  /** The node answered with something that does not make sense (missing fields, wrong counts). */
+  | "client.bad_response"
+  /** An inbox, installation, key package or conversation was not found. */
+  | "client.not_found"
+  /** The signer's address has an inbox but this installation is not registered, and no signer was given. */
+  | "client.not_registered"
+  /** The local database belongs to another inbox or is unreadable. */
+  | "client.bad_store"
+  /** A commit of ours lost the race too many times. */
+  | "client.publish_failed"
+  /** The identity state refused a member or an update. */
+  | "client.identity"
+  /** The caller asked for something that cannot be done (bad argument, inactive group). */
+  | "client.usage";
+
+export class ClientError extends Error {
+  override readonly name = "ClientError";
+  readonly code: ClientErrorCode;
+
+  constructor(code: ClientErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+export function isClientError(error: unknown): error is ClientError {
+  return error instanceof ClientError;
+}

@@ -1,0 +1,180 @@
+// Client (../shared/spec/xmtp-client.md sections 1.3, 6, 7): an
+// installation of an inbox. Client.create registers a new installation
+// through the wallet's signature (CreateInbox when the address has no inbox
+// yet, with the official SDK's default nonce 1, then AddAssociation of the
+// installation signed by wallet and installation key) after uploading a
+// last-resort key package; an existing dbPath reopens its installation.
+import {
+  assertInboxId,
+  createSignatureRequest,
+  deriveInboxId,
+  generateInstallationSecretKey,
+  installationKeyFromBytes,
+  installationMember,
+  installationPublicKey,
+  listInstallations,
+  signerIdentifier,
+  type AssociationState,
+  type Signer,
+} from "@parley/identity";
+import { asInboxId } from "@parley/mls";
+import { uploadKeyPackage } from "./key-packages.js";
+import { createApiClient, call, type ApiClient } from "./api/api-client.js";
+import { systemNowNs, type ClientContext } from "./client-context.js";
+import { ClientError } from "./client-error.js";
+import { Conversations } from "./conversations/conversations.js";
+import { fetchAssociationStates, inboxIdOf } from "./identity/identity-lookup.js";
+import { LocalStore } from "./store/local-store.js";
+
+/** The official SDK's default inbox nonce (README: "Found while capturing"). */
+export const DEFAULT_NONCE = 1n;
+
+export interface ClientOptions {
+  /** The node, e.g. `http://localhost:5556`. */
+  readonly apiUrl: string;
+  /** The local database; `null` or absent for an in-memory one. */
+  readonly dbPath?: string | null;
+  /** The inbox nonce for a new inbox; defaults to 1, as the official SDK. */
+  readonly nonce?: bigint;
+}
+
+export interface InboxState {
+  readonly inboxId: string;
+  readonly identifiers: string[];
+  readonly installations: { id: string }[];
+  readonly recoveryIdentifier: string;
+}
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+
+export class Client {
+  readonly #ctx: ClientContext;
+  readonly conversations: Conversations;
+
+  private constructor(ctx: ClientContext) {
+    this.#ctx = ctx;
+    this.conversations = new Conversations(ctx);
+  }
+
+  get inboxId(): string {
+    return this.#ctx.inboxId;
+  }
+
+  /** Hex of the installation's Ed25519 public key. */
+  get installationId(): string {
+    return hex(this.#ctx.installationKey);
+  }
+
+  get installationIdBytes(): Uint8Array {
+    return this.#ctx.installationKey.slice();
+  }
+
+  /**
+   * Opens the installation stored at `options.dbPath`, or registers a new
+   * one for the signer's address.
+   *
+   * @throws ClientError `client.bad_store` when the database holds another
+   *   address, `client.network`, `client.identity`.
+   */
+  static async create(signer: Signer, options: ClientOptions): Promise<Client> {
+    const identifier = await signerIdentifier(signer);
+    if (identifier.kind !== "ethereum") throw new ClientError("client.usage", "only Ethereum signers are supported so far");
+    const address = identifier.address;
+    const store = new LocalStore(options.dbPath ?? ":memory:");
+    const api = createApiClient(options.apiUrl);
+    const existing = store.installation();
+    if (existing !== undefined) {
+      if (existing.address !== address) {
+        store.close();
+        throw new ClientError("client.bad_store", "the database belongs to another address");
+      }
+      return new Client(contextOf(api, store, existing.inboxId, existing.installationSecret));
+    }
+    const secret = generateInstallationSecretKey();
+    const installationKey = installationPublicKey(secret);
+    const known = await inboxIdOf(api, address);
+    const nonce = options.nonce ?? DEFAULT_NONCE;
+    const inboxId = known ?? deriveInboxId(identifier, nonce);
+    const ctx = contextOf(api, store, inboxId, secret);
+    const client = new Client(ctx);
+    await uploadKeyPackage(ctx);
+
+    const member = installationMember(installationKeyFromBytes(installationKey));
+    const request = createSignatureRequest({
+      inboxId: assertInboxId(inboxId),
+      clientTimestampNs: ctx.nowNs(),
+      actions: [
+        ...(known === undefined ? [{ type: "createInbox" as const, identifier, nonce }] : []),
+        { type: "addAssociation" as const, newMember: member, existingMember: identifier },
+      ],
+    });
+    request.signWithInstallationKey(secret);
+    await request.signWith(signer);
+    await call("PublishIdentityUpdate", () => api.identity.publishIdentityUpdate({ identityUpdate: request.toProto() }));
+    store.saveInstallation({ inboxId, address, installationSecret: secret });
+    return client;
+  }
+
+  /**
+   * Reopens an installation from its database without a signer, as the
+   * official `Client.build`.
+   *
+   * @throws ClientError `client.not_registered` when the database holds no
+   *   installation for `address`.
+   */
+  static build(address: string, options: ClientOptions): Promise<Client> {
+    const store = new LocalStore(options.dbPath ?? ":memory:");
+    const existing = store.installation();
+    if (existing?.address !== address.toLowerCase()) {
+      store.close();
+      return Promise.reject(new ClientError("client.not_registered", "no installation of this address in the database"));
+    }
+    return Promise.resolve(new Client(contextOf(createApiClient(options.apiUrl), store, existing.inboxId, existing.installationSecret)));
+  }
+
+  /** Whether each address has an inbox (keys lowercased). */
+  async canMessage(addresses: readonly string[]): Promise<Map<string, boolean>> {
+    const out = new Map<string, boolean>();
+    for (const address of addresses) out.set(address.toLowerCase(), (await inboxIdOf(this.#ctx.api, address)) !== undefined);
+    return out;
+  }
+
+  /** This inbox's state, replayed and verified from the node's log. */
+  async inboxState(): Promise<InboxState> {
+    const [state] = await this.fetchInboxStates([this.#ctx.inboxId]);
+    if (state === undefined) throw new ClientError("client.not_found", "our inbox has no log");
+    return state;
+  }
+
+  async fetchInboxStates(inboxIds: readonly string[]): Promise<InboxState[]> {
+    const states = await fetchAssociationStates(this.#ctx.api, inboxIds);
+    return [...states.values()].flatMap((s) => (s === undefined ? [] : [inboxStateOf(s)]));
+  }
+
+  /** Closes the local database. */
+  close(): void {
+    this.#ctx.store.close();
+  }
+}
+
+function inboxStateOf(state: AssociationState): InboxState {
+  const identifiers = [...state.members.values()].flatMap((m) => (m.identifier.kind === "ethereum" ? [m.identifier.address] : []));
+  const recovery = state.recoveryIdentifier;
+  return {
+    inboxId: state.inboxId,
+    identifiers,
+    installations: listInstallations(state).map((m) => ({ id: m.identifier.key })),
+    recoveryIdentifier: recovery.kind === "ethereum" ? recovery.address : recovery.key,
+  };
+}
+
+function contextOf(api: ApiClient, store: LocalStore, inboxId: string, secret: Uint8Array): ClientContext {
+  return {
+    api,
+    store,
+    inboxId,
+    installationKey: installationPublicKey(secret),
+    mlsSigner: { inboxId: asInboxId(inboxId), privateKey: secret },
+    nowNs: systemNowNs,
+  };
+}

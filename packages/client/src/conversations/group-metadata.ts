@@ -1,0 +1,136 @@
+// The payloads of XMTP's group context extensions as a new group carries
+// them (../shared/spec/xmtp-client.md sections 1.4-1.5 and 3.6): immutable
+// metadata, mutable metadata with the creator as the only super admin, the
+// membership map with the creator at sequence id 0, and the default
+// ("All members") policy set.
+import { create } from "@bufbuild/protobuf";
+import type { XmtpGroupExtensions } from "@parley/mls";
+import { decode, encode, messageContents as mc } from "@parley/proto";
+
+export interface GroupMetadataOptions {
+  readonly groupName?: string;
+  readonly groupDescription?: string;
+  readonly groupImageUrlSquare?: string;
+}
+
+const M = mc.MembershipPolicy_BasePolicy;
+const D = mc.MetadataPolicy_MetadataBasePolicy;
+const P = mc.PermissionsUpdatePolicy_PermissionsBasePolicy;
+
+function defaultPolicySet(): mc.PolicySet {
+  const meta = (base: mc.MetadataPolicy_MetadataBasePolicy) => create(mc.MetadataPolicySchema, { kind: { case: "base", value: base } });
+  return create(mc.PolicySetSchema, {
+    addMemberPolicy: { kind: { case: "base", value: M.ALLOW } },
+    removeMemberPolicy: { kind: { case: "base", value: M.ALLOW_IF_ADMIN_OR_SUPER_ADMIN } },
+    updateMetadataPolicy: {
+      group_name: meta(D.ALLOW),
+      description: meta(D.ALLOW),
+      group_image_url_square: meta(D.ALLOW),
+      app_data: meta(D.ALLOW),
+      message_disappear_from_ns: meta(D.ALLOW_IF_ADMIN),
+      message_disappear_in_ns: meta(D.ALLOW_IF_ADMIN),
+      minimum_supported_protocol_version: meta(D.ALLOW_IF_SUPER_ADMIN),
+    },
+    addAdminPolicy: { kind: { case: "base", value: P.ALLOW_IF_SUPER_ADMIN } },
+    removeAdminPolicy: { kind: { case: "base", value: P.ALLOW_IF_SUPER_ADMIN } },
+    updatePermissionsPolicy: { kind: { case: "base", value: P.ALLOW_IF_SUPER_ADMIN } },
+  });
+}
+
+/** PolicySet::new_dm(): no member, admin or permission changes; every metadata field open. */
+function dmPolicySet(): mc.PolicySet {
+  const allow = create(mc.MetadataPolicySchema, { kind: { case: "base", value: D.ALLOW } });
+  return create(mc.PolicySetSchema, {
+    addMemberPolicy: { kind: { case: "base", value: M.DENY } },
+    removeMemberPolicy: { kind: { case: "base", value: M.DENY } },
+    updateMetadataPolicy: Object.fromEntries(METADATA_FIELDS.map((f) => [f, allow])),
+    addAdminPolicy: { kind: { case: "base", value: P.DENY } },
+    removeAdminPolicy: { kind: { case: "base", value: P.DENY } },
+    updatePermissionsPolicy: { kind: { case: "base", value: P.DENY } },
+  });
+}
+
+const METADATA_FIELDS = [
+  "group_name",
+  "description",
+  "group_image_url_square",
+  "app_data",
+  "message_disappear_from_ns",
+  "message_disappear_in_ns",
+  "minimum_supported_protocol_version",
+] as const;
+
+export function encodeMembership(members: ReadonlyMap<string, bigint>, failedInstallations: readonly Uint8Array[] = []): Uint8Array {
+  return encode(mc.GroupMembershipSchema, create(mc.GroupMembershipSchema, { members: Object.fromEntries(members), failedInstallations: [...failedInstallations] }));
+}
+
+export function decodeMembership(bytes: Uint8Array): Map<string, bigint> {
+  return new Map(Object.entries(decode(mc.GroupMembershipSchema, bytes).members));
+}
+
+export function decodeMutableMetadata(bytes: Uint8Array): mc.GroupMutableMetadataV1 {
+  return decode(mc.GroupMutableMetadataV1Schema, bytes);
+}
+
+export function encodeMutableMetadata(meta: mc.GroupMutableMetadataV1): Uint8Array {
+  return encode(mc.GroupMutableMetadataV1Schema, meta);
+}
+
+/** Receivers refuse longer values (section 1.1), so senders do too. */
+export const METADATA_LIMITS = { group_name: 100, description: 1000, group_image_url_square: 2048 } as const;
+
+export function decodeImmutableMetadata(bytes: Uint8Array): mc.GroupMetadataV1 {
+  return decode(mc.GroupMetadataV1Schema, bytes);
+}
+
+/**
+ * A DM (section 3.2): conversation type DM with both members named in the
+ * immutable metadata, empty admin lists, and the DM policy set.
+ */
+export function newDmExtensions(creatorInboxId: string, peerInboxId: string): XmtpGroupExtensions {
+  return {
+    immutableMetadata: encode(
+      mc.GroupMetadataV1Schema,
+      create(mc.GroupMetadataV1Schema, {
+        conversationType: mc.ConversationType.DM,
+        creatorAccountAddress: "",
+        creatorInboxId,
+        dmMembers: { dmMemberOne: { inboxId: creatorInboxId }, dmMemberTwo: { inboxId: peerInboxId } },
+      }),
+    ),
+    mutableMetadata: encode(
+      mc.GroupMutableMetadataV1Schema,
+      create(mc.GroupMutableMetadataV1Schema, {
+        attributes: { group_name: "", description: "", group_image_url_square: "", app_data: "" },
+        adminList: { inboxIds: [] },
+        superAdminList: { inboxIds: [] },
+      }),
+    ),
+    membership: encodeMembership(new Map([[creatorInboxId, 0n]])),
+    permissions: encode(mc.GroupMutablePermissionsV1Schema, create(mc.GroupMutablePermissionsV1Schema, { policies: dmPolicySet() })),
+  };
+}
+
+export function newGroupExtensions(creatorInboxId: string, options: GroupMetadataOptions): XmtpGroupExtensions {
+  return {
+    immutableMetadata: encode(
+      mc.GroupMetadataV1Schema,
+      create(mc.GroupMetadataV1Schema, { conversationType: mc.ConversationType.GROUP, creatorAccountAddress: "", creatorInboxId }),
+    ),
+    mutableMetadata: encode(
+      mc.GroupMutableMetadataV1Schema,
+      create(mc.GroupMutableMetadataV1Schema, {
+        attributes: {
+          group_name: options.groupName ?? "",
+          description: options.groupDescription ?? "",
+          group_image_url_square: options.groupImageUrlSquare ?? "",
+          app_data: "",
+        },
+        adminList: { inboxIds: [] },
+        superAdminList: { inboxIds: [creatorInboxId] },
+      }),
+    ),
+    membership: encodeMembership(new Map([[creatorInboxId, 0n]])),
+    permissions: encode(mc.GroupMutablePermissionsV1Schema, create(mc.GroupMutablePermissionsV1Schema, { policies: defaultPolicySet() })),
+  };
+}

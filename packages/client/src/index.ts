@@ -1,0 +1,8 @@
+// @parley/client: the XMTP client SDK, with the names and shapes of
+// @xmtp/node-sdk. User-facing first.
+export { Client, DEFAULT_NONCE, type ClientOptions, type InboxState } from "./client.js";
+export { Conversations, type CreateGroupOptions } from "./conversations/conversations.js";
+export { Group, type DecodedMessage, type ListMessagesOptions, type GroupMemberInfo } from "./conversations/group.js";
+export { ContentTypeText } from "./content/text-codec.js";
+export type { AsyncStream } from "./streams/async-stream.js";
+export { ClientError, isClientError, type ClientErrorCode } from "./client-error.js";

@@ -1,0 +1,225 @@
+// The local store of one installation (issue 6 point 7): SQLite through
+// better-sqlite3. It holds the installation's keys, the private halves of
+// its key packages, each group's MLS state blob (the @parley/mls state
+// codec) with its cursor, the decoded messages, and the hashes of payloads
+// we published (our own messages come back from the node and must not be
+// processed again). A group's state and cursor are written in one statement,
+// so a restart resumes from a cursor that matches its state.
+import Database from "better-sqlite3";
+import { ClientError } from "../client-error.js";
+
+export interface InstallationRow {
+  readonly inboxId: string;
+  readonly address: string;
+  readonly installationSecret: Uint8Array;
+  readonly welcomeCursor: bigint;
+}
+
+export interface GroupRow {
+  readonly groupId: Uint8Array;
+  readonly state: Uint8Array;
+  readonly cursor: bigint;
+  readonly createdNs: bigint;
+  readonly addedByInboxId: string;
+}
+
+export interface StoredMessage {
+  /** Hex message id (sha256 of group id, idempotency key and content). */
+  readonly id: string;
+  readonly groupId: Uint8Array;
+  readonly senderInboxId: string;
+  readonly sentAtNs: bigint;
+  /** `authority/type:major.minor`. */
+  readonly contentType: string;
+  /** The EncodedContent protobuf. */
+  readonly encodedContent: Uint8Array;
+  /** The node's id of the envelope, 0 for what we sent before it came back. */
+  readonly cursor: bigint;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS installation (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  inbox_id TEXT NOT NULL,
+  address TEXT NOT NULL,
+  installation_secret BLOB NOT NULL,
+  welcome_cursor INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS key_packages (
+  init_key BLOB PRIMARY KEY,
+  key_package BLOB NOT NULL,
+  private_key_package BLOB NOT NULL,
+  created_ns INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS groups (
+  group_id BLOB PRIMARY KEY,
+  state BLOB NOT NULL,
+  cursor INTEGER NOT NULL,
+  created_ns INTEGER NOT NULL,
+  added_by_inbox_id TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS messages (
+  id TEXT PRIMARY KEY,
+  group_id BLOB NOT NULL,
+  sender_inbox_id TEXT NOT NULL,
+  sent_at_ns INTEGER NOT NULL,
+  content_type TEXT NOT NULL,
+  encoded_content BLOB NOT NULL,
+  cursor INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_by_group ON messages (group_id, sent_at_ns);
+CREATE TABLE IF NOT EXISTS own_payloads (
+  hash BLOB PRIMARY KEY,
+  group_id BLOB NOT NULL
+);
+`;
+
+export class LocalStore {
+  readonly #db: Database.Database;
+
+  /** @param path a file, or ":memory:". @throws ClientError `client.bad_store` */
+  constructor(path: string) {
+    try {
+      this.#db = new Database(path);
+      this.#db.defaultSafeIntegers(true);
+      this.#db.pragma("journal_mode = WAL");
+      this.#db.exec(SCHEMA);
+    } catch (error) {
+      throw new ClientError("client.bad_store", "cannot open the local database", { cause: error });
+    }
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  transaction<T>(run: () => T): T {
+    return this.#db.transaction(run)();
+  }
+
+  installation(): InstallationRow | undefined {
+    const row = this.#db.prepare("SELECT inbox_id, address, installation_secret, welcome_cursor FROM installation WHERE id = 1").get() as
+      | { inbox_id: string; address: string; installation_secret: Buffer; welcome_cursor: bigint }
+      | undefined;
+    if (row === undefined) return undefined;
+    return {
+      inboxId: row.inbox_id,
+      address: row.address,
+      installationSecret: new Uint8Array(row.installation_secret),
+      welcomeCursor: row.welcome_cursor,
+    };
+  }
+
+  saveInstallation(row: Omit<InstallationRow, "welcomeCursor">): void {
+    this.#db
+      .prepare("INSERT INTO installation (id, inbox_id, address, installation_secret) VALUES (1, ?, ?, ?)")
+      .run(row.inboxId, row.address, Buffer.from(row.installationSecret));
+  }
+
+  setWelcomeCursor(cursor: bigint): void {
+    this.#db.prepare("UPDATE installation SET welcome_cursor = ? WHERE id = 1").run(cursor);
+  }
+
+  saveKeyPackage(initKey: Uint8Array, keyPackage: Uint8Array, privateKeyPackage: Uint8Array, createdNs: bigint): void {
+    this.#db
+      .prepare("INSERT OR REPLACE INTO key_packages (init_key, key_package, private_key_package, created_ns) VALUES (?, ?, ?, ?)")
+      .run(Buffer.from(initKey), Buffer.from(keyPackage), Buffer.from(privateKeyPackage), createdNs);
+  }
+
+  keyPackage(initKey: Uint8Array): { keyPackage: Uint8Array; privateKeyPackage: Uint8Array } | undefined {
+    const row = this.#db.prepare("SELECT key_package, private_key_package FROM key_packages WHERE init_key = ?").get(Buffer.from(initKey)) as
+      | { key_package: Buffer; private_key_package: Buffer }
+      | undefined;
+    return row === undefined
+      ? undefined
+      : { keyPackage: new Uint8Array(row.key_package), privateKeyPackage: new Uint8Array(row.private_key_package) };
+  }
+
+  keyPackageCount(): number {
+    const row = this.#db.prepare("SELECT count(*) AS n FROM key_packages").get() as { n: bigint };
+    return Number(row.n);
+  }
+
+  group(groupId: Uint8Array): GroupRow | undefined {
+    const row = this.#db.prepare("SELECT * FROM groups WHERE group_id = ?").get(Buffer.from(groupId)) as RawGroup | undefined;
+    return row === undefined ? undefined : groupRow(row);
+  }
+
+  groups(): GroupRow[] {
+    return (this.#db.prepare("SELECT * FROM groups ORDER BY created_ns").all() as RawGroup[]).map(groupRow);
+  }
+
+  insertGroup(row: GroupRow): void {
+    this.#db
+      .prepare("INSERT INTO groups (group_id, state, cursor, created_ns, added_by_inbox_id) VALUES (?, ?, ?, ?, ?)")
+      .run(Buffer.from(row.groupId), Buffer.from(row.state), row.cursor, row.createdNs, row.addedByInboxId);
+  }
+
+  /** State and cursor together: they must never disagree. */
+  updateGroup(groupId: Uint8Array, state: Uint8Array, cursor: bigint): void {
+    this.#db.prepare("UPDATE groups SET state = ?, cursor = ? WHERE group_id = ?").run(Buffer.from(state), cursor, Buffer.from(groupId));
+  }
+
+  /** Inserts once: the same message id stored twice keeps the first. */
+  insertMessage(m: StoredMessage): void {
+    this.#db
+      .prepare(
+        "INSERT OR IGNORE INTO messages (id, group_id, sender_inbox_id, sent_at_ns, content_type, encoded_content, cursor) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(m.id, Buffer.from(m.groupId), m.senderInboxId, m.sentAtNs, m.contentType, Buffer.from(m.encodedContent), m.cursor);
+  }
+
+  messages(groupId: Uint8Array, q: { limit?: number; descending?: boolean; sentAfterNs?: bigint; sentBeforeNs?: bigint } = {}): StoredMessage[] {
+    const rows = this.#db
+      .prepare(
+        `SELECT * FROM messages WHERE group_id = ? AND sent_at_ns > ? AND sent_at_ns < ?
+         ORDER BY sent_at_ns ${q.descending === true ? "DESC" : "ASC"}, rowid ${q.descending === true ? "DESC" : "ASC"} LIMIT ?`,
+      )
+      .all(Buffer.from(groupId), q.sentAfterNs ?? -1n, q.sentBeforeNs ?? 2n ** 62n, BigInt(q.limit ?? -1)) as RawMessage[];
+    return rows.map((r) => ({
+      id: r.id,
+      groupId: new Uint8Array(r.group_id),
+      senderInboxId: r.sender_inbox_id,
+      sentAtNs: r.sent_at_ns,
+      contentType: r.content_type,
+      encodedContent: new Uint8Array(r.encoded_content),
+      cursor: r.cursor,
+    }));
+  }
+
+  addOwnPayload(hash: Uint8Array, groupId: Uint8Array): void {
+    this.#db.prepare("INSERT OR IGNORE INTO own_payloads (hash, group_id) VALUES (?, ?)").run(Buffer.from(hash), Buffer.from(groupId));
+  }
+
+  isOwnPayload(hash: Uint8Array): boolean {
+    return this.#db.prepare("SELECT 1 FROM own_payloads WHERE hash = ?").get(Buffer.from(hash)) !== undefined;
+  }
+}
+
+interface RawGroup {
+  group_id: Buffer;
+  state: Buffer;
+  cursor: bigint;
+  created_ns: bigint;
+  added_by_inbox_id: string;
+}
+
+interface RawMessage {
+  id: string;
+  group_id: Buffer;
+  sender_inbox_id: string;
+  sent_at_ns: bigint;
+  content_type: string;
+  encoded_content: Buffer;
+  cursor: bigint;
+}
+
+function groupRow(r: RawGroup): GroupRow {
+  return {
+    groupId: new Uint8Array(r.group_id),
+    state: new Uint8Array(r.state),
+    cursor: r.cursor,
+    createdNs: r.created_ns,
+    addedByInboxId: r.added_by_inbox_id,
+  };
+}
