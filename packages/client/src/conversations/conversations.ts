@@ -100,7 +100,7 @@ export class Conversations {
         const keys = store.keyPackage(w.hpkePublicKey);
         if (keys === undefined) continue;
         const opened = unwrapWelcome(w, privateInitKey(keys.privateKeyPackage));
-        const state = await joinFromWelcome({
+        const { state, addedBy } = await joinFromWelcome({
           welcome: opened.welcome,
           keyPackage: keys.keyPackage,
           privateKeyPackage: keys.privateKeyPackage,
@@ -113,7 +113,7 @@ export class Conversations {
             state: encodeGroupState(state),
             cursor: opened.messageCursor ?? 0n,
             createdNs: w.createdNs,
-            addedByInboxId: "",
+            addedByInboxId: addedBy?.inboxId ?? "",
           });
         }
       } catch (error) {
