@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { Client as ParleyClient } from "@parley/client";
+import { Client as ParleyClient, ReactionAction, ReactionSchema, type Reaction } from "@parley/client";
 import { createPrivateKeySigner } from "@parley/identity";
 import { createLogger, createXmtpValidators, SqliteStore, startNode, type RunningNode } from "@parley/node";
 import { createTestWallet, officialSigner } from "@parley/testkit";
@@ -196,5 +196,44 @@ describe("the Parley client beside the official client", { timeout: 120_000 }, (
     } finally {
       await stream.return();
     }
+  });
+
+  it("reactions (xmtp.org/reaction:2.0) go both ways", async () => {
+    const group = await official.conversations.createGroup([parley.inboxId]);
+    const officialsMessage = await group.sendText("react to this");
+    await parley.conversations.sync();
+    const parleysGroup = parley.conversations.getConversationById(group.id);
+    assert.ok(parleysGroup);
+    await parleysGroup.sync();
+
+    const reaction: Reaction = {
+      reference: officialsMessage,
+      referenceInboxId: official.inboxId,
+      action: ReactionAction.Added,
+      content: "👍",
+      schema: ReactionSchema.Unicode,
+    };
+    await parleysGroup.sendReaction(reaction);
+    await group.sync();
+    // The official SDK lists reactions on the message they refer to, not as messages.
+    const target = (await group.messages()).find((m) => m.id === officialsMessage);
+    assert.ok(target);
+    assert.equal(target.reactions.length, 1, "the official client decoded the reaction and attached it");
+    const seen = target.reactions[0];
+    assert.equal(seen?.senderInboxId, parley.inboxId);
+    assert.deepEqual(seen.content, { ...reaction });
+
+    const parleysMessage = await parleysGroup.send("and to this");
+    await group.sync();
+    await group.sendReaction({ ...reaction, reference: parleysMessage, referenceInboxId: parley.inboxId, content: "🎉" });
+    await parleysGroup.sync();
+    const received = (await parleysGroup.messages()).filter((m) => m.contentType === "xmtp.org/reaction:2.0");
+    assert.deepEqual(
+      received.map((m) => [m.senderInboxId, m.content]),
+      [
+        [parley.inboxId, reaction],
+        [official.inboxId, { ...reaction, reference: parleysMessage, referenceInboxId: parley.inboxId, content: "🎉" }],
+      ],
+    );
   });
 });

@@ -31,6 +31,7 @@ import { ClientError } from "../client-error.js";
 import { contentTypeString, decodeContent, decodeEnvelope, encodeEnvelope, encodeText, messageId } from "../content/text-codec.js";
 import { fetchAssociationStates, identityAuthenticator, installationKeysOf } from "../identity/identity-lookup.js";
 import type { StoredMessage } from "../store/local-store.js";
+import { decodeReaction, encodeReaction, type Reaction } from "../content/reaction-codec.js";
 import { createAsyncStream, type AsyncStream } from "../streams/async-stream.js";
 import {
   decodeImmutableMetadata,
@@ -50,8 +51,8 @@ export interface DecodedMessage {
   readonly sentAtNs: bigint;
   readonly sentAt: Date;
   readonly contentType: string;
-  /** The text, or the fallback text for a type without a codec here. */
-  readonly content: string | undefined;
+  /** The text, the reaction, or the fallback text for a type without a codec here. */
+  readonly content: string | Reaction | undefined;
   readonly fallback: string | undefined;
 }
 
@@ -215,8 +216,16 @@ export class Group {
    * @throws ClientError `client.usage` when we are no longer a member, `client.network`.
    */
   send(text: string): Promise<string> {
+    return this.#sendEncoded(encodeText(text), true);
+  }
+
+  /** A reaction (xmtp.org/reaction:2.0), not pushed; returns its message id. */
+  sendReaction(reaction: Reaction): Promise<string> {
+    return this.#sendEncoded(encodeReaction(reaction), false);
+  }
+
+  #sendEncoded(encoded: messageContents.EncodedContent, shouldPush: boolean): Promise<string> {
     return this.#serial(async () => {
-      const encoded = encodeText(text);
       const encodedBytes = encode(messageContents.EncodedContentSchema, encoded);
       const sentAtNs = this.#ctx.nowNs();
       const idempotencyKey = sentAtNs.toString();
@@ -246,7 +255,7 @@ export class Group {
         });
       });
       await call("SendGroupMessages", () =>
-        this.#ctx.api.mls.sendGroupMessages({ messages: [groupMessageInput(result.message, true)] }),
+        this.#ctx.api.mls.sendGroupMessages({ messages: [groupMessageInput(result.message, shouldPush)] }),
       );
       return id;
     });
@@ -386,7 +395,7 @@ export class Group {
           sentAtNs: r.sentAtNs,
           sentAt: new Date(Number(r.sentAtNs / 1_000_000n)),
           contentType: r.contentType,
-          content: decodeContent(encoded),
+          content: decodeReaction(encoded) ?? decodeContent(encoded),
           fallback: encoded.fallback,
         };
       }),
