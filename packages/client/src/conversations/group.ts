@@ -32,6 +32,7 @@ import { contentTypeString, decodeContent, decodeEnvelope, encodeEnvelope, encod
 import { fetchAssociationStates, identityAuthenticator, installationKeysOf } from "../identity/identity-lookup.js";
 import type { StoredMessage } from "../store/local-store.js";
 import { decodeReaction, encodeReaction, type Reaction } from "../content/reaction-codec.js";
+import { decodeReply, encodeReply, type Reply } from "../content/reply-codec.js";
 import { createAsyncStream, type AsyncStream } from "../streams/async-stream.js";
 import {
   decodeImmutableMetadata,
@@ -51,8 +52,8 @@ export interface DecodedMessage {
   readonly sentAtNs: bigint;
   readonly sentAt: Date;
   readonly contentType: string;
-  /** The text, the reaction, or the fallback text for a type without a codec here. */
-  readonly content: string | Reaction | undefined;
+  /** The text, the reaction, the reply, or the fallback text for a type without a codec here. */
+  readonly content: string | Reaction | Reply<string | Reaction | undefined> | undefined;
   readonly fallback: string | undefined;
 }
 
@@ -91,6 +92,19 @@ export function checkMembership(before: GroupState, after: GroupState): string |
     if (!withLeaves.has(inboxId) && !oldMap.has(inboxId)) return "an inbox added with no installation";
   }
   return undefined;
+}
+
+function decodeMessageContent(encoded: messageContents.EncodedContent): DecodedMessage["content"] {
+  const reply = decodeReply(encoded);
+  if (reply !== undefined) {
+    return {
+      reference: reply.reference,
+      referenceInboxId: reply.referenceInboxId,
+      contentType: contentTypeString(reply.inner.type),
+      content: decodeReaction(reply.inner) ?? decodeContent(reply.inner),
+    };
+  }
+  return decodeReaction(encoded) ?? decodeContent(encoded);
 }
 
 const sha256 = (bytes: Uint8Array) => new Uint8Array(createHash("sha256").update(bytes).digest());
@@ -222,6 +236,11 @@ export class Group {
   /** A reaction (xmtp.org/reaction:2.0), not pushed; returns its message id. */
   sendReaction(reaction: Reaction): Promise<string> {
     return this.#sendEncoded(encodeReaction(reaction), false);
+  }
+
+  /** A text reply (xmtp.org/reply:1.0) to the message with id `reference`; returns its message id. */
+  sendReply(reference: string, text: string, referenceInboxId?: string): Promise<string> {
+    return this.#sendEncoded(encodeReply(reference, referenceInboxId, encodeText(text)), true);
   }
 
   #sendEncoded(encoded: messageContents.EncodedContent, shouldPush: boolean): Promise<string> {
@@ -395,7 +414,7 @@ export class Group {
           sentAtNs: r.sentAtNs,
           sentAt: new Date(Number(r.sentAtNs / 1_000_000n)),
           contentType: r.contentType,
-          content: decodeReaction(encoded) ?? decodeContent(encoded),
+          content: decodeMessageContent(encoded),
           fallback: encoded.fallback,
         };
       }),
