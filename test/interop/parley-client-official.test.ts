@@ -6,11 +6,11 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { Client as ParleyClient } from "@parley/client";
+import { Client as ParleyClient, ReactionAction, ReactionSchema, type Reaction } from "@parley/client";
 import { createPrivateKeySigner } from "@parley/identity";
 import { createLogger, createXmtpValidators, SqliteStore, startNode, type RunningNode } from "@parley/node";
 import { createTestWallet, officialSigner } from "@parley/testkit";
-import { ApiUrls, Client, type DecodedMessage, type Group } from "@xmtp/node-sdk";
+import { ApiUrls, Client, encodeText, type DecodedMessage, type Group } from "@xmtp/node-sdk";
 
 const options = { env: "local", dbPath: null, disableDeviceSync: true, loggingLevel: "Off" } as const;
 
@@ -196,5 +196,69 @@ describe("the Parley client beside the official client", { timeout: 120_000 }, (
     } finally {
       await stream.return();
     }
+  });
+
+  it("reactions (xmtp.org/reaction:2.0) go both ways", async () => {
+    const group = await official.conversations.createGroup([parley.inboxId]);
+    const officialsMessage = await group.sendText("react to this");
+    await parley.conversations.sync();
+    const parleysGroup = parley.conversations.getConversationById(group.id);
+    assert.ok(parleysGroup);
+    await parleysGroup.sync();
+
+    const reaction: Reaction = {
+      reference: officialsMessage,
+      referenceInboxId: official.inboxId,
+      action: ReactionAction.Added,
+      content: "👍",
+      schema: ReactionSchema.Unicode,
+    };
+    await parleysGroup.sendReaction(reaction);
+    await group.sync();
+    // The official SDK lists reactions on the message they refer to, not as messages.
+    const target = (await group.messages()).find((m) => m.id === officialsMessage);
+    assert.ok(target);
+    assert.equal(target.reactions.length, 1, "the official client decoded the reaction and attached it");
+    const seen = target.reactions[0];
+    assert.equal(seen?.senderInboxId, parley.inboxId);
+    assert.deepEqual(seen.content, { ...reaction });
+
+    const parleysMessage = await parleysGroup.send("and to this");
+    await group.sync();
+    await group.sendReaction({ ...reaction, reference: parleysMessage, referenceInboxId: parley.inboxId, content: "🎉" });
+    await parleysGroup.sync();
+    const received = (await parleysGroup.messages()).filter((m) => m.contentType === "xmtp.org/reaction:2.0");
+    assert.deepEqual(
+      received.map((m) => [m.senderInboxId, m.content]),
+      [
+        [parley.inboxId, reaction],
+        [official.inboxId, { ...reaction, reference: parleysMessage, referenceInboxId: parley.inboxId, content: "🎉" }],
+      ],
+    );
+  });
+
+  it("replies (xmtp.org/reply:1.0) go both ways", async () => {
+    const group = await official.conversations.createGroup([parley.inboxId]);
+    const officialsMessage = await group.sendText("reply to this");
+    await parley.conversations.sync();
+    const parleysGroup = parley.conversations.getConversationById(group.id);
+    assert.ok(parleysGroup);
+    await parleysGroup.sync();
+
+    const parleysReply = await parleysGroup.sendReply(officialsMessage, "a reply from Parley", official.inboxId);
+    await group.sync();
+    const seen = (await group.messages()).find((m) => m.id === parleysReply);
+    assert.ok(seen, "the official client has the reply, with the same id");
+    const enriched = seen.content as { referenceId: string; content: unknown };
+    assert.equal(enriched.referenceId, officialsMessage);
+    assert.equal(enriched.content, "a reply from Parley");
+
+    await group.sendReply({ content: encodeText("a reply from the official client"), reference: parleysReply, referenceInboxId: parley.inboxId });
+    await parleysGroup.sync();
+    const received = (await parleysGroup.messages()).filter((m) => m.contentType === "xmtp.org/reply:1.0").map((m) => [m.senderInboxId, m.content]);
+    assert.deepEqual(received, [
+      [parley.inboxId, { reference: officialsMessage, referenceInboxId: official.inboxId, contentType: "xmtp.org/text:1.0", content: "a reply from Parley" }],
+      [official.inboxId, { reference: parleysReply, referenceInboxId: parley.inboxId, contentType: "xmtp.org/text:1.0", content: "a reply from the official client" }],
+    ]);
   });
 });

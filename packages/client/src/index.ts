@@ -4,5 +4,7 @@ export { Client, DEFAULT_NONCE, type ClientOptions, type InboxState } from "./cl
 export { Conversations, type CreateGroupOptions } from "./conversations/conversations.js";
 export { Group, type DecodedMessage, type ListMessagesOptions, type GroupMemberInfo } from "./conversations/group.js";
 export { ContentTypeText } from "./content/text-codec.js";
+export { ContentTypeReaction, ReactionAction, ReactionSchema, type Reaction } from "./content/reaction-codec.js";
+export { ContentTypeReply, type Reply } from "./content/reply-codec.js";
 export type { AsyncStream } from "./streams/async-stream.js";
 export { ClientError, isClientError, type ClientErrorCode } from "./client-error.js";

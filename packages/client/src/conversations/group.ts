@@ -31,6 +31,8 @@ import { ClientError } from "../client-error.js";
 import { contentTypeString, decodeContent, decodeEnvelope, encodeEnvelope, encodeText, messageId } from "../content/text-codec.js";
 import { fetchAssociationStates, identityAuthenticator, installationKeysOf } from "../identity/identity-lookup.js";
 import type { StoredMessage } from "../store/local-store.js";
+import { decodeReaction, encodeReaction, type Reaction } from "../content/reaction-codec.js";
+import { decodeReply, encodeReply, type Reply } from "../content/reply-codec.js";
 import { createAsyncStream, type AsyncStream } from "../streams/async-stream.js";
 import {
   decodeImmutableMetadata,
@@ -50,8 +52,8 @@ export interface DecodedMessage {
   readonly sentAtNs: bigint;
   readonly sentAt: Date;
   readonly contentType: string;
-  /** The text, or the fallback text for a type without a codec here. */
-  readonly content: string | undefined;
+  /** The text, the reaction, the reply, or the fallback text for a type without a codec here. */
+  readonly content: string | Reaction | Reply<string | Reaction | undefined> | undefined;
   readonly fallback: string | undefined;
 }
 
@@ -90,6 +92,19 @@ export function checkMembership(before: GroupState, after: GroupState): string |
     if (!withLeaves.has(inboxId) && !oldMap.has(inboxId)) return "an inbox added with no installation";
   }
   return undefined;
+}
+
+function decodeMessageContent(encoded: messageContents.EncodedContent): DecodedMessage["content"] {
+  const reply = decodeReply(encoded);
+  if (reply !== undefined) {
+    return {
+      reference: reply.reference,
+      referenceInboxId: reply.referenceInboxId,
+      contentType: contentTypeString(reply.inner.type),
+      content: decodeReaction(reply.inner) ?? decodeContent(reply.inner),
+    };
+  }
+  return decodeReaction(encoded) ?? decodeContent(encoded);
 }
 
 const sha256 = (bytes: Uint8Array) => new Uint8Array(createHash("sha256").update(bytes).digest());
@@ -215,8 +230,21 @@ export class Group {
    * @throws ClientError `client.usage` when we are no longer a member, `client.network`.
    */
   send(text: string): Promise<string> {
+    return this.#sendEncoded(encodeText(text), true);
+  }
+
+  /** A reaction (xmtp.org/reaction:2.0), not pushed; returns its message id. */
+  sendReaction(reaction: Reaction): Promise<string> {
+    return this.#sendEncoded(encodeReaction(reaction), false);
+  }
+
+  /** A text reply (xmtp.org/reply:1.0) to the message with id `reference`; returns its message id. */
+  sendReply(reference: string, text: string, referenceInboxId?: string): Promise<string> {
+    return this.#sendEncoded(encodeReply(reference, referenceInboxId, encodeText(text)), true);
+  }
+
+  #sendEncoded(encoded: messageContents.EncodedContent, shouldPush: boolean): Promise<string> {
     return this.#serial(async () => {
-      const encoded = encodeText(text);
       const encodedBytes = encode(messageContents.EncodedContentSchema, encoded);
       const sentAtNs = this.#ctx.nowNs();
       const idempotencyKey = sentAtNs.toString();
@@ -246,7 +274,7 @@ export class Group {
         });
       });
       await call("SendGroupMessages", () =>
-        this.#ctx.api.mls.sendGroupMessages({ messages: [groupMessageInput(result.message, true)] }),
+        this.#ctx.api.mls.sendGroupMessages({ messages: [groupMessageInput(result.message, shouldPush)] }),
       );
       return id;
     });
@@ -386,7 +414,7 @@ export class Group {
           sentAtNs: r.sentAtNs,
           sentAt: new Date(Number(r.sentAtNs / 1_000_000n)),
           contentType: r.contentType,
-          content: decodeContent(encoded),
+          content: decodeMessageContent(encoded),
           fallback: encoded.fallback,
         };
       }),
