@@ -99,11 +99,9 @@ describe("the Parley client beside the official client", { timeout: 120_000 }, (
     assert.ok(!(await parleysGroup.messages()).some((m) => m.content === "after Parley left"));
   });
 
-  // ts-mls 2.0.0-rc.10 cannot process a commit (with an UpdatePath, as
-  // OpenMLS sends) that removes us: "Could not find common ancestor". The
-  // commit is skipped, so Parley stays on the old epoch (it reads nothing
-  // new) but does not learn it was removed.
-  it("Parley sees itself removed by the official client", { todo: "needs @parley/mls to process a commit that removes us" }, async () => {
+  // A commit that removes us carries an UpdatePath we can't decrypt; the
+  // removal is read from its proposals (@parley/mls processMessage).
+  it("Parley sees itself removed by the official client", async () => {
     const group = await official.conversations.createGroup([parley.inboxId]);
     await parley.conversations.sync();
     const parleysGroup = parley.conversations.getConversationById(group.id);
@@ -113,12 +111,9 @@ describe("the Parley client beside the official client", { timeout: 120_000 }, (
     assert.equal(parleysGroup.isActive, false);
   });
 
-  // ts-mls 2.0.0-rc.10 (under @parley/mls) leaves out the UpdatePath of a
-  // commit whose proposals are one GroupContextExtensions (or one Remove);
-  // RFC 9420 section 12.4 requires it, and OpenMLS refuses such a commit, so
-  // the official client stays on the old epoch. Runs as a todo until
-  // @parley/mls forces the path.
-  it("Parley's metadata commit reaches the official client", { todo: "needs @parley/mls to send an UpdatePath on GCE and Remove commits" }, async () => {
+  // RFC 9420 12.4 requires an UpdatePath on a GroupContextExtensions commit;
+  // OpenMLS refuses one without (ts-mls rc.10 left it out: scripts/patch-ts-mls.mjs).
+  it("Parley's metadata commit reaches the official client", async () => {
     const group = await official.conversations.createGroup([parley.inboxId], { groupName: "before" });
     await parley.conversations.sync();
     const parleysGroup = parley.conversations.getConversationById(group.id);

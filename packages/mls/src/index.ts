@@ -16,6 +16,7 @@ export { joinFromWelcome, type JoinParams, type JoinResult } from "./group/join.
 export { encryptMessage, type EncryptResult } from "./group/application.js";
 export {
   groupMembers,
+  isRemoved,
   ownLeafIndex,
   ownInstallationKey,
   type GroupState,

@@ -17,6 +17,7 @@ import {
   groupExtensions,
   groupMembers,
   isMlsError,
+  isRemoved,
   processMessage,
   updateGroupExtensions,
   updateMembership,
@@ -168,6 +169,7 @@ export class Group {
   }
 
   #isMember(state: GroupState): boolean {
+    if (isRemoved(state)) return false;
     return groupMembers(state).some((m) => Buffer.compare(m.installationKey, this.#ctx.installationKey) === 0);
   }
 

@@ -82,3 +82,12 @@ export function ownLeafIndex(state: GroupState): number {
 export function ownInstallationKey(state: GroupState): InstallationKey {
   return getOwnLeafNode(engineOf(state)).signaturePublicKey as InstallationKey;
 }
+
+/**
+ * Whether a commit removed us. The tree may still show our leaf: a commit
+ * that removes us is read from its proposals and not applied, since its
+ * UpdatePath holds nothing we can decrypt.
+ */
+export function isRemoved(state: GroupState): boolean {
+  return engineOf(state).groupActiveState.kind === "removedFromGroup";
+}

@@ -43,6 +43,7 @@ export type ProcessResult =
 
 /** psk (4), reinit (5), external_init (6). */
 const REFUSED_PROPOSALS = new Set([4, 5, 6]);
+const REMOVE = 3;
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
@@ -103,6 +104,8 @@ async function processPrivate(
   const before = groupMembers(state);
   let committerLeaf: number | undefined;
   let refusedProposal = false;
+  let removesUs = false;
+  const ownLeaf = engine.privatePath.leafIndex;
   const result = await guard("processMessage", "mls.invalid", async () => {
     try {
       return await processPrivateMessage({
@@ -118,6 +121,16 @@ async function processPrivate(
             refusedProposal = true;
             return "reject";
           }
+          // A commit that removes us carries an UpdatePath we have no key
+          // for (ts-mls then fails to find a common ancestor). Its signature
+          // is verified by now; we stop here and mark ourselves removed.
+          if (
+            incoming.kind === "commit" &&
+            proposals.some((p) => p.proposal.proposalType === REMOVE && "remove" in p.proposal && p.proposal.remove.removed === ownLeaf)
+          ) {
+            removesUs = true;
+            return "reject";
+          }
           return "accept";
         },
       });
@@ -131,6 +144,18 @@ async function processPrivate(
   });
   if (refusedProposal) {
     throw new MlsError("mls.invalid", "processMessage: PSK, ReInit and ExternalInit proposals are refused");
+  }
+  if (removesUs) {
+    const self = memberAt(engine, ownLeaf);
+    return {
+      kind: "commit",
+      state: wrapState({ ...engine, groupActiveState: { kind: "removedFromGroup" } }),
+      committer: memberAt(engine, committerLeaf),
+      added: [],
+      removed: self === undefined ? [] : [self],
+      extensionsChanged: false,
+      removedSelf: true,
+    };
   }
   if (result.kind === "applicationMessage") {
     const epochData = pm.epoch === engine.groupContext.epoch ? undefined : engine.historicalReceiverData.get(pm.epoch);
@@ -148,7 +173,6 @@ async function processPrivate(
   // ts-mls rc.10 decides "removed" by whether our leaf slot is empty after
   // the commit; a commit that removes us and adds someone else fills that
   // slot again. Our own signature key at our leaf is the reliable test.
-  const ownLeaf = engine.privatePath.leafIndex;
   const ownKey = memberAt(engine, ownLeaf)?.installationKey;
   const stillThere = memberAt(result.newState, ownLeaf)?.installationKey;
   const removedSelf =
