@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { createLogger, createXmtpValidators, SqliteStore, startNode, type RunningNode } from "@parley/node";
-import { createTestWallet, officialSigner, type TestWallet } from "@parley/testkit";
+import { SqliteStore, type RunningNode } from "@parley/node";
+import { createTestWallet, officialSigner, startTestNode, type TestWallet } from "@parley/testkit";
 import { ApiUrls, Client, type DecodedMessage, type Dm, type Group } from "@xmtp/node-sdk";
 
 const options = { env: "local", dbPath: null, disableDeviceSync: true, loggingLevel: "Off" } as const;
@@ -45,13 +45,7 @@ describe("the official client against a Parley node", { timeout: 300_000 }, () =
   const bobWallet = createTestWallet();
 
   before(async () => {
-    node = await startNode({
-      store: new SqliteStore({ path: join(dir, "node.db") }),
-      validators: createXmtpValidators(),
-      logger: createLogger("silent"),
-      port: 0,
-      rateLimits: false,
-    });
+    node = await startTestNode({ store: new SqliteStore({ path: join(dir, "node.db") }) });
     (ApiUrls as Record<string, string>).local = node.url;
   });
 

@@ -8,8 +8,8 @@ import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { Client as ParleyClient, ReactionAction, ReactionSchema, type Reaction } from "@parley/client";
 import { createPrivateKeySigner } from "@parley/identity";
-import { createLogger, createXmtpValidators, SqliteStore, startNode, type RunningNode } from "@parley/node";
-import { createTestWallet, officialSigner } from "@parley/testkit";
+import type { RunningNode } from "@parley/node";
+import { createTestWallet, officialSigner, startTestNode } from "@parley/testkit";
 import { ApiUrls, Client, encodeText, type DecodedMessage, type Group } from "@xmtp/node-sdk";
 
 const options = { env: "local", dbPath: null, disableDeviceSync: true, loggingLevel: "Off" } as const;
@@ -22,13 +22,7 @@ describe("the Parley client beside the official client", { timeout: 120_000 }, (
   let parley: ParleyClient;
 
   before(async () => {
-    node = await startNode({
-      store: new SqliteStore({ path: ":memory:" }),
-      validators: createXmtpValidators(),
-      logger: createLogger("silent"),
-      port: 0,
-      rateLimits: false,
-    });
+    node = await startTestNode();
     (ApiUrls as Record<string, string>).local = node.url;
     official = await Client.create(officialSigner(createTestWallet()), options as never);
     parley = await ParleyClient.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url });

@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createPrivateKeySigner, deriveInboxId, ethereumMember, toEthereumAddress } from "@parley/identity";
-import { createLogger, createXmtpValidators, SqliteStore, startNode, type RunningNode } from "@parley/node";
+import type { RunningNode } from "@parley/node";
+import { startTestNode } from "@parley/testkit";
 import { Client } from "./index.js";
 import { isClientError } from "./client-error.js";
 import { createApiClient } from "./api/api-client.js";
@@ -23,13 +24,7 @@ describe("@parley/client against an in-process node", { timeout: 60_000 }, () =>
   let node: RunningNode;
 
   before(async () => {
-    node = await startNode({
-      store: new SqliteStore({ path: ":memory:" }),
-      validators: createXmtpValidators(),
-      logger: createLogger("silent"),
-      port: 0,
-      rateLimits: false,
-    });
+    node = await startTestNode();
   });
 
   after(async () => {

@@ -8,7 +8,8 @@ import { after, before, describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { createPrivateKeySigner } from "@parley/identity";
 import { decodeGroupState, groupExtensions, updateMembership, validateKeyPackage } from "@parley/mls";
-import { createLogger, createXmtpValidators, SqliteStore, startNode, type RunningNode } from "@parley/node";
+import type { RunningNode } from "@parley/node";
+import { startTestNode } from "@parley/testkit";
 import { mlsApi } from "@parley/proto";
 import { createApiClient } from "./api/api-client.js";
 import { Client } from "./index.js";
@@ -24,13 +25,7 @@ describe("@parley/client: what the node sees, and bad input", { timeout: 60_000 
   let node: RunningNode;
 
   before(async () => {
-    node = await startNode({
-      store: new SqliteStore({ path: ":memory:" }),
-      validators: createXmtpValidators(),
-      logger: createLogger("silent"),
-      port: 0,
-      rateLimits: false,
-    });
+    node = await startTestNode();
   });
 
   after(async () => {
