@@ -8,6 +8,7 @@ import { ClientError } from "../client-error.js";
 import { uploadKeyPackage } from "../key-packages.js";
 import { Group, type DecodedMessage } from "./group.js";
 import { createAsyncStream, type AsyncStream } from "../streams/async-stream.js";
+import { pushNewMessages } from "../streams/new-messages.js";
 import { newDmExtensions, newGroupExtensions, type GroupMetadataOptions } from "./group-metadata.js";
 import type { XmtpGroupExtensions } from "@parley/mls";
 
@@ -141,28 +142,14 @@ export class Conversations {
    * start are not followed yet.
    */
   streamAllMessages(): AsyncStream<DecodedMessage> {
-    return createAsyncStream<DecodedMessage>(async (push, signal) => {
-      const groups = this.list();
-      if (groups.length === 0) return;
-      const seen = new Set<string>();
-      for (const g of groups) for (const m of await g.messages()) seen.add(m.id);
-      const filters = groups.map((g) => ({ groupId: g.groupIdBytes, idCursor: this.#ctx.store.group(g.groupIdBytes)?.cursor ?? 0n }));
-      const subscription = this.#ctx.api.mls.subscribeGroupMessages({ filters }, { signal });
-      try {
-        for await (const envelope of subscription) {
-          if (envelope.version.case !== "v1") continue;
-          const group = this.#group(envelope.version.value.groupId);
-          await group.sync();
-          for (const m of await group.messages()) {
-            if (seen.has(m.id)) continue;
-            seen.add(m.id);
-            push(m);
-          }
-        }
-      } catch (error) {
-        if (signal.aborted) return;
-        throw new ClientError("client.network", "SubscribeGroupMessages failed", { cause: error });
-      }
+    return createAsyncStream<DecodedMessage>((push, signal) => {
+      const followed = this.list().map((group) => ({
+        groupIdBytes: group.groupIdBytes,
+        cursor: this.#ctx.store.group(group.groupIdBytes)?.cursor ?? 0n,
+        sync: () => group.sync(),
+        messages: () => group.messages(),
+      }));
+      return pushNewMessages(this.#ctx.api, followed, push, signal);
     });
   }
 

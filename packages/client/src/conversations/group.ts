@@ -35,6 +35,7 @@ import type { StoredMessage } from "../store/local-store.js";
 import { decodeReaction, encodeReaction, type Reaction } from "../content/reaction-codec.js";
 import { decodeReply, encodeReply, type Reply } from "../content/reply-codec.js";
 import { createAsyncStream, type AsyncStream } from "../streams/async-stream.js";
+import { pushNewMessages } from "../streams/new-messages.js";
 import {
   decodeImmutableMetadata,
   decodeMembership,
@@ -374,27 +375,14 @@ export class Group {
    * @throws ClientError `client.network` from next() when the subscription fails.
    */
   stream(): AsyncStream<DecodedMessage> {
-    return createAsyncStream<DecodedMessage>(async (push, signal) => {
-      const seen = new Set((await this.messages()).map((m) => m.id));
-      const from = this.#row().cursor;
-      const subscription = this.#ctx.api.mls.subscribeGroupMessages(
-        { filters: [{ groupId: this.#groupId, idCursor: from }] },
-        { signal },
-      );
-      try {
-        for await (const envelope of subscription) {
-          void envelope;
-          await this.sync();
-          for (const m of await this.messages()) {
-            if (seen.has(m.id)) continue;
-            seen.add(m.id);
-            push(m);
-          }
-        }
-      } catch (error) {
-        if (signal.aborted) return;
-        throw new ClientError("client.network", "SubscribeGroupMessages failed", { cause: error });
-      }
+    return createAsyncStream<DecodedMessage>((push, signal) => {
+      const followed = {
+        groupIdBytes: this.#groupId,
+        cursor: this.#row().cursor,
+        sync: () => this.sync(),
+        messages: () => this.messages(),
+      };
+      return pushNewMessages(this.#ctx.api, [followed], push, signal);
     });
   }
 

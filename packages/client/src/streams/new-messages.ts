@@ -1,0 +1,47 @@
+// New messages of some conversations as they arrive: the node's group
+// subscription is only a wake-up; each envelope triggers an ordered sync of
+// its conversation (commits apply in id order as always), and each message is
+// pushed once. Shared by Group.stream() and Conversations.streamAllMessages().
+import type { ApiClient } from "../api/api-client.js";
+import { ClientError } from "../client-error.js";
+
+export interface FollowedConversation<M extends { readonly id: string }> {
+  readonly groupIdBytes: Uint8Array;
+  /** The node cursor the conversation has processed up to. */
+  readonly cursor: bigint;
+  sync(): Promise<unknown>;
+  messages(): Promise<M[]>;
+}
+
+/**
+ * @throws ClientError `client.network` when the subscription fails (not when
+ *   `signal` ended it).
+ */
+export async function pushNewMessages<M extends { readonly id: string }>(
+  api: ApiClient,
+  conversations: readonly FollowedConversation<M>[],
+  push: (message: M) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  if (conversations.length === 0) return;
+  const byGroup = new Map(conversations.map((c) => [Buffer.from(c.groupIdBytes).toString("hex"), c]));
+  const seen = new Set<string>();
+  for (const c of conversations) for (const m of await c.messages()) seen.add(m.id);
+  const filters = conversations.map((c) => ({ groupId: c.groupIdBytes, idCursor: c.cursor }));
+  try {
+    for await (const envelope of api.mls.subscribeGroupMessages({ filters }, { signal })) {
+      if (envelope.version.case !== "v1") continue;
+      const conversation = byGroup.get(Buffer.from(envelope.version.value.groupId).toString("hex"));
+      if (!conversation) continue;
+      await conversation.sync();
+      for (const m of await conversation.messages()) {
+        if (seen.has(m.id)) continue;
+        seen.add(m.id);
+        push(m);
+      }
+    }
+  } catch (error) {
+    if (signal.aborted) return;
+    throw new ClientError("client.network", "SubscribeGroupMessages failed", { cause: error });
+  }
+}
