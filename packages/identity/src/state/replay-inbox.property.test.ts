@@ -108,11 +108,14 @@ describe("random histories of an inbox", () => {
         assert.deepEqual(replayed.value.members, state.members);
         assert.deepEqual(replayed.value.recoveryIdentifier, state.recoveryIdentifier);
       }),
-      { numRuns: 40 },
+      // A fixed seed: the floor below is about how often each kind of step
+      // gets through, which a random seed made fail about one run in ten.
+      // PARLEY_FC_SEED explores other histories.
+      { numRuns: 40, seed: Number(process.env["PARLEY_FC_SEED"] ?? 20261126) },
     );
     // Not vacuous: each kind of step was accepted some of the time.
     for (const type of ["add", "revoke", "recover"]) {
-      assert.ok(accepted.filter((t) => t === type).length >= 3, `few accepted ${type} steps`);
+      assert.ok(accepted.filter((t) => t === type).length >= 3, `few accepted ${type} steps: ${accepted.filter((t) => t === type).length}`);
     }
   });
 });
