@@ -1,16 +1,21 @@
-// Mends one line of ts-mls 2.0.0-rc.10 after install (run by the root
-// package's postinstall). RFC 9420 section 12.4: a Commit MUST carry an
-// UpdatePath when it covers any Update, Remove or GroupContextExtensions
-// proposal. rc.10 asks for one only when there are two or more Updates or
-// Removes and never for GroupContextExtensions, so a single removal left the
-// removed member able to derive the next epoch and read what follows, and
-// OpenMLS (libxmtp) refused our metadata and single-removal commits. The
-// same rule decides what a received commit must carry. Still left out: a
-// commit that adds members keeps no path, because rc.10's createUpdatePath
-// fails when Adds grow the tree (it reads the new leaves from the old tree);
-// OpenMLS members refuse such a commit, which @parley/client's notes track.
-// The patch refuses to
-// run against any other text or version, so an upgrade can't pass silently.
+// Mends ts-mls 2.0.0-rc.10 after install (run by the root package's
+// postinstall): four mends, six small edits in its dist, each checked
+// against the exact text it replaces. The patch refuses to run against any
+// other text or version, so an upgrade can't pass silently. Upstream fixed
+// the same gaps after rc.10 (rc.11-rc.13), but no later 2.x is on npm.
+//
+// 1. clientState.js, which commits need an UpdatePath. RFC 9420 12.4 and
+//    17.4: a Commit MUST carry one when it covers any Update, Remove or
+//    GroupContextExtensions proposal (or none at all). rc.10 asked for one
+//    only with two or more Updates or Removes and never for
+//    GroupContextExtensions, so a single removal left the removed member able
+//    to derive the next epoch, and OpenMLS (libxmtp) refused our metadata and
+//    add commits ("Unable to determine commit path": XMTP's add is Adds plus
+//    a GroupContextExtensions rewriting 0xFF01). The same rule decides what a
+//    received commit must carry. A commit we create that adds members always
+//    carries a path as well, as OpenMLS's add_members does: the committer's
+//    keys are refreshed whenever the group grows.
+// 2-4. createCommit.js and updatePath.js, how the path is built (below).
 import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -22,18 +27,52 @@ const BROKEN = `        const needsUpdatePath = allProposals.length === 0 ||
 const MENDED = `        const needsUpdatePath = allProposals.length === 0 ||
             grouped[defaultProposalTypes.update].length > 0 ||
             grouped[defaultProposalTypes.remove].length > 0 ||
-            (grouped[defaultProposalTypes.group_context_extensions].length > 0 &&
-                grouped[defaultProposalTypes.add].length === 0); /* parley: RFC 9420 12.4, see patch-ts-mls.mjs */`;
+            grouped[defaultProposalTypes.group_context_extensions].length > 0 ||
+            (sentByClient && grouped[defaultProposalTypes.add].length > 0); /* parley: RFC 9420 12.4, see patch-ts-mls.mjs */`;
 
-// RFC 9420 12.4.1-12.4.2: path secrets are encrypted to the provisional
+// 2. RFC 9420 12.4.1-12.4.2: path secrets are encrypted to the provisional
 // GroupContext, which carries the extensions a GroupContextExtensions
 // proposal sets; rc.10's sender used the old context (its receiver uses the
 // new one), so a GCE commit with a path could not be decrypted.
-const COMMIT_BROKEN = "createUpdatePath(state.ratchetTree, mutableTree, toLeafIndex(state.privatePath.leafIndex), state.groupContext, state.signaturePrivateKey, cipherSuite)";
+// (The texts stop before the call's last argument, which mend 3 extends.)
+const COMMIT_BROKEN = "createUpdatePath(state.ratchetTree, mutableTree, toLeafIndex(state.privatePath.leafIndex), state.groupContext, state.signaturePrivateKey";
 const COMMIT_MENDED =
   "createUpdatePath(state.ratchetTree, mutableTree, toLeafIndex(state.privatePath.leafIndex), " +
   "{ ...state.groupContext, extensions: res.additionalResult.kind === \"memberCommit\" && res.additionalResult.extensions.length > 0 " +
-  "? res.additionalResult.extensions : state.groupContext.extensions } /* parley: provisional context */, state.signaturePrivateKey, cipherSuite)";
+  "? res.additionalResult.extensions : state.groupContext.extensions } /* parley: provisional context */, state.signaturePrivateKey";
+
+// 3. RFC 9420 12.4.1 and 7.5: the UpdatePath is computed on the tree after
+// the proposals, new leaves included (they decide the filtered direct path),
+// but the members an Add brings in are left out of every copath resolution
+// the path secrets are encrypted to: they get the secret of our lowest
+// common ancestor from the Welcome (GroupSecrets.path_secret, 12.4.3.1),
+// which rc.10 already fills in. rc.10 encrypted to the whole resolution and
+// looked the new leaves up in the tree before the Adds, where they are
+// missing: createUpdatePath threw, so add commits could not carry a path.
+// createCommit now passes the added leaves' indices to createUpdatePath.
+const ADDED_BROKEN = "/* parley: provisional context */, state.signaturePrivateKey, cipherSuite)";
+const ADDED_MENDED =
+  "/* parley: provisional context */, state.signaturePrivateKey, cipherSuite, " +
+  "res.additionalResult.kind === \"memberCommit\" ? res.additionalResult.addedLeafNodes.map(([leaf]) => leaf) : [] /* parley: new leaves */)";
+const PATH_SIGNATURE_BROKEN =
+  "export async function createUpdatePath(originalTree, mutableTree, senderLeafIndex, groupContext, signaturePrivateKey, cs) {";
+const PATH_SIGNATURE_MENDED =
+  "export async function createUpdatePath(originalTree, mutableTree, senderLeafIndex, groupContext, signaturePrivateKey, cs, newLeaves = [] /* parley: RFC 9420 12.4.1 */) {";
+const PATH_EXCLUDE_BROKEN =
+  "    const ps = await applyInitialTreeUpdate(fdp, pathSecret, senderLeafIndex, mutableTree, cs);";
+const PATH_EXCLUDE_MENDED =
+  "    const excluded = new Set(newLeaves.map((leaf) => leafToNodeIndex(leaf))); /* parley: new members take the path secret from the Welcome */\n" +
+  "    const ps = await applyInitialTreeUpdate(fdp.map(({ nodeIndex, resolution }) => ({ nodeIndex, resolution: resolution.filter((n) => !excluded.has(n)) })), pathSecret, senderLeafIndex, mutableTree, cs);";
+
+// 4. RFC 9420 12.4.1: the path secrets are encrypted to the public keys of
+// the tree after the proposals. rc.10 read them from the tree before, which
+// holds a removed member's key where an Add reuses its blank leaf and an
+// updated member's old key; the copath nodes are never on our direct path,
+// so the tree being built has exactly the keys the receivers hold.
+const PATH_KEYS_BROKEN =
+  "const { ct, enc } = await encryptWithLabel(await cs.hpke.importPublicKey(getHpkePublicKey(originalTree[nodeIndex])), \"UpdatePathNode\"";
+const PATH_KEYS_MENDED =
+  "const { ct, enc } = await encryptWithLabel(await cs.hpke.importPublicKey(getHpkePublicKey(updatedTree[nodeIndex] /* parley: tree after proposals */)), \"UpdatePathNode\"";
 
 function mend(file, broken, mended, what) {
   const text = readFileSync(file, "utf8");
@@ -74,3 +113,7 @@ if (source.includes(MENDED)) {
   process.exit(1);
 }
 mend(join(root, "dist/src/createCommit.js"), COMMIT_BROKEN, COMMIT_MENDED, "provisional context for UpdatePath encryption");
+mend(join(root, "dist/src/createCommit.js"), ADDED_BROKEN, ADDED_MENDED, "added leaves passed to createUpdatePath");
+mend(join(root, "dist/src/updatePath.js"), PATH_SIGNATURE_BROKEN, PATH_SIGNATURE_MENDED, "createUpdatePath takes the added leaves");
+mend(join(root, "dist/src/updatePath.js"), PATH_EXCLUDE_BROKEN, PATH_EXCLUDE_MENDED, "added leaves left out of the path's resolutions");
+mend(join(root, "dist/src/updatePath.js"), PATH_KEYS_BROKEN, PATH_KEYS_MENDED, "path secrets encrypted to the tree after proposals");

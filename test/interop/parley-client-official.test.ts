@@ -2,7 +2,8 @@
 // groups, through a Parley node in this process (issue 6 point 10): the
 // official client creates a group with a Parley client in it, Parley reads
 // and replies, the official client reads the reply; then Parley creates a
-// group with the official client in it and messages go both ways.
+// group with the official client in it and messages go both ways; and each
+// side adds and removes members with the other already in the group.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
@@ -116,6 +117,141 @@ describe("the Parley client beside the official client", { timeout: 120_000 }, (
     await parleysGroup.updateName("renamed by Parley");
     await group.sync();
     assert.equal(group.name, "renamed by Parley");
+  });
+
+  // Membership commits both ways with a member already in the group (RFC 9420
+  // 12.4: the Add+GroupContextExtensions commit must carry an UpdatePath,
+  // computed on the tree after the Adds; OpenMLS skips it otherwise).
+  it("Parley adds a Parley member to the official client's group: the official client follows and reads on", async () => {
+    const second = await ParleyClient.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url });
+    try {
+      const group = await official.conversations.createGroup([parley.inboxId]);
+      await parley.conversations.sync();
+      const parleysGroup = parley.conversations.getConversationById(group.id);
+      assert.ok(parleysGroup);
+      await parleysGroup.sync();
+
+      await parleysGroup.addMembers([second.inboxId]);
+      await group.sync();
+      assert.deepEqual(
+        (await group.members()).map((m) => m.inboxId).sort(),
+        [official.inboxId, parley.inboxId, second.inboxId].sort(),
+        "the official client applied Parley's add commit",
+      );
+      await parleysGroup.send("after the add, from Parley");
+      await group.sync();
+      assert.ok(texts(await group.messages()).includes("after the add, from Parley"));
+
+      await second.conversations.sync();
+      const secondsGroup = second.conversations.getConversationById(group.id);
+      assert.ok(secondsGroup, "the new Parley member joined from Parley's welcome");
+      await group.sendText("welcome, from the official client");
+      await secondsGroup.sync();
+      assert.deepEqual(
+        (await secondsGroup.messages()).map((m) => m.content),
+        ["after the add, from Parley", "welcome, from the official client"],
+      );
+    } finally {
+      second.close();
+    }
+  });
+
+  it("Parley adds an official member to its own group: both official clients follow", async () => {
+    const other = await Client.create(officialSigner(createTestWallet()), options as never);
+    const group = await parley.conversations.createGroup([official.inboxId]);
+    await official.conversations.sync();
+    const officialsGroup = (await official.conversations.getConversationById(group.id)) as Group | undefined;
+    assert.ok(officialsGroup);
+    await officialsGroup.sync();
+
+    await group.addMembers([other.inboxId]);
+    await officialsGroup.sync();
+    assert.deepEqual(
+      (await officialsGroup.members()).map((m) => m.inboxId).sort(),
+      [official.inboxId, parley.inboxId, other.inboxId].sort(),
+      "the official member applied Parley's add commit",
+    );
+    await group.send("three of us");
+    await officialsGroup.sync();
+    assert.ok(texts(await officialsGroup.messages()).includes("three of us"));
+
+    await other.conversations.sync();
+    const othersGroup = (await other.conversations.getConversationById(group.id)) as Group | undefined;
+    assert.ok(othersGroup, "the added official client accepted Parley's welcome");
+    await othersGroup.sync();
+    assert.ok(texts(await othersGroup.messages()).includes("three of us"));
+    await othersGroup.sendText("hello from the newcomer");
+    await group.sync();
+    await officialsGroup.sync();
+    assert.ok((await group.messages()).some((m) => m.content === "hello from the newcomer"));
+    assert.ok(texts(await officialsGroup.messages()).includes("hello from the newcomer"));
+  });
+
+  it("the official client adds a Parley member beside Parley: the existing Parley member follows", async () => {
+    const second = await ParleyClient.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url });
+    try {
+      const group = await official.conversations.createGroup([parley.inboxId]);
+      await parley.conversations.sync();
+      const parleysGroup = parley.conversations.getConversationById(group.id);
+      assert.ok(parleysGroup);
+      await parleysGroup.sync();
+
+      await group.addMembers([second.inboxId]);
+      await group.sendText("after adding the second Parley client");
+      await parleysGroup.sync();
+      assert.deepEqual(
+        (await parleysGroup.members()).map((m) => m.inboxId).sort(),
+        [official.inboxId, parley.inboxId, second.inboxId].sort(),
+      );
+      assert.ok((await parleysGroup.messages()).some((m) => m.content === "after adding the second Parley client"));
+
+      await second.conversations.sync();
+      const secondsGroup = second.conversations.getConversationById(group.id);
+      assert.ok(secondsGroup);
+      await secondsGroup.sync();
+      await secondsGroup.send("from the second Parley client");
+      await parleysGroup.sync();
+      await group.sync();
+      assert.ok((await parleysGroup.messages()).some((m) => m.content === "from the second Parley client"));
+      assert.ok(texts(await group.messages()).includes("from the second Parley client"));
+    } finally {
+      second.close();
+    }
+  });
+
+  it("Parley removes a member and the official client follows; the official client removes one and Parley follows", async () => {
+    const second = await ParleyClient.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url });
+    try {
+      const parleys = await parley.conversations.createGroup([official.inboxId, second.inboxId]);
+      await official.conversations.sync();
+      const officialsCopy = (await official.conversations.getConversationById(parleys.id)) as Group | undefined;
+      assert.ok(officialsCopy);
+      await officialsCopy.sync();
+      await parleys.removeMembers([second.inboxId]);
+      await officialsCopy.sync();
+      assert.deepEqual(
+        (await officialsCopy.members()).map((m) => m.inboxId).sort(),
+        [official.inboxId, parley.inboxId].sort(),
+        "the official client applied Parley's removal",
+      );
+      await parleys.send("after Parley's removal");
+      await officialsCopy.sync();
+      assert.ok(texts(await officialsCopy.messages()).includes("after Parley's removal"));
+
+      // Removing takes an admin in XMTP's default policy: the creator is one.
+      const officials = await official.conversations.createGroup([parley.inboxId, second.inboxId]);
+      await parley.conversations.sync();
+      const parleysCopy = parley.conversations.getConversationById(officials.id);
+      assert.ok(parleysCopy);
+      await parleysCopy.sync();
+      await officials.removeMembers([second.inboxId]);
+      await officials.sendText("after the official client's removal");
+      await parleysCopy.sync();
+      assert.deepEqual((await parleysCopy.members()).map((m) => m.inboxId).sort(), [official.inboxId, parley.inboxId].sort());
+      assert.ok((await parleysCopy.messages()).some((m) => m.content === "after the official client's removal"));
+    } finally {
+      second.close();
+    }
   });
 
   it("Parley creates a group with the official client in it: messages both ways", async () => {

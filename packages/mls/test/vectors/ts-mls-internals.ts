@@ -32,6 +32,7 @@ export {
   ratchetTreeDecoder,
   ratchetTreeEncoder,
   resolution,
+  filteredDirectPathAndCopathResolution,
   getHpkePublicKey,
   addLeafNodeMutable,
   updateLeafNodeMutable,
@@ -40,7 +41,15 @@ export {
 export { treeHash, treeHashRoot } from "../../../../node_modules/ts-mls/dist/src/treeHash.js";
 export { verifyLeafNodeSignature } from "../../../../node_modules/ts-mls/dist/src/leafNode.js";
 export { verifyParentHashes } from "../../../../node_modules/ts-mls/dist/src/parentHash.js";
-export { applyUpdatePath, createUpdatePath, updatePathDecoder } from "../../../../node_modules/ts-mls/dist/src/updatePath.js";
+export { applyUpdatePath, firstCommonAncestor, updatePathDecoder } from "../../../../node_modules/ts-mls/dist/src/updatePath.js";
+import { createUpdatePath as engineCreateUpdatePath } from "../../../../node_modules/ts-mls/dist/src/updatePath.js";
+import type { LeafIndex } from "../../../../node_modules/ts-mls/dist/src/treemath.js";
+/** As scripts/patch-ts-mls.mjs leaves it: a last argument, the leaves the commit adds (its .d.ts is not mended). */
+export function createUpdatePath(
+  ...args: [...Parameters<typeof engineCreateUpdatePath>, newLeaves?: LeafIndex[]]
+): ReturnType<typeof engineCreateUpdatePath> {
+  return (engineCreateUpdatePath as (...all: unknown[]) => ReturnType<typeof engineCreateUpdatePath>)(...args);
+}
 export { deriveSecret, deriveTreeSecret, expandWithLabel } from "../../../../node_modules/ts-mls/dist/src/crypto/kdf.js";
 export { refhash } from "../../../../node_modules/ts-mls/dist/src/crypto/hash.js";
 export { encryptWithLabel, decryptWithLabel } from "../../../../node_modules/ts-mls/dist/src/crypto/hpke.js";
