@@ -9,7 +9,6 @@
 // ratchet generation is never used twice and our own envelopes, which we
 // cannot decrypt, are recognised when they come back.
 import { createHash } from "node:crypto";
-import { create } from "@bufbuild/protobuf";
 import {
   decodeGroupState,
   encodeGroupState,
@@ -21,16 +20,16 @@ import {
   processMessage,
   updateGroupExtensions,
   updateMembership,
-  wrapWelcome,
+  asInstallationKey,
   type CommitResult,
   type GroupState,
 } from "@parley/mls";
-import { decode, encode, messageContents, mlsApi } from "@parley/proto";
+import { decode, encode, messageContents, type mlsApi } from "@parley/proto";
 import { call, groupMessageInput, queryGroupMessagesAfter } from "../api/api-client.js";
 import type { ClientContext } from "../client-context.js";
-import { ClientError } from "../client-error.js";
+import { ClientError, isClientError } from "../client-error.js";
 import { contentTypeString, decodeContent, decodeEnvelope, encodeEnvelope, encodeText, messageId } from "../content/text-codec.js";
-import { fetchAssociationStates, identityAuthenticator, installationKeysOf } from "../identity/identity-lookup.js";
+import { identityAuthenticator } from "../identity/identity-lookup.js";
 import type { StoredMessage } from "../store/local-store.js";
 import { decodeReaction, encodeReaction, type Reaction } from "../content/reaction-codec.js";
 import { decodeReply, encodeReply, type Reply } from "../content/reply-codec.js";
@@ -40,10 +39,16 @@ import {
   decodeImmutableMetadata,
   decodeMembership,
   decodeMutableMetadata,
-  encodeMembership,
   encodeMutableMetadata,
   METADATA_LIMITS,
 } from "./group-metadata.js";
+import { checkMembership, membershipContextFor } from "./membership-rules.js";
+import {
+  planMembershipUpdate,
+  sendWelcomes,
+  SEND_MESSAGE_UPDATE_INSTALLATIONS_INTERVAL_NS,
+  SYNC_UPDATE_INSTALLATIONS_INTERVAL_NS,
+} from "./membership-update.js";
 
 const MAX_PUBLISH_ATTEMPTS = 3;
 
@@ -69,31 +74,6 @@ export interface ListMessagesOptions {
 export interface GroupMemberInfo {
   readonly inboxId: string;
   readonly installationIds: string[];
-}
-
-/**
- * The membership rules a receiver applies to a commit (section 3.5, rules 2
- * and 3 in part): identity sequence ids only increase; every leaf's inbox is
- * in the new map; every inbox in the map has a leaf unless all its
- * installations failed. Each leaf's installation was already checked against
- * its inbox's association state by the authentication callback.
- *
- * @returns undefined when the commit passes, else the rule it breaks.
- */
-export function checkMembership(before: GroupState, after: GroupState): string | undefined {
-  const oldMap = decodeMembership(groupExtensions(before).membership);
-  const newMap = decodeMembership(groupExtensions(after).membership);
-  for (const [inboxId, seq] of newMap) {
-    const old = oldMap.get(inboxId);
-    if (old !== undefined && seq < old) return "sequence id decreased";
-  }
-  const leaves = groupMembers(after);
-  for (const leaf of leaves) if (!newMap.has(leaf.inboxId)) return "a leaf of an inbox outside the membership map";
-  const withLeaves = new Set<string>(leaves.map((l) => l.inboxId));
-  for (const inboxId of newMap.keys()) {
-    if (!withLeaves.has(inboxId) && !oldMap.has(inboxId)) return "an inbox added with no installation";
-  }
-  return undefined;
 }
 
 function decodeMessageContent(encoded: messageContents.EncodedContent): DecodedMessage["content"] {
@@ -123,6 +103,8 @@ export class Group {
   readonly #ctx: ClientContext;
   readonly #groupId: Uint8Array;
   #pending: PendingCommit | undefined;
+  /** Our clock's time of the last membership check; none yet in this process. */
+  #installationsCheckedNs: bigint | undefined;
   /** One operation at a time per group: state in, state out. */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -248,6 +230,7 @@ export class Group {
 
   #sendEncoded(encoded: messageContents.EncodedContent, shouldPush: boolean): Promise<string> {
     return this.#serial(async () => {
+      await this.#maybeUpdateInstallations(SEND_MESSAGE_UPDATE_INSTALLATIONS_INTERVAL_NS);
       const encodedBytes = encode(messageContents.EncodedContentSchema, encoded);
       const sentAtNs = this.#ctx.nowNs();
       const idempotencyKey = sentAtNs.toString();
@@ -283,9 +266,20 @@ export class Group {
     });
   }
 
-  /** Fetches and processes everything after our cursor. */
+  /**
+   * Fetches and processes everything after our cursor, then runs the
+   * membership check if it is due (every 30 minutes).
+   */
   sync(): Promise<void> {
-    return this.#serial(() => this.#sync());
+    return this.#serial(async () => {
+      await this.#sync();
+      try {
+        await this.#maybeUpdateInstallations(SYNC_UPDATE_INSTALLATIONS_INTERVAL_NS);
+      } catch (error) {
+        // As libxmtp: a failed check does not fail the sync; the next one retries.
+        if (!isClientError(error) && !isMlsError(error)) throw error;
+      }
+    });
   }
 
   async #sync(): Promise<void> {
@@ -324,9 +318,11 @@ export class Group {
           state = result.state;
           message = this.#toStored(result.plaintext, result.sender?.inboxId ?? "", envelope);
         } else if (result.kind === "commit") {
-          // Checked before it applies: a commit whose tree and membership
-          // map disagree is skipped, and the group stays on its epoch.
-          if (checkMembership(state, result.state) === undefined) state = result.state;
+          // Checked before it applies: a commit whose tree, membership map
+          // and identity states disagree is skipped, and the group stays on
+          // its epoch.
+          const membership = await membershipContextFor(this.#ctx.api, state, result.state, result.committer);
+          if (checkMembership(state, result.state, membership) === undefined) state = result.state;
         } else if (result.kind === "proposal") {
           state = result.state;
         }
@@ -413,65 +409,16 @@ export class Group {
 
   /**
    * Adds every installation of the given inboxes in one commit that also
-   * rewrites the membership map (0xFF01), then welcomes them.
+   * re-pins every member inbox in the membership map (0xFF01), then
+   * welcomes them.
    *
-   * @throws ClientError `client.not_found` for an inbox with no identity,
-   *   `client.publish_failed`, `client.network`, `client.identity`.
+   * @throws ClientError `client.not_found` for an inbox with no identity or
+   *   no key package, `client.publish_failed`, `client.network`, `client.identity`.
    */
   addMembers(inboxIds: readonly string[]): Promise<void> {
     return this.#serial(async () => {
       if (inboxIds.length === 0) return;
-      await this.#publishCommit(async (state) => {
-        const current = decodeMembership(groupExtensions(state).membership);
-        const inboxes = [...new Set([...current.keys(), ...inboxIds])];
-        const states = await fetchAssociationStates(this.#ctx.api, inboxes);
-        const inTree = new Set(groupMembers(state).map((m) => hex(m.installationKey)));
-        const next = new Map(current);
-        const toAdd: Uint8Array[] = [];
-        for (const inboxId of inboxes) {
-          const s = states.get(inboxId);
-          if (s === undefined) {
-            if (inboxIds.includes(inboxId)) throw new ClientError("client.not_found", `inbox ${inboxId} has no identity`);
-            continue;
-          }
-          next.set(inboxId, s.sequenceId ?? 0n);
-          for (const key of installationKeysOf(s)) if (!inTree.has(hex(key))) toAdd.push(key);
-        }
-        const fetched = toAdd.length === 0 ? [] : (await call("FetchKeyPackages", () =>
-          this.#ctx.api.mls.fetchKeyPackages({ installationKeys: toAdd }),
-        )).keyPackages;
-        if (fetched.length !== toAdd.length) throw new ClientError("client.bad_response", "FetchKeyPackages returned the wrong count");
-        const keyPackages: Uint8Array[] = [];
-        const failed: Uint8Array[] = [];
-        fetched.forEach((kp, i) => {
-          if (kp.keyPackageTlsSerialized.length === 0) failed.push(toAdd[i] as Uint8Array);
-          else keyPackages.push(kp.keyPackageTlsSerialized);
-        });
-        return updateMembership(state, {
-          add: keyPackages,
-          membership: encodeMembership(next, failed),
-          authenticate: identityAuthenticator(this.#ctx.api),
-        });
-      }, async (result, cursor) => {
-        if (result.welcome === undefined || result.added.length === 0) return;
-        const welcome = result.welcome;
-        const messages = result.added.map((kp) => {
-          const wrapped = wrapWelcome(welcome, kp.initKey, cursor);
-          return create(mlsApi.WelcomeMessageInputSchema, {
-            version: {
-              case: "v1",
-              value: {
-                installationKey: kp.installationKey,
-                data: wrapped.data,
-                hpkePublicKey: wrapped.hpkePublicKey,
-                wrapperAlgorithm: wrapped.wrapperAlgorithm,
-                welcomeMetadata: wrapped.welcomeMetadata,
-              },
-            },
-          });
-        });
-        await call("SendWelcomeMessages", () => this.#ctx.api.mls.sendWelcomeMessages({ messages }));
-      });
+      await this.#publishMembershipUpdate({ addInboxes: inboxIds });
     });
   }
 
@@ -485,22 +432,47 @@ export class Group {
   removeMembers(inboxIds: readonly string[]): Promise<void> {
     return this.#serial(async () => {
       if (inboxIds.length === 0) return;
-      await this.#publishCommit(async (state) => {
-        const ext = groupExtensions(state);
-        const current = decodeMembership(ext.membership);
-        const superAdmins = decodeMutableMetadata(ext.mutableMetadata).superAdminList?.inboxIds ?? [];
-        for (const inboxId of inboxIds) {
-          if (inboxId === this.#ctx.inboxId) throw new ClientError("client.usage", "removing ourselves is a leave request, not a removal");
-          if (superAdmins.includes(inboxId)) throw new ClientError("client.usage", "a super admin cannot be removed");
-          if (!current.has(inboxId)) throw new ClientError("client.usage", `inbox ${inboxId} is not a member`);
-        }
-        const next = new Map([...current].filter(([id]) => !inboxIds.includes(id)));
-        const remove = groupMembers(state)
-          .filter((m) => inboxIds.includes(m.inboxId))
-          .map((m) => m.installationKey);
-        return updateMembership(state, { remove, membership: encodeMembership(next), authenticate: identityAuthenticator(this.#ctx.api) });
-      }, () => Promise.resolve());
+      const ext = groupExtensions(this.#state());
+      const current = decodeMembership(ext.membership);
+      const superAdmins = decodeMutableMetadata(ext.mutableMetadata).superAdminList?.inboxIds ?? [];
+      for (const inboxId of inboxIds) {
+        if (inboxId === this.#ctx.inboxId) throw new ClientError("client.usage", "removing ourselves is a leave request, not a removal");
+        if (superAdmins.includes(inboxId)) throw new ClientError("client.usage", "a super admin cannot be removed");
+        if (!current.has(inboxId)) throw new ClientError("client.usage", `inbox ${inboxId} is not a member`);
+      }
+      await this.#publishMembershipUpdate({ removeInboxes: inboxIds });
     });
+  }
+
+  /**
+   * The periodic membership check (section 3.4, libxmtp
+   * `maybe_update_installations`): at most once per `intervalNs` of our
+   * clock, a membership update with no inbox added or removed, committed
+   * only when a member's identity moved on.
+   */
+  async #maybeUpdateInstallations(intervalNs: bigint): Promise<void> {
+    const now = this.#ctx.nowNs();
+    const last = this.#installationsCheckedNs;
+    if (last !== undefined && now - last < intervalNs) return;
+    if (!this.#isMember(this.#state())) return;
+    await this.#publishMembershipUpdate({});
+    this.#installationsCheckedNs = now;
+  }
+
+  #publishMembershipUpdate(change: Parameters<typeof planMembershipUpdate>[2]): Promise<void> {
+    return this.#publishCommit(
+      async (state) => {
+        const plan = await planMembershipUpdate(this.#ctx, state, change);
+        if (!plan.changed) return undefined;
+        return updateMembership(state, {
+          add: plan.add,
+          remove: plan.remove.map(asInstallationKey),
+          membership: plan.membership,
+          authenticate: identityAuthenticator(this.#ctx.api),
+        });
+      },
+      (result, cursor) => sendWelcomes(this.#ctx, result, cursor),
+    );
   }
 
   /** @throws ClientError `client.usage` past 100 bytes; as every commit. */
@@ -537,13 +509,14 @@ export class Group {
    * it came first in the node's order, rebuilt on the new epoch if not.
    */
   async #publishCommit(
-    build: (state: GroupState) => Promise<CommitResult>,
+    build: (state: GroupState) => Promise<CommitResult | undefined>,
     afterCommit: (result: CommitResult, cursor: bigint) => Promise<void>,
   ): Promise<void> {
     for (let attempt = 0; attempt < MAX_PUBLISH_ATTEMPTS; attempt += 1) {
       await this.#sync();
       const state = this.#state();
       const result = await build(state);
+      if (result === undefined) return;
       const pending: PendingCommit = { hash: sha256(result.commit), baseEpoch: state.epoch, result };
       this.#ctx.store.addOwnPayload(pending.hash, this.#groupId);
       this.#pending = pending;

@@ -2,19 +2,11 @@
 // section 6): inbox ids by address, and an inbox's association state
 // replayed and verified here from its log, never taken on the node's word.
 // The AuthenticateMember callback given to @parley/mls answers from it.
-import {
-  installationKeyFromBytes,
-  installationMember,
-  isMember,
-  listInstallations,
-  replayInbox,
-  type AssociationState,
-  type InboxId,
-} from "@parley/identity";
+import { listInstallations, type AssociationState, type InboxId } from "@parley/identity";
 import type { AuthenticateMember } from "@parley/mls";
 import { associations } from "@parley/proto";
 import { call, type ApiClient } from "../api/api-client.js";
-import { ClientError } from "../client-error.js";
+import { fetchInboxHistories, type InboxHistory } from "./inbox-history.js";
 
 /** The inbox an address is associated with, if any. */
 export async function inboxIdOf(api: ApiClient, address: string): Promise<string | undefined> {
@@ -28,29 +20,13 @@ export async function inboxIdOf(api: ApiClient, address: string): Promise<string
 
 /**
  * The verified association states of the given inboxes (undefined for an
- * inbox with no log).
+ * inbox with no log), as of the end of each log.
  *
  * @throws ClientError `client.network`, `client.identity` when a log does not verify.
  */
 export async function fetchAssociationStates(api: ApiClient, inboxIds: readonly string[]): Promise<Map<string, AssociationState | undefined>> {
-  const out = new Map<string, AssociationState | undefined>();
-  if (inboxIds.length === 0) return out;
-  const response = await call("GetIdentityUpdates", () =>
-    api.identity.getIdentityUpdates({ requests: inboxIds.map((inboxId) => ({ inboxId, sequenceId: 0n })) }),
-  );
-  for (const inboxId of inboxIds) {
-    const log = response.responses.find((r) => r.inboxId === inboxId)?.updates ?? [];
-    if (log.length === 0) {
-      out.set(inboxId, undefined);
-      continue;
-    }
-    const entries = log.flatMap((e) => (e.update === undefined ? [] : [{ sequenceId: e.sequenceId, update: e.update }]));
-    const replayed = await replayInbox(entries);
-    if (!replayed.ok) throw new ClientError("client.identity", `the log of inbox ${inboxId} does not verify`, { cause: replayed.error });
-    if (replayed.value.inboxId !== inboxId) throw new ClientError("client.bad_response", "the node returned another inbox's log");
-    out.set(inboxId, replayed.value);
-  }
-  return out;
+  const histories = await fetchInboxHistories(api, inboxIds);
+  return new Map([...histories].map(([inboxId, history]) => [inboxId, history?.latest]));
 }
 
 /** The installation keys (raw bytes) of an inbox's state. */
@@ -60,20 +36,24 @@ export function installationKeysOf(state: AssociationState): Uint8Array[] {
 
 /**
  * An AuthenticateMember that accepts a leaf only when its installation key
- * belongs to its inbox's current association state. States are fetched once
- * per inbox for the life of the returned function (one sync, one commit).
+ * has belonged to its inbox at some point of the inbox's verified log.
+ * Which point counts is the group's business: the sequence id pinned in
+ * 0xFF01, known only once the commit or welcome is open, so the exact
+ * checks run afterwards (conversations/membership-rules.ts). Checking the
+ * latest state here instead would refuse what libxmtp accepts (a commit by,
+ * or a welcome naming, an installation revoked after the group's pin) and
+ * fork the group. Histories are fetched once per inbox for the life of the
+ * returned function (one sync, one commit).
  */
 export function identityAuthenticator(api: ApiClient): AuthenticateMember {
-  const cache = new Map<string, Promise<AssociationState | undefined>>();
+  const cache = new Map<string, Promise<InboxHistory | undefined>>();
   return async ({ inboxId, installationKey }) => {
     let pending = cache.get(inboxId);
     if (pending === undefined) {
-      pending = fetchAssociationStates(api, [inboxId]).then((m) => m.get(inboxId));
+      pending = fetchInboxHistories(api, [inboxId]).then((m) => m.get(inboxId));
       cache.set(inboxId, pending);
     }
-    const state = await pending;
-    if (state === undefined) return false;
-    return isMember(state, installationMember(installationKeyFromBytes(installationKey)));
+    return (await pending)?.everHad(installationKey) ?? false;
   };
 }
 

@@ -1,0 +1,85 @@
+// An inbox's association state at every point of its log
+// (../shared/spec/xmtp-client.md sections 3.3 to 3.5, 6): groups pin each
+// member inbox to a sequence id in 0xFF01, and the installations a commit
+// may add or must remove, the committer, and the leaves of a welcome are
+// all judged against the state AT those sequence ids, not the latest one.
+// The log is fetched whole and replayed here, every signature verified,
+// keeping the state after each entry.
+import {
+  installationKeyFromBytes,
+  installationMember,
+  isMember,
+  listInstallations,
+  validateIdentityUpdate,
+  type AssociationState,
+} from "@parley/identity";
+import { call, type ApiClient } from "../api/api-client.js";
+import { ClientError } from "../client-error.js";
+
+export interface InboxHistory {
+  readonly inboxId: string;
+  /** The state after the last entry of the log. */
+  readonly latest: AssociationState;
+  /**
+   * The state after the last entry with a sequence id at or below
+   * `sequenceId`; undefined before the first entry (so 0 gives undefined).
+   */
+  at(sequenceId: bigint): AssociationState | undefined;
+  /** Whether the installation was in the inbox at any point of the log. */
+  everHad(installationKey: Uint8Array): boolean;
+}
+
+/** Hex installation keys of a state; empty for no state. */
+export function installationsOf(state: AssociationState | undefined): Set<string> {
+  if (state === undefined) return new Set();
+  return new Set(listInstallations(state).map((m) => m.identifier.key));
+}
+
+/**
+ * The verified histories of the given inboxes (undefined for an inbox with
+ * no log), one GetIdentityUpdates call for all of them.
+ *
+ * @throws ClientError `client.network`; `client.identity` when a log does
+ *   not verify; `client.bad_response` for another inbox's log.
+ */
+export async function fetchInboxHistories(api: ApiClient, inboxIds: readonly string[]): Promise<Map<string, InboxHistory | undefined>> {
+  const out = new Map<string, InboxHistory | undefined>();
+  const unique = [...new Set(inboxIds)];
+  if (unique.length === 0) return out;
+  const response = await call("GetIdentityUpdates", () =>
+    api.identity.getIdentityUpdates({ requests: unique.map((inboxId) => ({ inboxId, sequenceId: 0n })) }),
+  );
+  for (const inboxId of unique) {
+    const log = response.responses.find((r) => r.inboxId === inboxId)?.updates ?? [];
+    out.set(inboxId, await replayHistory(inboxId, log.flatMap((e) => (e.update === undefined ? [] : [{ sequenceId: e.sequenceId, update: e.update }]))));
+  }
+  return out;
+}
+
+type LogEntry = { readonly sequenceId: bigint; readonly update: Parameters<typeof validateIdentityUpdate>[1] };
+
+async function replayHistory(inboxId: string, log: readonly LogEntry[]): Promise<InboxHistory | undefined> {
+  if (log.length === 0) return undefined;
+  const states: { sequenceId: bigint; state: AssociationState }[] = [];
+  let state: AssociationState | undefined;
+  for (const entry of log) {
+    const applied = await validateIdentityUpdate(state, entry.update, { sequenceId: entry.sequenceId });
+    if (!applied.ok) throw new ClientError("client.identity", `the log of inbox ${inboxId} does not verify`, { cause: applied.error });
+    state = applied.value.state;
+    states.push({ sequenceId: entry.sequenceId, state });
+  }
+  const latest = state as AssociationState;
+  if (latest.inboxId !== inboxId) throw new ClientError("client.bad_response", "the node returned another inbox's log");
+  const ever = new Set(states.flatMap((s) => [...installationsOf(s.state)]));
+  return {
+    inboxId,
+    latest,
+    at: (sequenceId) => states.findLast((s) => s.sequenceId <= sequenceId)?.state,
+    everHad: (key) => ever.has(Buffer.from(key).toString("hex")),
+  };
+}
+
+/** Whether `installationKey` belongs to `state`. */
+export function hasInstallation(state: AssociationState | undefined, installationKey: Uint8Array): boolean {
+  return state !== undefined && isMember(state, installationMember(installationKeyFromBytes(installationKey)));
+}
