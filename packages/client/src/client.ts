@@ -24,6 +24,7 @@ import { systemNowNs, type ClientContext } from "./client-context.js";
 import { ClientError } from "./client-error.js";
 import { Conversations } from "./conversations/conversations.js";
 import { fetchAssociationStates, inboxIdOf } from "./identity/identity-lookup.js";
+import { revokeInstallations } from "./identity/revoke-installations.js";
 import { LocalStore } from "./store/local-store.js";
 
 /** The official SDK's default inbox nonce (README: "Found while capturing"). */
@@ -36,6 +37,8 @@ export interface ClientOptions {
   readonly dbPath?: string | null;
   /** The inbox nonce for a new inbox; defaults to 1, as the official SDK. */
   readonly nonce?: bigint;
+  /** The clock in nanoseconds (message times, the membership check's intervals); the system clock by default. */
+  readonly nowNs?: () => bigint;
 }
 
 export interface InboxState {
@@ -49,10 +52,13 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
 export class Client {
   readonly #ctx: ClientContext;
+  /** The signer given to `create`, for revocations; none after `build`. */
+  readonly #signer: Signer | undefined;
   readonly conversations: Conversations;
 
-  private constructor(ctx: ClientContext) {
+  private constructor(ctx: ClientContext, signer?: Signer) {
     this.#ctx = ctx;
+    this.#signer = signer;
     this.conversations = new Conversations(ctx);
   }
 
@@ -88,15 +94,15 @@ export class Client {
         store.close();
         throw new ClientError("client.bad_store", "the database belongs to another address");
       }
-      return new Client(contextOf(api, store, existing.inboxId, existing.installationSecret));
+      return new Client(contextOf(api, store, existing.inboxId, existing.installationSecret, options), signer);
     }
     const secret = generateInstallationSecretKey();
     const installationKey = installationPublicKey(secret);
     const known = await inboxIdOf(api, address);
     const nonce = options.nonce ?? DEFAULT_NONCE;
     const inboxId = known ?? deriveInboxId(identifier, nonce);
-    const ctx = contextOf(api, store, inboxId, secret);
-    const client = new Client(ctx);
+    const ctx = contextOf(api, store, inboxId, secret, options);
+    const client = new Client(ctx, signer);
     await uploadKeyPackage(ctx);
 
     const member = installationMember(installationKeyFromBytes(installationKey));
@@ -129,7 +135,7 @@ export class Client {
       store.close();
       return Promise.reject(new ClientError("client.not_registered", "no installation of this address in the database"));
     }
-    return Promise.resolve(new Client(contextOf(createApiClient(options.apiUrl), store, existing.inboxId, existing.installationSecret)));
+    return Promise.resolve(new Client(contextOf(createApiClient(options.apiUrl), store, existing.inboxId, existing.installationSecret, options)));
   }
 
   /** Whether each address has an inbox (keys lowercased). */
@@ -151,6 +157,45 @@ export class Client {
     return [...states.values()].flatMap((s) => (s === undefined ? [] : [inboxStateOf(s)]));
   }
 
+  /**
+   * Revokes installations of our inbox (raw installation ids), signed by
+   * the signer given to `create`, which must be the inbox's recovery
+   * identifier. Groups drop them at their members' next membership check.
+   *
+   * @throws ClientError `client.usage` without a signer (a client from
+   *   `build`) and as {@link Client.revokeInstallations}.
+   */
+  revokeInstallations(installationIds: readonly Uint8Array[]): Promise<void> {
+    const signer = this.#signer;
+    if (signer === undefined) return Promise.reject(new ClientError("client.usage", "revoking needs the signer given to Client.create"));
+    return revokeInstallations(this.#ctx.api, signer, this.#ctx.inboxId, installationIds, this.#ctx.nowNs);
+  }
+
+  /** Revokes every installation of our inbox but this one; as {@link revokeInstallations}. */
+  async revokeAllOtherInstallations(): Promise<void> {
+    const others = (await this.inboxState()).installations
+      .filter((i) => i.id !== this.installationId)
+      .map((i) => Uint8Array.from(Buffer.from(i.id, "hex")));
+    await this.revokeInstallations(others);
+  }
+
+  /**
+   * Revokes installations of `inboxId` without a client, as the official
+   * static `Client.revokeInstallations`.
+   *
+   * @throws ClientError `client.usage` for a signer that is not the inbox's
+   *   recovery identifier or an id that is not an installation of the
+   *   inbox; `client.not_found`, `client.identity`, `client.network`.
+   */
+  static revokeInstallations(
+    signer: Signer,
+    inboxId: string,
+    installationIds: readonly Uint8Array[],
+    options: Pick<ClientOptions, "apiUrl" | "nowNs">,
+  ): Promise<void> {
+    return revokeInstallations(createApiClient(options.apiUrl), signer, inboxId, installationIds, options.nowNs ?? systemNowNs);
+  }
+
   /** Closes the local database. */
   close(): void {
     this.#ctx.store.close();
@@ -168,13 +213,13 @@ function inboxStateOf(state: AssociationState): InboxState {
   };
 }
 
-function contextOf(api: ApiClient, store: LocalStore, inboxId: string, secret: Uint8Array): ClientContext {
+function contextOf(api: ApiClient, store: LocalStore, inboxId: string, secret: Uint8Array, options: ClientOptions): ClientContext {
   return {
     api,
     store,
     inboxId,
     installationKey: installationPublicKey(secret),
     mlsSigner: { inboxId: asInboxId(inboxId), privateKey: secret },
-    nowNs: systemNowNs,
+    nowNs: options.nowNs ?? systemNowNs,
   };
 }

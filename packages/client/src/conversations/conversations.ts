@@ -7,6 +7,7 @@ import { identityAuthenticator } from "../identity/identity-lookup.js";
 import { ClientError } from "../client-error.js";
 import { uploadKeyPackage } from "../key-packages.js";
 import { Group, type DecodedMessage } from "./group.js";
+import { checkJoinedGroup } from "./membership-rules.js";
 import { createAsyncStream, type AsyncStream } from "../streams/async-stream.js";
 import { pushNewMessages } from "../streams/new-messages.js";
 import { newDmExtensions, newGroupExtensions, type GroupMetadataOptions } from "./group-metadata.js";
@@ -107,6 +108,8 @@ export class Conversations {
           privateKeyPackage: keys.privateKeyPackage,
           authenticate: identityAuthenticator(api),
         });
+        // Every leaf at its inbox's pinned sequence id, every installation there in the tree.
+        if ((await checkJoinedGroup(api, state)) !== undefined) continue;
         joined = true;
         if (store.group(state.groupId) === undefined) {
           store.insertGroup({

@@ -202,3 +202,13 @@ export function checkWelcomeMembership(state: GroupState, histories: Histories):
   }
   return undefined;
 }
+
+/**
+ * {@link checkWelcomeMembership} with the histories fetched.
+ *
+ * @throws ClientError `client.network`, `client.identity`.
+ */
+export async function checkJoinedGroup(api: ApiClient, state: GroupState): Promise<string | undefined> {
+  const inboxes = [...decodeMembershipMap(groupExtensions(state).membership).members.keys()];
+  return checkWelcomeMembership(state, await fetchInboxHistories(api, inboxes));
+}
