@@ -1,0 +1,151 @@
+// The receiver's membership rules against commits a misbehaving member
+// builds by hand (issue 6 points 5 and 9; ../shared/spec/xmtp-client.md
+// section 3.5 rules 3 and 4): installations added outside the expected
+// diff and revoked installations left in place are refused, and the group
+// goes on; a commit is judged at the group's pinned sequence id, not the
+// latest one.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { createPrivateKeySigner, type Signer } from "@parley/identity";
+import { decodeGroupState, groupExtensions, updateMembership, type GroupState } from "@parley/mls";
+import type { RunningNode } from "@parley/node";
+import { startTestNode } from "@parley/testkit";
+import { createApiClient, groupMessageInput } from "./api/api-client.js";
+import { encodeMembership } from "./conversations/group-metadata.js";
+import { decodeMembershipMap } from "./conversations/membership-rules.js";
+import { fetchInboxHistories } from "./identity/inbox-history.js";
+import { Client } from "./index.js";
+import { LocalStore } from "./store/local-store.js";
+
+const installationsOf = async (group: { members(): Promise<{ inboxId: string; installationIds: string[] }[]> }, inboxId: string) =>
+  (await group.members()).find((m) => m.inboxId === inboxId)?.installationIds.sort();
+
+describe("@parley/client: membership commits checked against identity", { timeout: 60_000 }, () => {
+  let node: RunningNode;
+  const dir = mkdtempSync(join(tmpdir(), "parley-membership-rules-"));
+
+  before(async () => {
+    node = await startTestNode();
+  });
+
+  after(async () => {
+    await node.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Alice's stored state of the group, read while her client is closed. */
+  function storedState(dbPath: string, groupId: Uint8Array): GroupState {
+    const store = new LocalStore(dbPath);
+    const row = store.group(groupId);
+    store.close();
+    assert.ok(row);
+    return decodeGroupState(row.state);
+  }
+
+  async function publish(commit: Uint8Array) {
+    await createApiClient(node.url).mls.sendGroupMessages({ messages: [groupMessageInput(commit, false)] });
+  }
+
+  async function aliceWithDb(name: string): Promise<{ signer: Signer; dbPath: string; client: Client }> {
+    const signer = createPrivateKeySigner(randomBytes(32));
+    const dbPath = join(dir, `${name}.db`);
+    return { signer, dbPath, client: await Client.create(signer, { apiUrl: node.url, dbPath }) };
+  }
+
+  it("a commit that adds an installation the inbox's pinned state does not have is refused", async () => {
+    const alice = await aliceWithDb("adds");
+    const bobSigner = createPrivateKeySigner(randomBytes(32));
+    const bob = await Client.create(bobSigner, { apiUrl: node.url });
+    const group = await alice.client.conversations.createGroup([bob.inboxId]);
+    await bob.conversations.sync();
+    const bobsGroup = bob.conversations.getConversationById(group.id);
+    assert.ok(bobsGroup);
+    // Bob's own membership check runs now, so that it is not due when the
+    // bad commit arrives (it would add bob2 rightly, by its own commit).
+    await bobsGroup.sync();
+    const bob2 = await Client.create(bobSigner, { apiUrl: node.url });
+    alice.client.close();
+
+    // Bob's second installation into the tree, Bob's pin left where it was:
+    // the installation is Bob's, but not at the sequence id the group holds.
+    const state = storedState(alice.dbPath, group.groupIdBytes);
+    const bob2sKp = (await createApiClient(node.url).mls.fetchKeyPackages({ installationKeys: [bob2.installationIdBytes] })).keyPackages[0];
+    assert.ok(bob2sKp);
+    const bad = await updateMembership(state, {
+      add: [bob2sKp.keyPackageTlsSerialized],
+      membership: groupExtensions(state).membership,
+      authenticate: () => true,
+    });
+    await publish(bad.commit);
+
+    await bobsGroup.sync();
+    assert.deepEqual(await installationsOf(bobsGroup, bob.inboxId), [bob.installationId], "the commit was not applied");
+    const aliceAgain = await Client.create(alice.signer, { apiUrl: node.url, dbPath: alice.dbPath });
+    await aliceAgain.conversations.getConversationById(group.id)?.send("still one group");
+    await bobsGroup.sync();
+    assert.deepEqual((await bobsGroup.messages()).map((m) => m.content), ["still one group"]);
+    for (const c of [aliceAgain, bob, bob2]) c.close();
+  });
+
+  it("a commit that re-pins an inbox past a revocation without removing the revoked installation is refused", async () => {
+    const alice = await aliceWithDb("omits");
+    const bobSigner = createPrivateKeySigner(randomBytes(32));
+    const bob = await Client.create(bobSigner, { apiUrl: node.url });
+    const bob2 = await Client.create(bobSigner, { apiUrl: node.url });
+    const carol = await Client.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url });
+    const group = await alice.client.conversations.createGroup([bob.inboxId, carol.inboxId]);
+    await carol.conversations.sync();
+    const carolsGroup = carol.conversations.getConversationById(group.id);
+    assert.ok(carolsGroup);
+    await carolsGroup.sync(); // Carol's membership check is done: not due again in this test.
+    assert.deepEqual(await installationsOf(carolsGroup, bob.inboxId), [bob.installationId, bob2.installationId].sort());
+    await bob.revokeInstallations([bob2.installationIdBytes]);
+    alice.client.close();
+
+    const state = storedState(alice.dbPath, group.groupIdBytes);
+    const map = decodeMembershipMap(groupExtensions(state).membership);
+    const latest = (await fetchInboxHistories(createApiClient(node.url), [bob.inboxId])).get(bob.inboxId)?.latest.sequenceId;
+    assert.ok(latest !== undefined && latest > (map.members.get(bob.inboxId) ?? 0n));
+    const bad = await updateMembership(state, {
+      membership: encodeMembership(new Map([...map.members, [bob.inboxId, latest]])),
+      authenticate: () => true,
+    });
+    await publish(bad.commit);
+    await carolsGroup.sync();
+
+    // Alice, honest again, makes the right commit on the same epoch: only a
+    // receiver that refused the bad one can apply it.
+    const aliceAgain = await Client.create(alice.signer, { apiUrl: node.url, dbPath: alice.dbPath });
+    const alicesGroup = aliceAgain.conversations.getConversationById(group.id);
+    assert.ok(alicesGroup);
+    await alicesGroup.send("bob2 is out");
+    assert.deepEqual(await installationsOf(alicesGroup, bob.inboxId), [bob.installationId]);
+    await carolsGroup.sync();
+    assert.deepEqual(await installationsOf(carolsGroup, bob.inboxId), [bob.installationId], "carol followed the right commit");
+    assert.deepEqual((await carolsGroup.messages()).map((m) => m.content), ["bob2 is out"]);
+    for (const c of [aliceAgain, bob, bob2, carol]) c.close();
+  });
+
+  it("a revoked installation's commit applies while the group still pins its inbox before the revocation, as libxmtp", async () => {
+    const alice = await Client.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url });
+    const bobSigner = createPrivateKeySigner(randomBytes(32));
+    const bob = await Client.create(bobSigner, { apiUrl: node.url });
+    const bob2 = await Client.create(bobSigner, { apiUrl: node.url });
+    const group = await alice.conversations.createGroup([bob.inboxId]);
+    await bob2.conversations.sync();
+    const bob2sGroup = bob2.conversations.getConversationById(group.id);
+    assert.ok(bob2sGroup);
+    await bob.revokeInstallations([bob2.installationIdBytes]);
+
+    await bob2sGroup.updateName("renamed by bob2");
+    await group.sync();
+    assert.equal(group.name, "renamed by bob2", "judged at the pinned sequence id, where bob2 is bob's");
+    // The same sync ran the membership check, which takes bob2 out.
+    assert.deepEqual(await installationsOf(group, bob.inboxId), [bob.installationId]);
+    for (const c of [alice, bob, bob2]) c.close();
+  });
+});

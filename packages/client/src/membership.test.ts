@@ -1,0 +1,155 @@
+// Installations joining and leaving inboxes (issue 6 points 1, 5, 6),
+// against a node in this process: revocation through the wallet, and the
+// periodic membership check that adds a member's new installation and
+// removes its revoked one, on a clock the test moves.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { createPrivateKeySigner } from "@parley/identity";
+import type { RunningNode } from "@parley/node";
+import { startTestNode } from "@parley/testkit";
+import { isClientError } from "./client-error.js";
+import { Client } from "./index.js";
+
+/** The system clock plus an offset the test moves forward. */
+function testClock() {
+  let offsetNs = 0n;
+  return {
+    nowNs: () => BigInt(Date.now()) * 1_000_000n + offsetNs,
+    advanceSeconds: (s: number) => {
+      offsetNs += BigInt(s) * 1_000_000_000n;
+    },
+  };
+}
+
+const installationIds = async (client: Client) => (await client.inboxState()).installations.map((i) => i.id).sort();
+
+describe("@parley/client: installations joining and leaving inboxes", { timeout: 60_000 }, () => {
+  let node: RunningNode;
+
+  before(async () => {
+    node = await startTestNode();
+  });
+
+  after(async () => {
+    await node.stop();
+  });
+
+  it("revokeInstallations and revokeAllOtherInstallations: the inbox state no longer lists the installations", async () => {
+    const signer = createPrivateKeySigner(randomBytes(32));
+    const first = await Client.create(signer, { apiUrl: node.url });
+    const second = await Client.create(signer, { apiUrl: node.url });
+    const third = await Client.create(signer, { apiUrl: node.url });
+    const fourth = await Client.create(signer, { apiUrl: node.url });
+    assert.equal((await installationIds(first)).length, 4);
+
+    await first.revokeInstallations([second.installationIdBytes]);
+    assert.deepEqual(await installationIds(first), [first.installationId, third.installationId, fourth.installationId].sort());
+
+    // The static form, with only the wallet and the inbox id.
+    await Client.revokeInstallations(signer, first.inboxId, [third.installationIdBytes], { apiUrl: node.url });
+    assert.deepEqual(await installationIds(first), [first.installationId, fourth.installationId].sort());
+
+    await fourth.revokeAllOtherInstallations();
+    assert.deepEqual(await installationIds(fourth), [fourth.installationId]);
+    await fourth.revokeAllOtherInstallations();
+    assert.deepEqual(await installationIds(fourth), [fourth.installationId], "nothing left to revoke is no update");
+    for (const c of [first, second, third, fourth]) c.close();
+  });
+
+  it("revocation refuses a signer that is not the recovery wallet, an id not in the inbox, and a client without a signer", async () => {
+    const signer = createPrivateKeySigner(randomBytes(32));
+    const alice = await Client.create(signer, { apiUrl: node.url });
+    const alice2 = await Client.create(signer, { apiUrl: node.url });
+    const stranger = await Client.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url });
+    const usage = (e: unknown) => isClientError(e) && e.code === "client.usage";
+
+    await assert.rejects(
+      Client.revokeInstallations(createPrivateKeySigner(randomBytes(32)), alice.inboxId, [alice2.installationIdBytes], { apiUrl: node.url }),
+      usage,
+    );
+    await assert.rejects(alice.revokeInstallations([stranger.installationIdBytes]), usage);
+    await assert.rejects(alice.revokeInstallations([new Uint8Array(5)]), usage);
+    const dir = mkdtempSync(join(tmpdir(), "parley-members-"));
+    try {
+      const dbPath = join(dir, "alice3.db");
+      (await Client.create(signer, { apiUrl: node.url, dbPath })).close();
+      const built = await Client.build((signer.getIdentifier() as { identifier: string }).identifier, { apiUrl: node.url, dbPath });
+      await assert.rejects(built.revokeInstallations([alice2.installationIdBytes]), usage, "a built client holds no signer");
+      built.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.equal((await installationIds(alice)).length, 3, "nothing was revoked");
+    for (const c of [alice, alice2, stranger]) c.close();
+  });
+
+  it("the membership check adds a member's new installation after the send interval, and removes it once revoked", async () => {
+    const clock = testClock();
+    const alice = await Client.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url, nowNs: clock.nowNs });
+    const bobSigner = createPrivateKeySigner(randomBytes(32));
+    const bob = await Client.create(bobSigner, { apiUrl: node.url });
+    const group = await alice.conversations.createGroup([bob.inboxId], { groupName: "installations" });
+    await group.send("one");
+    await bob.conversations.sync();
+    const bobsGroup = bob.conversations.getConversationById(group.id);
+    assert.ok(bobsGroup);
+    await bobsGroup.sync();
+
+    const bob2 = await Client.create(bobSigner, { apiUrl: node.url });
+    assert.equal(bob2.inboxId, bob.inboxId);
+    const bobsInstallations = async () => (await group.members()).find((m) => m.inboxId === bob.inboxId)?.installationIds.sort();
+
+    // Within 5 s of the last check, a send does not look.
+    await group.send("two");
+    assert.deepEqual(await bobsInstallations(), [bob.installationId]);
+
+    clock.advanceSeconds(6);
+    await group.send("three");
+    assert.deepEqual(await bobsInstallations(), [bob.installationId, bob2.installationId].sort());
+    await bob2.conversations.sync();
+    const bob2sGroup = bob2.conversations.getConversationById(group.id);
+    assert.ok(bob2sGroup, "bob's second installation joined from the welcome");
+    await bob2sGroup.sync();
+    assert.deepEqual((await bob2sGroup.messages()).map((m) => m.content), ["three"]);
+    await bobsGroup.sync();
+    assert.deepEqual((await bobsGroup.members()).find((m) => m.inboxId === bob.inboxId)?.installationIds.sort(), [bob.installationId, bob2.installationId].sort(), "bob accepted the commit");
+    assert.deepEqual((await bobsGroup.messages()).map((m) => m.content), ["one", "two", "three"]);
+
+    await bob.revokeInstallations([bob2.installationIdBytes]);
+    clock.advanceSeconds(6);
+    await group.send("four");
+    assert.deepEqual(await bobsInstallations(), [bob.installationId], "the revoked leaf is gone");
+    await bob2sGroup.sync();
+    assert.equal(bob2sGroup.isActive, false);
+    assert.deepEqual((await bob2sGroup.messages()).map((m) => m.content), ["three"], "the revoked installation reads nothing after");
+    await bobsGroup.sync();
+    assert.deepEqual((await bobsGroup.members()).find((m) => m.inboxId === bob.inboxId)?.installationIds, [bob.installationId]);
+    assert.deepEqual((await bobsGroup.messages()).map((m) => m.content), ["one", "two", "three", "four"]);
+    for (const c of [alice, bob, bob2]) c.close();
+  });
+
+  it("sync runs the check every 30 minutes", async () => {
+    const clock = testClock();
+    const alice = await Client.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url, nowNs: clock.nowNs });
+    const bobSigner = createPrivateKeySigner(randomBytes(32));
+    const bob = await Client.create(bobSigner, { apiUrl: node.url });
+    const group = await alice.conversations.createGroup([bob.inboxId]);
+    await group.sync();
+    const bob2 = await Client.create(bobSigner, { apiUrl: node.url });
+    const count = async () => (await group.members()).find((m) => m.inboxId === bob.inboxId)?.installationIds.length;
+
+    clock.advanceSeconds(29 * 60);
+    await group.sync();
+    assert.equal(await count(), 1, "not yet due");
+    clock.advanceSeconds(2 * 60);
+    await group.sync();
+    assert.equal(await count(), 2, "due: bob's second installation is added");
+    await bob2.conversations.sync();
+    assert.ok(bob2.conversations.getConversationById(group.id));
+    for (const c of [alice, bob, bob2]) c.close();
+  });
+});
