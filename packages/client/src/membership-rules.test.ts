@@ -11,7 +11,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createPrivateKeySigner, type Signer } from "@parley/identity";
-import { decodeGroupState, groupExtensions, updateMembership, type GroupState } from "@parley/mls";
+import { create } from "@bufbuild/protobuf";
+import { decodeGroupState, groupExtensions, updateMembership, wrapWelcome, type GroupState } from "@parley/mls";
+import { mlsApi } from "@parley/proto";
 import type { RunningNode } from "@parley/node";
 import { startTestNode } from "@parley/testkit";
 import { createApiClient, groupMessageInput } from "./api/api-client.js";
@@ -147,5 +149,61 @@ describe("@parley/client: membership commits checked against identity", { timeou
     // The same sync ran the membership check, which takes bob2 out.
     assert.deepEqual(await installationsOf(group, bob.inboxId), [bob.installationId]);
     for (const c of [alice, bob, bob2]) c.close();
+  });
+
+  it("a welcome whose tree leaves out an installation of a member inbox is refused (spec 2.5)", async () => {
+    const alice = await aliceWithDb("welcome");
+    const bobSigner = createPrivateKeySigner(randomBytes(32));
+    const bob = await Client.create(bobSigner, { apiUrl: node.url });
+    const bob2 = await Client.create(bobSigner, { apiUrl: node.url });
+    const group = await alice.client.conversations.createGroup([]);
+    alice.client.close();
+
+    // Only bob's first installation, with bob pinned at a state that has
+    // both and nothing listed as failed.
+    const api = createApiClient(node.url);
+    const state = storedState(alice.dbPath, group.groupIdBytes);
+    const histories = await fetchInboxHistories(api, [alice.client.inboxId, bob.inboxId]);
+    const pin = (id: string) => histories.get(id)?.latest.sequenceId ?? 0n;
+    const bobsKp = (await api.mls.fetchKeyPackages({ installationKeys: [bob.installationIdBytes] })).keyPackages[0];
+    assert.ok(bobsKp);
+    const bad = await updateMembership(state, {
+      add: [bobsKp.keyPackageTlsSerialized],
+      membership: encodeMembership(new Map([[alice.client.inboxId, pin(alice.client.inboxId)], [bob.inboxId, pin(bob.inboxId)]])),
+      authenticate: () => true,
+    });
+    await publish(bad.commit);
+    const added = bad.added[0];
+    assert.ok(bad.welcome !== undefined && added !== undefined);
+    const wrapped = wrapWelcome(bad.welcome, added.initKey, 0n);
+    await api.mls.sendWelcomeMessages({
+      messages: [
+        create(mlsApi.WelcomeMessageInputSchema, {
+          version: {
+            case: "v1",
+            value: {
+              installationKey: bob.installationIdBytes,
+              data: wrapped.data,
+              hpkePublicKey: wrapped.hpkePublicKey,
+              wrapperAlgorithm: wrapped.wrapperAlgorithm,
+              welcomeMetadata: wrapped.welcomeMetadata,
+            },
+          },
+        }),
+      ],
+    });
+
+    await bob.conversations.sync();
+    assert.equal(bob.conversations.getConversationById(group.id), undefined, "the welcome was dropped");
+    // The right welcome still joins: Alice, honest, adds bob with both installations.
+    const aliceAgain = await Client.create(alice.signer, { apiUrl: node.url, dbPath: alice.dbPath });
+    const alicesGroup = aliceAgain.conversations.getConversationById(group.id);
+    assert.ok(alicesGroup);
+    await alicesGroup.addMembers([bob.inboxId]);
+    await bob.conversations.sync();
+    await bob2.conversations.sync();
+    assert.ok(bob.conversations.getConversationById(group.id), "the right welcome joins");
+    assert.ok(bob2.conversations.getConversationById(group.id));
+    for (const c of [aliceAgain, bob, bob2]) c.close();
   });
 });
