@@ -25,6 +25,7 @@ import { ClientError } from "./client-error.js";
 import { Conversations } from "./conversations/conversations.js";
 import { fetchAssociationStates, inboxIdOf } from "./identity/identity-lookup.js";
 import { LocalStore } from "./store/local-store.js";
+import { silentLogger, type ClientLogger } from "./logging.js";
 
 /** The official SDK's default inbox nonce (README: "Found while capturing"). */
 export const DEFAULT_NONCE = 1n;
@@ -36,6 +37,8 @@ export interface ClientOptions {
   readonly dbPath?: string | null;
   /** The inbox nonce for a new inbox; defaults to 1, as the official SDK. */
   readonly nonce?: bigint;
+  /** Receives a warning for every envelope or welcome refused (codes, ids, cursors; never secrets). Default: silent. */
+  readonly logger?: ClientLogger;
 }
 
 export interface InboxState {
@@ -88,14 +91,14 @@ export class Client {
         store.close();
         throw new ClientError("client.bad_store", "the database belongs to another address");
       }
-      return new Client(contextOf(api, store, existing.inboxId, existing.installationSecret));
+      return new Client(contextOf(api, store, existing.inboxId, existing.installationSecret, options.logger));
     }
     const secret = generateInstallationSecretKey();
     const installationKey = installationPublicKey(secret);
     const known = await inboxIdOf(api, address);
     const nonce = options.nonce ?? DEFAULT_NONCE;
     const inboxId = known ?? deriveInboxId(identifier, nonce);
-    const ctx = contextOf(api, store, inboxId, secret);
+    const ctx = contextOf(api, store, inboxId, secret, options.logger);
     const client = new Client(ctx);
     await uploadKeyPackage(ctx);
 
@@ -129,7 +132,7 @@ export class Client {
       store.close();
       return Promise.reject(new ClientError("client.not_registered", "no installation of this address in the database"));
     }
-    return Promise.resolve(new Client(contextOf(createApiClient(options.apiUrl), store, existing.inboxId, existing.installationSecret)));
+    return Promise.resolve(new Client(contextOf(createApiClient(options.apiUrl), store, existing.inboxId, existing.installationSecret, options.logger)));
   }
 
   /** Whether each address has an inbox (keys lowercased). */
@@ -168,7 +171,7 @@ function inboxStateOf(state: AssociationState): InboxState {
   };
 }
 
-function contextOf(api: ApiClient, store: LocalStore, inboxId: string, secret: Uint8Array): ClientContext {
+function contextOf(api: ApiClient, store: LocalStore, inboxId: string, secret: Uint8Array, logger: ClientLogger = silentLogger): ClientContext {
   return {
     api,
     store,
@@ -176,5 +179,6 @@ function contextOf(api: ApiClient, store: LocalStore, inboxId: string, secret: U
     installationKey: installationPublicKey(secret),
     mlsSigner: { inboxId: asInboxId(inboxId), privateKey: secret },
     nowNs: systemNowNs,
+    logger,
   };
 }
