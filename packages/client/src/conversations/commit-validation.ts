@@ -10,7 +10,7 @@
 // from the members who refuse it.
 import { groupExtensions, type GroupState, type ProcessResult, type XmtpGroupExtensions } from "@parley/mls";
 import { ClientError } from "../client-error.js";
-import { decodeMutableMetadata, METADATA_LIMITS } from "./group-metadata.js";
+import { decodeMembership, decodeMutableMetadata, encodeMembership, METADATA_LIMITS } from "./group-metadata.js";
 import { permissionViolation } from "./permissions.js";
 
 export type CommitOutcome = Extract<ProcessResult, { kind: "commit" }>;
@@ -52,10 +52,28 @@ function extensionRules(before: GroupState, after: GroupState, committerInboxId:
  */
 export function validateCommit(before: GroupState, outcome: CommitOutcome, checkMembership: MembershipCheck): string | undefined {
   if (outcome.committer === undefined) return "the committer is not a member";
-  // A commit that removes us is not processed further (@parley/mls stops at
-  // our removal), so its new extensions are not known here.
-  if (outcome.removedSelf) return undefined;
+  if (outcome.removedSelf) return removalOfUs(before, outcome);
   return checkMembership(before, outcome.state) ?? extensionRules(before, outcome.state, outcome.committer.inboxId);
+}
+
+/**
+ * A commit that removes us is not processed past our removal (@parley/mls
+ * stops there), so its new extensions are unknown: it is held to the rules
+ * of removing our inbox. Refusing costs little either way: if the others
+ * applied it we can no longer read; if it breaks the policy they refused it
+ * too and we read on, instead of leaving on a non-admin's word.
+ */
+function removalOfUs(before: GroupState, outcome: CommitOutcome): string | undefined {
+  const us = outcome.removed[0]?.inboxId;
+  if (us === undefined || outcome.committer === undefined) return undefined;
+  try {
+    const b = groupExtensions(before);
+    const members = decodeMembership(b.membership);
+    members.delete(us);
+    return permissionViolation(b, { ...b, membership: encodeMembership(members) }, outcome.committer.inboxId);
+  } catch {
+    return "an XMTP extension does not decode";
+  }
 }
 
 /**
