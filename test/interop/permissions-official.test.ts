@@ -79,12 +79,12 @@ describe("permissions between Parley and the official client", { timeout: 120_00
     await parleys.sync();
     assert.deepEqual(parleys.listAdmins(), [parley.inboxId]);
 
-    await group.updatePermission(PermissionUpdateType.UpdateMetadata as never, PermissionPolicy.SuperAdmin as never, MetadataField.GroupName as never);
-    await group.updatePermission(PermissionUpdateType.AddMember as never, PermissionPolicy.Admin as never);
+    await group.updatePermission(PermissionUpdateType.UpdateMetadata, PermissionPolicy.SuperAdmin, MetadataField.GroupName);
+    await group.updatePermission(PermissionUpdateType.AddMember, PermissionPolicy.Admin);
     await parleys.sync();
     const seen = parleys.permissions();
     assert.equal(seen.policyType, GroupPermissionsOptions.CustomPolicy);
-    assert.deepEqual(seen.policySet, group.permissions().policySet as unknown, "slot for slot as the official client reads its own set");
+    assert.deepEqual(seen.policySet, group.permissions().policySet, "slot for slot as the official client reads its own set");
     assert.equal(seen.policySet.updateGroupNamePolicy, PermissionPolicy.SuperAdmin);
     assert.equal(seen.policySet.addMemberPolicy, PermissionPolicy.Admin);
 
@@ -98,7 +98,7 @@ describe("permissions between Parley and the official client", { timeout: 120_00
     const group = await official.conversations.createGroup([parley.inboxId], { permissions: GroupPermissionsOptions.AdminOnly as never });
     const parleys = await parleysCopy(group.id);
     assert.equal(parleys.permissions().policyType, GroupPermissionsOptions.AdminOnly);
-    assert.deepEqual(parleys.permissions().policySet, group.permissions().policySet as unknown);
+    assert.deepEqual(parleys.permissions().policySet, group.permissions().policySet);
     await assert.rejects(parleys.updateName("not an admin"), (e) => isClientError(e) && e.code === "client.permission_denied");
     await parleys.send("messages are still fine");
     await group.sync();
