@@ -138,6 +138,13 @@ describe("group permissions: the rules of section 3.5 rule 5", () => {
     const broken = { ...open, permissions: encodePermissions(create(mc.PolicySetSchema, {})) };
     assert.equal(permissionViolation(open, broken, SUPER), "the new permission policies do not decode");
     assert.equal(decodePolicySet(new Uint8Array([0xff, 0xff])), undefined);
+    // A group whose own policies do not decode: changes that need a policy
+    // are denied, even to a super admin; a commit that changes nothing
+    // governed (a key update) still passes.
+    const undecodable = { ...open, permissions: encodePermissions(create(mc.PolicySetSchema, {})) };
+    assert.equal(permissionViolation(undecodable, withMeta(undecodable, (m) => (m.attributes["group_name"] = "x")), SUPER), "update_metadata_policy[group_name]");
+    assert.equal(permissionViolation(undecodable, withMembers(undecodable, [SUPER, ADMIN, MEMBER, OTHER]), SUPER), "add_member_policy");
+    assert.equal(permissionViolation(undecodable, undecodable, MEMBER), undefined);
   });
 
   it("DMs: either member may add the other, though the add policy denies; nobody else", () => {

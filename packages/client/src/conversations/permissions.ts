@@ -98,7 +98,8 @@ export function evaluatePermissionsPolicy(policy: mc.PermissionsUpdatePolicy | u
 }
 
 /** The policy a metadata field is held to: its own, else admin (super admin for "_" keys). */
-export function metadataPolicyFor(policies: mc.PolicySet, field: string): mc.MetadataPolicy {
+export function metadataPolicyFor(policies: mc.PolicySet | undefined, field: string): mc.MetadataPolicy {
+  if (policies === undefined) return create(mc.MetadataPolicySchema, {});
   const own = policies.updateMetadataPolicy[field];
   if (own !== undefined) return own;
   const base = field.startsWith(SUPER_ADMIN_PREFIX) ? D.ALLOW_IF_SUPER_ADMIN : D.ALLOW_IF_ADMIN;
@@ -164,8 +165,10 @@ const minus = (a: readonly string[], b: readonly string[]) => a.filter((x) => !b
  *   (no inbox ids, no values: it goes to logs).
  */
 export function permissionViolation(before: XmtpGroupExtensions, after: XmtpGroupExtensions, actorInboxId: string): string | undefined {
+  // Undecodable policies deny every change that needs one (every slot
+  // reads as absent), but a commit that needs none (a key update, an
+  // installation sync) still applies.
   const policies = decodePolicySet(before.permissions);
-  if (policies === undefined) return "the group's permission policies do not decode";
   const oldMeta = decodeMutableMetadata(before.mutableMetadata);
   const newMeta = decodeMutableMetadata(after.mutableMetadata);
   const actor = actorOf(oldMeta, actorInboxId);
@@ -175,7 +178,7 @@ export function permissionViolation(before: XmtpGroupExtensions, after: XmtpGrou
   const added = [...newMembers.keys()].filter((id) => !oldMembers.has(id));
   const removed = [...oldMembers.keys()].filter((id) => !newMembers.has(id));
 
-  let addOk = added.every(() => evaluateMembershipPolicy(policies.addMemberPolicy, actor));
+  let addOk = added.every(() => evaluateMembershipPolicy(policies?.addMemberPolicy, actor));
   // Section 3.2: either DM member may (re)add the other, whatever the policy.
   const dm = decodeImmutableMetadata(before.immutableMetadata).dmMembers;
   if (dm !== undefined && added.length === 1) {
@@ -185,7 +188,7 @@ export function permissionViolation(before: XmtpGroupExtensions, after: XmtpGrou
   if (!addOk) return "add_member_policy";
   const oldSuper = oldMeta.superAdminList?.inboxIds ?? [];
   if (removed.some((id) => oldSuper.includes(id))) return "a super admin cannot be removed";
-  if (!removed.every(() => evaluateMembershipPolicy(policies.removeMemberPolicy, actor))) return "remove_member_policy";
+  if (!removed.every(() => evaluateMembershipPolicy(policies?.removeMemberPolicy, actor))) return "remove_member_policy";
 
   const keys = new Set([...Object.keys(oldMeta.attributes), ...Object.keys(newMeta.attributes)]);
   for (const key of keys) {
@@ -195,8 +198,8 @@ export function permissionViolation(before: XmtpGroupExtensions, after: XmtpGrou
 
   const oldAdmins = oldMeta.adminList?.inboxIds ?? [];
   const newAdmins = newMeta.adminList?.inboxIds ?? [];
-  if (minus(newAdmins, oldAdmins).length > 0 && !evaluatePermissionsPolicy(policies.addAdminPolicy, actor)) return "add_admin_policy";
-  if (minus(oldAdmins, newAdmins).length > 0 && !evaluatePermissionsPolicy(policies.removeAdminPolicy, actor)) return "remove_admin_policy";
+  if (minus(newAdmins, oldAdmins).length > 0 && !evaluatePermissionsPolicy(policies?.addAdminPolicy, actor)) return "add_admin_policy";
+  if (minus(oldAdmins, newAdmins).length > 0 && !evaluatePermissionsPolicy(policies?.removeAdminPolicy, actor)) return "remove_admin_policy";
 
   const newSuper = newMeta.superAdminList?.inboxIds ?? [];
   if (minus(newSuper, oldSuper).length > 0 && !actor.isSuperAdmin) return "only a super admin adds super admins";
