@@ -1,6 +1,7 @@
 // What a client's parts share: the node, the local store, and who we are.
 import type { InstallationSigner } from "@parley/mls";
 import type { ApiClient } from "./api/api-client.js";
+import type { ClientLogger } from "./logging.js";
 import type { LocalStore } from "./store/local-store.js";
 
 export interface ClientContext {
@@ -11,6 +12,8 @@ export interface ClientContext {
   readonly installationKey: Uint8Array;
   /** Signs our leaves and key packages. */
   readonly mlsSigner: InstallationSigner;
+  /** Where refused input is reported (never secrets). */
+  readonly logger: ClientLogger;
   /** The clock, in nanoseconds. */
   readonly nowNs: () => bigint;
 }

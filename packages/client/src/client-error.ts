@@ -18,7 +18,21 @@ export type ClientErrorCode =
   /** The identity state refused a member or an update. */
   | "client.identity"
   /** The caller asked for something that cannot be done (bad argument, inactive group). */
-  | "client.usage";
+  | "client.usage"
+  /** The group's permission policy does not let us make this change (sending side). */
+  | "client.permission_denied"
+  /** A commit from the network broke XMTP's rules (sender, membership, identity, permissions, metadata): not applied. */
+  | "client.refused_commit"
+  /** A group message did not decrypt, verify or parse: skipped. */
+  | "client.undecryptable"
+  /** A group message for a ratchet generation already used (a replay) or out of the window: skipped. */
+  | "client.replayed"
+  /** A group message for another epoch (a commit that lost its race, a stale or removed sender): skipped. */
+  | "client.wrong_epoch"
+  /** A decrypted application message whose envelope or content does not decode: skipped. */
+  | "client.bad_content"
+  /** A welcome that does not open, is not for one of our key packages, or whose members do not check out: skipped. */
+  | "client.refused_welcome";
 
 export class ClientError extends Error {
   override readonly name = "ClientError";

@@ -26,6 +26,7 @@ import { Conversations } from "./conversations/conversations.js";
 import { fetchAssociationStates, inboxIdOf } from "./identity/identity-lookup.js";
 import { revokeInstallations } from "./identity/revoke-installations.js";
 import { LocalStore } from "./store/local-store.js";
+import { silentLogger, type ClientLogger } from "./logging.js";
 
 /** The official SDK's default inbox nonce (README: "Found while capturing"). */
 export const DEFAULT_NONCE = 1n;
@@ -39,6 +40,8 @@ export interface ClientOptions {
   readonly nonce?: bigint;
   /** The clock in nanoseconds (message times, the membership check's intervals); the system clock by default. */
   readonly nowNs?: () => bigint;
+  /** Receives a warning for every envelope or welcome refused (codes, ids, cursors; never secrets). Default: silent. */
+  readonly logger?: ClientLogger;
 }
 
 export interface InboxState {
@@ -221,5 +224,6 @@ function contextOf(api: ApiClient, store: LocalStore, inboxId: string, secret: U
     installationKey: installationPublicKey(secret),
     mlsSigner: { inboxId: asInboxId(inboxId), privateKey: secret },
     nowNs: options.nowNs ?? systemNowNs,
+    logger: options.logger ?? silentLogger,
   };
 }

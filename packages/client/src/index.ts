@@ -7,4 +7,13 @@ export { ContentTypeText } from "./content/text-codec.js";
 export { ContentTypeReaction, ReactionAction, ReactionSchema, type Reaction } from "./content/reaction-codec.js";
 export { ContentTypeReply, type Reply } from "./content/reply-codec.js";
 export type { AsyncStream } from "./streams/async-stream.js";
+export {
+  GroupPermissionsOptions,
+  MetadataField,
+  PermissionPolicy,
+  PermissionUpdateType,
+  type GroupPermissions,
+  type PermissionPolicySet,
+} from "./conversations/group-permissions.js";
 export { ClientError, isClientError, type ClientErrorCode } from "./client-error.js";
+export type { ClientLogger } from "./logging.js";

@@ -12,8 +12,14 @@ import { createAsyncStream, type AsyncStream } from "../streams/async-stream.js"
 import { pushNewMessages } from "../streams/new-messages.js";
 import { newDmExtensions, newGroupExtensions, type GroupMetadataOptions } from "./group-metadata.js";
 import type { XmtpGroupExtensions } from "@parley/mls";
+import { logRefused } from "../logging.js";
+import { policySetForOptions, type GroupPermissionsOptions, type PermissionPolicySet } from "./group-permissions.js";
 
-export type CreateGroupOptions = GroupMetadataOptions;
+export interface CreateGroupOptions extends GroupMetadataOptions {
+  /** Default ("All members"), AdminOnly, or CustomPolicy with `customPermissionPolicySet`. */
+  readonly permissions?: GroupPermissionsOptions;
+  readonly customPermissionPolicySet?: PermissionPolicySet;
+}
 
 export class Conversations {
   readonly #ctx: ClientContext;
@@ -40,7 +46,7 @@ export class Conversations {
    * @throws ClientError `client.not_found`, `client.publish_failed`, `client.network`.
    */
   async createGroup(inboxIds: readonly string[], options: CreateGroupOptions = {}): Promise<Group> {
-    return this.#create(newGroupExtensions(this.#ctx.inboxId, options), inboxIds);
+    return this.#create(newGroupExtensions(this.#ctx.inboxId, options, policySetForOptions(options)), inboxIds);
   }
 
   /**
@@ -100,7 +106,10 @@ export class Conversations {
       const w = v.value;
       try {
         const keys = store.keyPackage(w.hpkePublicKey);
-        if (keys === undefined) continue;
+        if (keys === undefined) {
+          logRefused(this.#ctx.logger, "client.refused_welcome", { cursor: w.id, reason: "not wrapped to a key package of ours" });
+          continue;
+        }
         const opened = unwrapWelcome(w, privateInitKey(keys.privateKeyPackage));
         const { state, addedBy } = await joinFromWelcome({
           welcome: opened.welcome,
@@ -122,6 +131,7 @@ export class Conversations {
         }
       } catch (error) {
         if (!isMlsError(error)) throw error;
+        logRefused(this.#ctx.logger, "client.refused_welcome", { cursor: w.id, cause: error });
       } finally {
         store.setWelcomeCursor(w.id);
       }

@@ -6,6 +6,7 @@
 import { create } from "@bufbuild/protobuf";
 import type { XmtpGroupExtensions } from "@parley/mls";
 import { decode, encode, messageContents as mc } from "@parley/proto";
+import { defaultPolicySet } from "./group-permissions.js";
 
 export interface GroupMetadataOptions {
   readonly groupName?: string;
@@ -16,26 +17,6 @@ export interface GroupMetadataOptions {
 const M = mc.MembershipPolicy_BasePolicy;
 const D = mc.MetadataPolicy_MetadataBasePolicy;
 const P = mc.PermissionsUpdatePolicy_PermissionsBasePolicy;
-
-function defaultPolicySet(): mc.PolicySet {
-  const meta = (base: mc.MetadataPolicy_MetadataBasePolicy) => create(mc.MetadataPolicySchema, { kind: { case: "base", value: base } });
-  return create(mc.PolicySetSchema, {
-    addMemberPolicy: { kind: { case: "base", value: M.ALLOW } },
-    removeMemberPolicy: { kind: { case: "base", value: M.ALLOW_IF_ADMIN_OR_SUPER_ADMIN } },
-    updateMetadataPolicy: {
-      group_name: meta(D.ALLOW),
-      description: meta(D.ALLOW),
-      group_image_url_square: meta(D.ALLOW),
-      app_data: meta(D.ALLOW),
-      message_disappear_from_ns: meta(D.ALLOW_IF_ADMIN),
-      message_disappear_in_ns: meta(D.ALLOW_IF_ADMIN),
-      minimum_supported_protocol_version: meta(D.ALLOW_IF_SUPER_ADMIN),
-    },
-    addAdminPolicy: { kind: { case: "base", value: P.ALLOW_IF_SUPER_ADMIN } },
-    removeAdminPolicy: { kind: { case: "base", value: P.ALLOW_IF_SUPER_ADMIN } },
-    updatePermissionsPolicy: { kind: { case: "base", value: P.ALLOW_IF_SUPER_ADMIN } },
-  });
-}
 
 /** PolicySet::new_dm(): no member, admin or permission changes; every metadata field open. */
 function dmPolicySet(): mc.PolicySet {
@@ -66,6 +47,10 @@ export function encodeMembership(members: ReadonlyMap<string, bigint>, failedIns
 
 export function decodeMembership(bytes: Uint8Array): Map<string, bigint> {
   return new Map(Object.entries(decode(mc.GroupMembershipSchema, bytes).members));
+}
+
+export function encodePermissions(policies: mc.PolicySet): Uint8Array {
+  return encode(mc.GroupMutablePermissionsV1Schema, create(mc.GroupMutablePermissionsV1Schema, { policies }));
 }
 
 export function decodeMutableMetadata(bytes: Uint8Array): mc.GroupMutableMetadataV1 {
@@ -111,7 +96,7 @@ export function newDmExtensions(creatorInboxId: string, peerInboxId: string): Xm
   };
 }
 
-export function newGroupExtensions(creatorInboxId: string, options: GroupMetadataOptions): XmtpGroupExtensions {
+export function newGroupExtensions(creatorInboxId: string, options: GroupMetadataOptions, policies: mc.PolicySet = defaultPolicySet()): XmtpGroupExtensions {
   return {
     immutableMetadata: encode(
       mc.GroupMetadataV1Schema,
@@ -131,6 +116,6 @@ export function newGroupExtensions(creatorInboxId: string, options: GroupMetadat
       }),
     ),
     membership: encodeMembership(new Map([[creatorInboxId, 0n]])),
-    permissions: encode(mc.GroupMutablePermissionsV1Schema, create(mc.GroupMutablePermissionsV1Schema, { policies: defaultPolicySet() })),
+    permissions: encode(mc.GroupMutablePermissionsV1Schema, create(mc.GroupMutablePermissionsV1Schema, { policies })),
   };
 }

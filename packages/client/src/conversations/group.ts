@@ -23,12 +23,26 @@ import {
   asInstallationKey,
   type CommitResult,
   type GroupState,
+  type XmtpExtensionChanges,
 } from "@parley/mls";
 import { decode, encode, messageContents, type mlsApi } from "@parley/proto";
+import { decodeIncomingPayload } from "../content/incoming-payload.js";
+import { logRefused, refusalCodeOfMlsError } from "../logging.js";
+import { changeAdminList, type AdminListChange } from "./admin-lists.js";
+import { assertOwnCommitAllowed, validateCommit } from "./commit-validation.js";
+import {
+  groupPermissionsOf,
+  withPermission,
+  type GroupPermissions,
+  type MetadataField,
+  type PermissionPolicy,
+  type PermissionUpdateType,
+} from "./group-permissions.js";
+import { decodePolicySet } from "./permissions.js";
 import { call, groupMessageInput, queryGroupMessagesAfter } from "../api/api-client.js";
 import type { ClientContext } from "../client-context.js";
 import { ClientError, isClientError } from "../client-error.js";
-import { contentTypeString, decodeContent, decodeEnvelope, encodeEnvelope, encodeText, messageId } from "../content/text-codec.js";
+import { contentTypeString, decodeContent, encodeEnvelope, encodeText, messageId } from "../content/text-codec.js";
 import { identityAuthenticator } from "../identity/identity-lookup.js";
 import type { StoredMessage } from "../store/local-store.js";
 import { decodeReaction, encodeReaction, type Reaction } from "../content/reaction-codec.js";
@@ -40,6 +54,7 @@ import {
   decodeMembership,
   decodeMutableMetadata,
   encodeMutableMetadata,
+  encodePermissions,
   METADATA_LIMITS,
 } from "./group-metadata.js";
 import { checkMembership, membershipContextFor } from "./membership-rules.js";
@@ -318,18 +333,23 @@ export class Group {
           state = result.state;
           message = this.#toStored(result.plaintext, result.sender?.inboxId ?? "", envelope);
         } else if (result.kind === "commit") {
-          // Checked before it applies: a commit whose tree, membership map
-          // and identity states disagree is skipped, and the group stays on
-          // its epoch.
+          // Checked before it applies (section 3.5): a commit whose tree,
+          // membership map, identity states or permissions disagree is
+          // skipped, and the group stays on its epoch.
           const membership = await membershipContextFor(this.#ctx.api, state, result.state, result.committer);
-          if (checkMembership(state, result.state, membership) === undefined) state = result.state;
+          const refused = validateCommit(state, result, (before, after) => checkMembership(before, after, membership));
+          if (refused === undefined) state = result.state;
+          else this.#refused("client.refused_commit", envelope.id, { reason: refused });
         } else if (result.kind === "proposal") {
           state = result.state;
+        } else {
+          this.#refused("client.wrong_epoch", envelope.id, {}, "debug");
         }
       } catch (error) {
         // A message that does not decrypt or verify is skipped, never retried:
         // reprocessing could fork the group. Anything else is a bug.
         if (!isMlsError(error)) throw error;
+        this.#refused(refusalCodeOfMlsError(error.code), envelope.id, { cause: error });
       }
       store.transaction(() => {
         store.updateGroup(this.#groupId, encodeGroupState(state), envelope.id);
@@ -338,27 +358,26 @@ export class Group {
     }
   }
 
+  #refused(code: Parameters<typeof logRefused>[1], cursor: bigint, fields: { reason?: string; cause?: unknown }, level?: "debug"): void {
+    logRefused(this.#ctx.logger, code, { groupId: this.id, cursor, ...fields }, level);
+  }
+
   #toStored(plaintext: Uint8Array, senderInboxId: string, envelope: mlsApi.GroupMessage_V1): StoredMessage | undefined {
     let payload;
     try {
-      payload = decodeEnvelope(plaintext);
-    } catch {
+      payload = decodeIncomingPayload(plaintext);
+    } catch (error) {
+      this.#refused("client.bad_content", envelope.id, { cause: error });
       return undefined;
     }
     if (payload === undefined) return undefined;
-    let type: string;
-    try {
-      type = contentTypeString(decode(messageContents.EncodedContentSchema, payload.content).type);
-    } catch {
-      return undefined;
-    }
     return {
-      id: messageId(this.#groupId, payload.idempotencyKey, payload.content),
+      id: messageId(this.#groupId, payload.idempotencyKey, payload.encodedContent),
       groupId: this.#groupId,
       senderInboxId,
       sentAtNs: envelope.createdNs,
-      contentType: type,
-      encodedContent: payload.content,
+      contentType: payload.contentType,
+      encodedContent: payload.encodedContent,
       cursor: envelope.id,
     };
   }
@@ -504,6 +523,69 @@ export class Group {
     );
   }
 
+  /** The group's permission policies as the official SDK shows them. */
+  permissions(): GroupPermissions {
+    const policies = decodePolicySet(groupExtensions(this.#state()).permissions);
+    if (policies === undefined) throw new ClientError("client.bad_store", "the group's permission policies do not decode");
+    return groupPermissionsOf(policies);
+  }
+
+  /**
+   * Changes one policy slot in one commit (super admins only).
+   *
+   * @throws ClientError `client.usage` for a policy the slot cannot hold,
+   *   `client.permission_denied`; as every commit.
+   */
+  updatePermission(type: PermissionUpdateType, policy: PermissionPolicy, metadataField?: MetadataField): Promise<void> {
+    return this.#updateExtensions((state) => {
+      const policies = decodePolicySet(groupExtensions(state).permissions);
+      if (policies === undefined) throw new ClientError("client.bad_store", "the group's permission policies do not decode");
+      return { permissions: encodePermissions(withPermission(policies, type, policy, metadataField)) };
+    });
+  }
+
+  isAdmin(inboxId: string): boolean {
+    return this.listAdmins().includes(inboxId);
+  }
+
+  isSuperAdmin(inboxId: string): boolean {
+    return this.listSuperAdmins().includes(inboxId);
+  }
+
+  /** @throws ClientError `client.usage` for a non-member or an admin; `client.permission_denied`; as every commit. */
+  addAdmin(inboxId: string): Promise<void> {
+    return this.#changeAdmins("addAdmin", inboxId);
+  }
+
+  /** @throws ClientError `client.usage` for an inbox that is not an admin; `client.permission_denied`; as every commit. */
+  removeAdmin(inboxId: string): Promise<void> {
+    return this.#changeAdmins("removeAdmin", inboxId);
+  }
+
+  /** @throws ClientError `client.usage` for a non-member or a super admin; `client.permission_denied`; as every commit. */
+  addSuperAdmin(inboxId: string): Promise<void> {
+    return this.#changeAdmins("addSuperAdmin", inboxId);
+  }
+
+  /** @throws ClientError `client.usage` for an inbox that is not a super admin; `client.permission_denied` (also for the last one); as every commit. */
+  removeSuperAdmin(inboxId: string): Promise<void> {
+    return this.#changeAdmins("removeSuperAdmin", inboxId);
+  }
+
+  #changeAdmins(change: AdminListChange, inboxId: string): Promise<void> {
+    return this.#updateExtensions((state) => ({ mutableMetadata: changeAdminList(groupExtensions(state), change, inboxId) }));
+  }
+
+  /** One commit with one GroupContextExtensions proposal (section 3.7). */
+  #updateExtensions(change: (state: GroupState) => XmtpExtensionChanges): Promise<void> {
+    return this.#serial(() =>
+      this.#publishCommit(
+        (state) => updateGroupExtensions(state, change(state), identityAuthenticator(this.#ctx.api)),
+        () => Promise.resolve(),
+      ),
+    );
+  }
+
   /**
    * Builds a commit on the current epoch, publishes it, and syncs: merged if
    * it came first in the node's order, rebuilt on the new epoch if not.
@@ -517,6 +599,7 @@ export class Group {
       const state = this.#state();
       const result = await build(state);
       if (result === undefined) return;
+      assertOwnCommitAllowed(state, result.state, this.#ctx.inboxId);
       const pending: PendingCommit = { hash: sha256(result.commit), baseEpoch: state.epoch, result };
       this.#ctx.store.addOwnPayload(pending.hash, this.#groupId);
       this.#pending = pending;

@@ -1,0 +1,88 @@
+// The rules a commit must keep before it applies (../shared/spec/xmtp-client.md
+// section 3.5): rule 1 (the committer is a member), the membership rules
+// (2, 3: `checkMembership`, passed in so that this module does not depend on
+// where it lives), rule 6 (metadata length limits), rule 8 (ImmutableMetadata
+// never changes), and rule 5 (permissions, against the committer). The same
+// permission rules hold for our own commits before they are published.
+//
+// A refused commit is skipped by the caller: the group stays on its epoch
+// and the cursor moves past it, as libxmtp does; applying it would fork us
+// from the members who refuse it.
+import { groupExtensions, type GroupState, type ProcessResult, type XmtpGroupExtensions } from "@parley/mls";
+import { ClientError } from "../client-error.js";
+import { decodeMembership, decodeMutableMetadata, encodeMembership, METADATA_LIMITS } from "./group-metadata.js";
+import { permissionViolation } from "./permissions.js";
+
+export type CommitOutcome = Extract<ProcessResult, { kind: "commit" }>;
+export type MembershipCheck = (before: GroupState, after: GroupState) => string | undefined;
+
+const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
+
+function lengthViolation(ext: XmtpGroupExtensions): string | undefined {
+  const attributes = decodeMutableMetadata(ext.mutableMetadata).attributes;
+  for (const [key, limit] of Object.entries(METADATA_LIMITS)) {
+    const value = attributes[key];
+    if (value !== undefined && Buffer.byteLength(value, "utf8") > limit) return `${key} is longer than ${limit} bytes`;
+  }
+  return undefined;
+}
+
+function extensionRules(before: GroupState, after: GroupState, committerInboxId: string): string | undefined {
+  let b: XmtpGroupExtensions;
+  let a: XmtpGroupExtensions;
+  try {
+    b = groupExtensions(before);
+    a = groupExtensions(after);
+  } catch {
+    return "the group context lacks XMTP's extensions";
+  }
+  if (!sameBytes(b.immutableMetadata, a.immutableMetadata)) return "the immutable metadata changed";
+  try {
+    return lengthViolation(a) ?? permissionViolation(b, a, committerInboxId);
+  } catch {
+    // Metadata or membership payloads that do not decode.
+    return "an XMTP extension does not decode";
+  }
+}
+
+/**
+ * Checks a commit from another member, processed but not yet applied.
+ *
+ * @returns undefined when it may apply, else the rule it breaks (for logs).
+ */
+export function validateCommit(before: GroupState, outcome: CommitOutcome, checkMembership: MembershipCheck): string | undefined {
+  if (outcome.committer === undefined) return "the committer is not a member";
+  if (outcome.removedSelf) return removalOfUs(before, outcome);
+  return checkMembership(before, outcome.state) ?? extensionRules(before, outcome.state, outcome.committer.inboxId);
+}
+
+/**
+ * A commit that removes us is not processed past our removal (@parley/mls
+ * stops there), so its new extensions are unknown: it is held to the rules
+ * of removing our inbox. Refusing costs little either way: if the others
+ * applied it we can no longer read; if it breaks the policy they refused it
+ * too and we read on, instead of leaving on a non-admin's word.
+ */
+function removalOfUs(before: GroupState, outcome: CommitOutcome): string | undefined {
+  const us = outcome.removed[0]?.inboxId;
+  if (us === undefined || outcome.committer === undefined) return undefined;
+  try {
+    const b = groupExtensions(before);
+    const members = decodeMembership(b.membership);
+    members.delete(us);
+    return permissionViolation(b, { ...b, membership: encodeMembership(members) }, outcome.committer.inboxId);
+  } catch {
+    return "an XMTP extension does not decode";
+  }
+}
+
+/**
+ * The permission check of our own change, before it is published: the same
+ * rules the receivers apply, so that we never publish what they refuse.
+ *
+ * @throws ClientError `client.permission_denied`.
+ */
+export function assertOwnCommitAllowed(before: GroupState, after: GroupState, ourInboxId: string): void {
+  const violation = extensionRules(before, after, ourInboxId);
+  if (violation !== undefined) throw new ClientError("client.permission_denied", `the group's rules refuse this change: ${violation}`);
+}
