@@ -31,6 +31,7 @@ import { createApiClient, groupMessageInput, type ApiClient } from "./api/api-cl
 import type { ClientErrorCode } from "./client-error.js";
 import { decodeMembership, decodeMutableMetadata, encodeMembership, encodeMutableMetadata } from "./conversations/group-metadata.js";
 import { Client, GroupPermissionsOptions, type Group } from "./index.js";
+import { fetchAssociationStates } from "./identity/identity-lookup.js";
 import type { ClientLogger } from "./logging.js";
 import { LocalStore } from "./store/local-store.js";
 
@@ -324,7 +325,10 @@ describe("@parley/client: bad input is refused, logged without secrets, and the 
     const promoted = await publish(api, group.groupIdBytes, selfPromotion.commit);
 
     const erinsKp = (await api.mls.fetchKeyPackages({ installationKeys: [erin.installationIdBytes] })).keyPackages[0]!.keyPackageTlsSerialized;
-    const withErin = new Map(decodeMembership(ext.membership)).set(erin.inboxId, 1n);
+    // Erin pinned at her real sequence id: the commit passes the installation
+    // diff (rule 3), so only the add policy can refuse it.
+    const erinsSeq = (await fetchAssociationStates(api, [erin.inboxId])).get(erin.inboxId)?.sequenceId ?? 0n;
+    const withErin = new Map(decodeMembership(ext.membership)).set(erin.inboxId, erinsSeq);
     const addition = await updateMembership(state, { add: [erinsKp], membership: encodeMembership(withErin), authenticate: () => true });
     const added = await publish(api, group.groupIdBytes, addition.commit);
 

@@ -24,6 +24,7 @@ import { decodeReply, encodeReply } from "./content/reply-codec.js";
 import { decodeContent, encodeEnvelope, encodeText } from "./content/text-codec.js";
 import { encodeMembership, newGroupExtensions } from "./conversations/group-metadata.js";
 import { Client } from "./index.js";
+import { fetchAssociationStates } from "./identity/identity-lookup.js";
 import type { ClientLogger } from "./logging.js";
 import { LocalStore } from "./store/local-store.js";
 
@@ -134,9 +135,11 @@ describe("@parley/client: fuzzing what peers send", { timeout: 120_000 }, () => 
         extensions: newGroupExtensions(alice.inboxId, { groupName: "fuzzed" }),
         authenticate: () => true,
       });
+      const seqs = await fetchAssociationStates(api, [alice.inboxId, bob.inboxId]);
       const added = await updateMembership(state, {
         add: [kp],
-        membership: encodeMembership(new Map([[alice.inboxId, 0n], [bob.inboxId, 1n]])),
+        // Pinned at the real sequence ids: the joiner checks the tree against them.
+        membership: encodeMembership(new Map([[alice.inboxId, seqs.get(alice.inboxId)?.sequenceId ?? 0n], [bob.inboxId, seqs.get(bob.inboxId)?.sequenceId ?? 0n]])),
         authenticate: () => true,
       });
       const welcome = added.welcome!;
