@@ -23,6 +23,7 @@ export {
   type GroupMember,
 } from "./group/group-state.js";
 export { groupExtensions } from "./group/group-extensions-of.js";
+export { ratchetSecretsOf } from "./group/ratchet-secrets.js";
 export { encodeGroupState, decodeGroupState, STATE_VERSION } from "./state-codec.js";
 
 // Key packages and Welcomes.

@@ -18,6 +18,7 @@ import {
   isMlsError,
   isRemoved,
   processMessage,
+  selfUpdate,
   updateGroupExtensions,
   updateMembership,
   asInstallationKey,
@@ -66,6 +67,8 @@ import {
 } from "./membership-update.js";
 
 const MAX_PUBLISH_ATTEMPTS = 3;
+/** libxmtp GROUP_KEY_ROTATION_INTERVAL_NS: 30 days. */
+export const GROUP_KEY_ROTATION_INTERVAL_NS = 30n * 24n * 3600n * 1_000_000_000n;
 
 export interface DecodedMessage {
   readonly id: string;
@@ -246,6 +249,7 @@ export class Group {
   #sendEncoded(encoded: messageContents.EncodedContent, shouldPush: boolean): Promise<string> {
     return this.#serial(async () => {
       await this.#maybeUpdateInstallations(SEND_MESSAGE_UPDATE_INSTALLATIONS_INTERVAL_NS);
+      await this.#maybeUpdateKeys();
       const encodedBytes = encode(messageContents.EncodedContentSchema, encoded);
       const sentAtNs = this.#ctx.nowNs();
       const idempotencyKey = sentAtNs.toString();
@@ -274,6 +278,7 @@ export class Group {
           cursor: 0n,
         });
       });
+      store.scrub();
       await call("SendGroupMessages", () =>
         this.#ctx.api.mls.sendGroupMessages({ messages: [groupMessageInput(result.message, shouldPush)] }),
       );
@@ -356,6 +361,7 @@ export class Group {
         if (message !== undefined) store.insertMessage(message);
       });
     }
+    if (envelopes.length > 0) store.scrub();
   }
 
   #refused(code: Parameters<typeof logRefused>[1], cursor: bigint, fields: { reason?: string; cause?: unknown }, level?: "debug"): void {
@@ -476,6 +482,20 @@ export class Group {
     if (!this.#isMember(this.#state())) return;
     await this.#publishMembershipUpdate({});
     this.#installationsCheckedNs = now;
+  }
+
+  /**
+   * Post-compromise security as libxmtp keeps it (section 3.8, "Key
+   * update"): before a send, an installation that has not committed in the
+   * group for GROUP_KEY_ROTATION_INTERVAL_NS, or never (just joined),
+   * commits an update path first. Every commit of ours carries a path, so
+   * any of them resets the clock.
+   */
+  async #maybeUpdateKeys(): Promise<void> {
+    const last = this.#ctx.store.lastOwnCommitNs(this.#groupId);
+    if (last !== undefined && this.#ctx.nowNs() - last < GROUP_KEY_ROTATION_INTERVAL_NS) return;
+    if (!this.#isMember(this.#state())) return;
+    await this.#publishCommit((state) => selfUpdate(state, identityAuthenticator(this.#ctx.api)), () => Promise.resolve());
   }
 
   #publishMembershipUpdate(change: Parameters<typeof planMembershipUpdate>[2]): Promise<void> {
@@ -612,6 +632,7 @@ export class Group {
         this.#pending = undefined;
       }
       if (pending.cursor !== undefined) {
+        this.#ctx.store.setLastOwnCommitNs(this.#groupId, this.#ctx.nowNs());
         await afterCommit(result, pending.cursor);
         return;
       }

@@ -51,6 +51,10 @@ CREATE TABLE IF NOT EXISTS key_packages (
   private_key_package BLOB NOT NULL,
   created_ns INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS group_key_updates (
+  group_id BLOB PRIMARY KEY,
+  committed_ns INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS groups (
   group_id BLOB PRIMARY KEY,
   state BLOB NOT NULL,
@@ -83,6 +87,9 @@ export class LocalStore {
       this.#db = new Database(path);
       this.#db.defaultSafeIntegers(true);
       this.#db.pragma("journal_mode = WAL");
+      // Forward secrecy on disk: a row rewritten or deleted must not leave
+      // its old bytes (an older ratchet state) in free pages; see scrub().
+      this.#db.pragma("secure_delete = ON");
       this.#db.exec(SCHEMA);
     } catch (error) {
       throw new ClientError("client.bad_store", "cannot open the local database", { cause: error });
@@ -91,6 +98,15 @@ export class LocalStore {
 
   close(): void {
     this.#db.close();
+  }
+
+  /**
+   * Folds the write-ahead log into the database and truncates it: until
+   * then the log keeps every page version written, old ratchet states
+   * among them. Called after each batch of processed or sent messages.
+   */
+  scrub(): void {
+    this.#db.pragma("wal_checkpoint(TRUNCATE)");
   }
 
   transaction<T>(run: () => T): T {
@@ -143,6 +159,18 @@ export class LocalStore {
   group(groupId: Uint8Array): GroupRow | undefined {
     const row = this.#db.prepare("SELECT * FROM groups WHERE group_id = ?").get(Buffer.from(groupId)) as RawGroup | undefined;
     return row === undefined ? undefined : groupRow(row);
+  }
+
+  /** When our last commit in the group (each one carries a path) was merged; undefined if never. */
+  lastOwnCommitNs(groupId: Uint8Array): bigint | undefined {
+    const row = this.#db.prepare("SELECT committed_ns FROM group_key_updates WHERE group_id = ?").get(Buffer.from(groupId)) as
+      | { committed_ns: bigint }
+      | undefined;
+    return row?.committed_ns;
+  }
+
+  setLastOwnCommitNs(groupId: Uint8Array, ns: bigint): void {
+    this.#db.prepare("INSERT OR REPLACE INTO group_key_updates (group_id, committed_ns) VALUES (?, ?)").run(Buffer.from(groupId), ns);
   }
 
   groups(): GroupRow[] {

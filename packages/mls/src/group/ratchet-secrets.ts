@@ -1,0 +1,26 @@
+// The secrets from which message keys can still be derived: every node of
+// the secret tree (RFC 9420 9) of the current epoch and of the past epochs
+// kept for late application messages, with the skipped generations each
+// ratchet holds. Forward secrecy (RFC 9420 9.2) is that a key, once used,
+// is derivable from none of these; tests and audits of what a store keeps
+// on disk compare them before and after a message is processed.
+import type { SecretTree } from "ts-mls";
+import { engineOf, type GroupState } from "./group-state.js";
+
+function treeSecrets(tree: SecretTree): Uint8Array[] {
+  const out: Uint8Array[] = Object.values(tree.intermediateNodes);
+  for (const node of Object.values(tree.leafNodes)) {
+    for (const ratchet of [node.handshake, node.application]) {
+      out.push(ratchet.secret, ...Object.values(ratchet.unusedGenerations));
+    }
+  }
+  return out;
+}
+
+/** Contains secrets: for tests and audits of storage, never for logs. */
+export function ratchetSecretsOf(state: GroupState): Uint8Array[] {
+  const engine = engineOf(state);
+  const out = treeSecrets(engine.secretTree);
+  for (const past of engine.historicalReceiverData.values()) out.push(...treeSecrets(past.secretTree));
+  return out;
+}
