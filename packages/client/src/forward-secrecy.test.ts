@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createPrivateKeySigner } from "@parley/identity";
-import { decodeGroupState, processMessage, ratchetSecretsOf, type GroupState } from "@parley/mls";
+import { decodeGroupState, privateInitKey, processMessage, ratchetSecretsOf, validateKeyPackage, type GroupState } from "@parley/mls";
 import type { RunningNode } from "@parley/node";
 import { decode, messageContents, type mlsApi } from "@parley/proto";
 import { startTestNode } from "@parley/testkit";
@@ -21,6 +21,7 @@ import { createApiClient, type ApiClient } from "./api/api-client.js";
 import { decodeContent, decodeEnvelope } from "./content/text-codec.js";
 import { GROUP_KEY_ROTATION_INTERVAL_NS } from "./conversations/group.js";
 import { Client, type Group } from "./index.js";
+import { KEY_PACKAGE_ROTATION_INTERVAL_NS, KEYS_EXPIRATION_INTERVAL_NS } from "./key-packages.js";
 import { LocalStore } from "./store/local-store.js";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -31,6 +32,15 @@ function storedGroup(dbPath: string, groupId: Uint8Array): { state: GroupState; 
     const row = store.group(groupId);
     assert.ok(row, "the group is in the store");
     return { state: decodeGroupState(row.state), cursor: row.cursor };
+  } finally {
+    store.close();
+  }
+}
+
+function storedKeyPackage(dbPath: string, initKey: Uint8Array): { privateKeyPackage: Uint8Array } | undefined {
+  const store = new LocalStore(dbPath);
+  try {
+    return store.keyPackage(initKey);
   } finally {
     store.close();
   }
@@ -205,5 +215,36 @@ describe("@parley/client: key updates, forward secrecy and post-compromise secur
     alice.client.close();
     bob.client.close();
     carol.client.close();
+  });
+
+  it("key packages: replaced after 30 days; a replaced one's private key leaves the disk a day later", async () => {
+    let now = BigInt(Date.now()) * 1_000_000n;
+    const clock = () => (now += 1000n);
+    const { client, dbPath } = await newClient(clock);
+    const initKeyOnNode = async () => {
+      const res = await api.mls.fetchKeyPackages({ installationKeys: [client.installationIdBytes] });
+      return hex((await validateKeyPackage(res.keyPackages[0]!.keyPackageTlsSerialized)).initKey);
+    };
+    const first = await initKeyOnNode();
+    await client.conversations.sync();
+    assert.equal(await initKeyOnNode(), first, "not replaced within 30 days");
+    const firstPrivate = storedKeyPackage(dbPath, Buffer.from(first, "hex"));
+    assert.ok(firstPrivate);
+    const initPrivate = Buffer.from(privateInitKey(firstPrivate.privateKeyPackage));
+    assert.ok(databaseBytes(dbPath).includes(initPrivate), "the search sees the private init key while it is stored");
+
+    now += KEY_PACKAGE_ROTATION_INTERVAL_NS;
+    await client.conversations.sync();
+    const second = await initKeyOnNode();
+    assert.notEqual(second, first, "a new key package after 30 days");
+    assert.ok(storedKeyPackage(dbPath, Buffer.from(first, "hex")), "the replaced one is kept a while for late welcomes");
+
+    now += KEYS_EXPIRATION_INTERVAL_NS;
+    await client.conversations.sync();
+    assert.equal(storedKeyPackage(dbPath, Buffer.from(first, "hex")), undefined, "deleted a day after it was replaced");
+    assert.ok(storedKeyPackage(dbPath, Buffer.from(second, "hex")), "the current one stays");
+    assert.equal(await initKeyOnNode(), second);
+    assert.ok(!databaseBytes(dbPath).includes(initPrivate), "its private init key is gone from the database files");
+    client.close();
   });
 });

@@ -1,9 +1,17 @@
 // Our key packages (../shared/spec/xmtp-client.md section 1.3): each one a
 // last-resort package (many adders may use it), its private half kept by
-// init key so that a welcome wrapped to it can be opened.
+// init key so that a welcome wrapped to it can be opened. They are replaced
+// after a welcome consumes one and on libxmtp's schedule, and a replaced
+// one's private half is deleted once late welcomes have had their time.
 import { createKeyPackage } from "@parley/mls";
 import { call } from "./api/api-client.js";
 import type { ClientContext } from "./client-context.js";
+
+const DAY_NS = 24n * 3600n * 1_000_000_000n;
+/** libxmtp KEY_PACKAGE_ROTATION_INTERVAL_NS: 30 days. */
+export const KEY_PACKAGE_ROTATION_INTERVAL_NS = 30n * DAY_NS;
+/** libxmtp KEYS_EXPIRATION_INTERVAL_NS (production): 1 day. */
+export const KEYS_EXPIRATION_INTERVAL_NS = DAY_NS;
 
 /** Makes, stores, then uploads a new key package. @throws ClientError `client.network` */
 export async function uploadKeyPackage(ctx: ClientContext): Promise<Uint8Array> {
@@ -13,4 +21,19 @@ export async function uploadKeyPackage(ctx: ClientContext): Promise<Uint8Array> 
     ctx.api.mls.uploadKeyPackage({ keyPackage: { keyPackageTlsSerialized: bundle.keyPackage }, isInboxIdCredential: true }),
   );
   return bundle.initKey;
+}
+
+/**
+ * Uploads a new key package when a welcome consumed ours (who fetched it
+ * knows we joined something) or the newest is 30 days old; deletes the
+ * private halves of those replaced more than a day ago.
+ *
+ * @throws ClientError `client.network`
+ */
+export async function maintainKeyPackages(ctx: ClientContext, options: { consumed: boolean }): Promise<void> {
+  const newest = ctx.store.newestKeyPackageNs();
+  if (options.consumed || newest === undefined || ctx.nowNs() - newest >= KEY_PACKAGE_ROTATION_INTERVAL_NS) {
+    await uploadKeyPackage(ctx);
+  }
+  if (ctx.store.deleteKeyPackagesReplacedBefore(ctx.nowNs() - KEYS_EXPIRATION_INTERVAL_NS) > 0) ctx.store.scrub();
 }

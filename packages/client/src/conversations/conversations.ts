@@ -5,7 +5,7 @@ import { queryWelcomesAfter } from "../api/api-client.js";
 import type { ClientContext } from "../client-context.js";
 import { identityAuthenticator } from "../identity/identity-lookup.js";
 import { ClientError } from "../client-error.js";
-import { uploadKeyPackage } from "../key-packages.js";
+import { maintainKeyPackages } from "../key-packages.js";
 import { Group, type DecodedMessage } from "./group.js";
 import { checkJoinedGroup } from "./membership-rules.js";
 import { createAsyncStream, type AsyncStream } from "../streams/async-stream.js";
@@ -138,8 +138,8 @@ export class Conversations {
     }
     // A used key package is public knowledge of who joined: rotate it, as
     // libxmtp queues a rotation after consuming a welcome. The old private
-    // half stays, for welcomes still in flight to it.
-    if (joined) await uploadKeyPackage(this.#ctx);
+    // half stays a day, for welcomes still in flight to it.
+    await maintainKeyPackages(this.#ctx, { consumed: joined });
   }
 
   /** Welcomes, then every group's messages. */

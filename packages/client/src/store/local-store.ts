@@ -151,6 +151,25 @@ export class LocalStore {
       : { keyPackage: new Uint8Array(row.key_package), privateKeyPackage: new Uint8Array(row.private_key_package) };
   }
 
+  /** When the newest key package was made; undefined before the first. */
+  newestKeyPackageNs(): bigint | undefined {
+    const row = this.#db.prepare("SELECT max(created_ns) AS ns FROM key_packages").get() as { ns: bigint | null };
+    return row.ns ?? undefined;
+  }
+
+  /**
+   * Deletes every key package that a newer one, made at or before
+   * `cutoffNs`, replaced: welcomes wrapped to it had until then to arrive.
+   * @returns how many were deleted
+   */
+  deleteKeyPackagesReplacedBefore(cutoffNs: bigint): number {
+    return Number(
+      this.#db
+        .prepare("DELETE FROM key_packages WHERE created_ns < (SELECT max(created_ns) FROM key_packages WHERE created_ns <= ?)")
+        .run(cutoffNs).changes,
+    );
+  }
+
   keyPackageCount(): number {
     const row = this.#db.prepare("SELECT count(*) AS n FROM key_packages").get() as { n: bigint };
     return Number(row.n);
