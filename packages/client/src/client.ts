@@ -17,6 +17,7 @@ import {
   type AssociationState,
   type Signer,
 } from "@parley/identity";
+import type { Interceptor } from "@connectrpc/connect";
 import { asInboxId } from "@parley/mls";
 import { uploadKeyPackage } from "./key-packages.js";
 import { createApiClient, call, type ApiClient } from "./api/api-client.js";
@@ -42,6 +43,8 @@ export interface ClientOptions {
   readonly nowNs?: () => bigint;
   /** Receives a warning for every envelope or welcome refused (codes, ids, cursors; never secrets). Default: silent. */
   readonly logger?: ClientLogger;
+  /** Connect-ES interceptors around every call to the node (headers, tracing, fault injection). */
+  readonly interceptors?: readonly Interceptor[];
 }
 
 export interface InboxState {
@@ -90,7 +93,7 @@ export class Client {
     if (identifier.kind !== "ethereum") throw new ClientError("client.usage", "only Ethereum signers are supported so far");
     const address = identifier.address;
     const store = new LocalStore(options.dbPath ?? ":memory:");
-    const api = createApiClient(options.apiUrl);
+    const api = createApiClient(options.apiUrl, options.interceptors);
     const existing = store.installation();
     if (existing !== undefined) {
       if (existing.address !== address) {
@@ -138,7 +141,7 @@ export class Client {
       store.close();
       return Promise.reject(new ClientError("client.not_registered", "no installation of this address in the database"));
     }
-    return Promise.resolve(new Client(contextOf(createApiClient(options.apiUrl), store, existing.inboxId, existing.installationSecret, options)));
+    return Promise.resolve(new Client(contextOf(createApiClient(options.apiUrl, options.interceptors), store, existing.inboxId, existing.installationSecret, options)));
   }
 
   /** Whether each address has an inbox (keys lowercased). */
@@ -194,9 +197,9 @@ export class Client {
     signer: Signer,
     inboxId: string,
     installationIds: readonly Uint8Array[],
-    options: Pick<ClientOptions, "apiUrl" | "nowNs">,
+    options: Pick<ClientOptions, "apiUrl" | "nowNs" | "interceptors">,
   ): Promise<void> {
-    return revokeInstallations(createApiClient(options.apiUrl), signer, inboxId, installationIds, options.nowNs ?? systemNowNs);
+    return revokeInstallations(createApiClient(options.apiUrl, options.interceptors), signer, inboxId, installationIds, options.nowNs ?? systemNowNs);
   }
 
   /** Closes the local database. */

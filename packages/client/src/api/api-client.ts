@@ -3,7 +3,7 @@
 // Every failure surfaces as ClientError `client.network`; nothing here
 // interprets what comes back beyond the protobuf types.
 import { create } from "@bufbuild/protobuf";
-import { createClient, type Client as ConnectClient } from "@connectrpc/connect";
+import { createClient, type Client as ConnectClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { identityApi, mlsApi } from "@parley/proto";
 import { ClientError } from "../client-error.js";
@@ -13,9 +13,12 @@ export interface ApiClient {
   readonly identity: ConnectClient<typeof identityApi.IdentityApi>;
 }
 
-/** @param baseUrl `http://host:port` (cleartext HTTP/2) or `https://…`. */
-export function createApiClient(baseUrl: string): ApiClient {
-  const transport = createGrpcTransport({ baseUrl });
+/**
+ * @param baseUrl `http://host:port` (cleartext HTTP/2) or `https://…`.
+ * @param interceptors Connect-ES interceptors around every call (headers, tracing, fault injection).
+ */
+export function createApiClient(baseUrl: string, interceptors: readonly Interceptor[] = []): ApiClient {
+  const transport = createGrpcTransport({ baseUrl, interceptors: [...interceptors] });
   return {
     mls: createClient(mlsApi.MlsApi, transport),
     identity: createClient(identityApi.IdentityApi, transport),

@@ -24,7 +24,6 @@ import {
   asInstallationKey,
   type CommitResult,
   type GroupState,
-  type XmtpExtensionChanges,
 } from "@parley/mls";
 import { decode, encode, messageContents, type mlsApi } from "@parley/proto";
 import { decodeIncomingPayload } from "../content/incoming-payload.js";
@@ -58,10 +57,10 @@ import {
   encodePermissions,
   METADATA_LIMITS,
 } from "./group-metadata.js";
+import { intentSpecOf, recipientsOf, sendIntentWelcomes, type IntentSpec } from "./commit-intents.js";
 import { checkMembership, membershipContextFor } from "./membership-rules.js";
 import {
   planMembershipUpdate,
-  sendWelcomes,
   SEND_MESSAGE_UPDATE_INSTALLATIONS_INTERVAL_NS,
   SYNC_UPDATE_INSTALLATIONS_INTERVAL_NS,
 } from "./membership-update.js";
@@ -110,17 +109,9 @@ function decodeMessageContent(encoded: messageContents.EncodedContent): DecodedM
 const sha256 = (bytes: Uint8Array) => new Uint8Array(createHash("sha256").update(bytes).digest());
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
 
-interface PendingCommit {
-  readonly hash: Uint8Array;
-  readonly baseEpoch: bigint;
-  readonly result: CommitResult;
-  cursor?: bigint;
-}
-
 export class Group {
   readonly #ctx: ClientContext;
   readonly #groupId: Uint8Array;
-  #pending: PendingCommit | undefined;
   /** Our clock's time of the last membership check; none yet in this process. */
   #installationsCheckedNs: bigint | undefined;
   /** One operation at a time per group: state in, state out. */
@@ -293,6 +284,7 @@ export class Group {
   sync(): Promise<void> {
     return this.#serial(async () => {
       await this.#sync();
+      await this.#resumeIntents();
       try {
         await this.#maybeUpdateInstallations(SYNC_UPDATE_INSTALLATIONS_INTERVAL_NS);
       } catch (error) {
@@ -316,15 +308,19 @@ export class Group {
         continue;
       }
       const hash = sha256(envelope.data);
-      const pending = this.#pending;
-      if (pending !== undefined && Buffer.compare(hash, pending.hash) === 0) {
+      const intent = store.publishedIntentByHash(this.#groupId, hash);
+      if (intent !== undefined) {
         // Our commit: it won if it is the first commit of its epoch in the
         // node's order, i.e. the state is still at the epoch it was built on.
-        if (state.epoch === pending.baseEpoch) {
-          pending.cursor = envelope.id;
-          state = pending.result.state;
-        }
-        store.updateGroup(this.#groupId, encodeGroupState(state), envelope.id);
+        // Intent and state move in one transaction, so a crash leaves both
+        // before or both after.
+        const won = state.epoch === intent.baseEpoch && intent.stagedState !== undefined;
+        const next = won && intent.stagedState !== undefined ? intent.stagedState : encodeGroupState(state);
+        store.transaction(() => {
+          store.updateGroup(this.#groupId, next, envelope.id);
+          store.setIntentState(intent.id, won ? "committed" : "lost", envelope.id);
+          if (won) store.setLastOwnCommitNs(this.#groupId, this.#ctx.nowNs());
+        });
         continue;
       }
       if (store.isOwnPayload(hash)) {
@@ -361,7 +357,43 @@ export class Group {
         if (message !== undefined) store.insertMessage(message);
       });
     }
+    await this.#finishCommitted();
     if (envelopes.length > 0) store.scrub();
+  }
+
+  /**
+   * Post-commit actions of our commits that won (their welcomes), then the
+   * intent is done and its staged secrets are dropped. A failure leaves
+   * it committed, and the next sync sends again: a joiner takes a group
+   * once, however many welcomes name it.
+   */
+  async #finishCommitted(): Promise<void> {
+    for (const intent of this.#ctx.store.intents(this.#groupId, "committed")) {
+      await sendIntentWelcomes(this.#ctx, intent);
+      this.#ctx.store.setIntentState(intent.id, "done");
+    }
+  }
+
+  /**
+   * After a restart: an intent published but never seen while the group
+   * stayed on its epoch is sent again (the node may never have got it);
+   * one that lost its epoch, or was never seen while the epoch moved on, is
+   * regenerated on the current epoch.
+   */
+  async #resumeIntents(): Promise<void> {
+    const { store } = this.#ctx;
+    for (const intent of store.intents(this.#groupId, "published")) {
+      if (this.#state().epoch === intent.baseEpoch && intent.payload !== undefined) {
+        const payload = intent.payload;
+        await call("SendGroupMessages", () => this.#ctx.api.mls.sendGroupMessages({ messages: [groupMessageInput(payload, false)] }));
+        await this.#sync();
+      }
+      if (store.intent(intent.id)?.state === "published") store.setIntentState(intent.id, "lost");
+    }
+    for (const intent of store.intents(this.#groupId, "lost")) {
+      store.setIntentState(intent.id, "superseded");
+      if (this.#isMember(this.#state())) await this.#publishCommit(intentSpecOf(intent));
+    }
   }
 
   #refused(code: Parameters<typeof logRefused>[1], cursor: bigint, fields: { reason?: string; cause?: unknown }, level?: "debug"): void {
@@ -495,23 +527,11 @@ export class Group {
     const last = this.#ctx.store.lastOwnCommitNs(this.#groupId);
     if (last !== undefined && this.#ctx.nowNs() - last < GROUP_KEY_ROTATION_INTERVAL_NS) return;
     if (!this.#isMember(this.#state())) return;
-    await this.#publishCommit((state) => selfUpdate(state, identityAuthenticator(this.#ctx.api)), () => Promise.resolve());
+    await this.#publishCommit({ kind: "key_update", params: {} });
   }
 
-  #publishMembershipUpdate(change: Parameters<typeof planMembershipUpdate>[2]): Promise<void> {
-    return this.#publishCommit(
-      async (state) => {
-        const plan = await planMembershipUpdate(this.#ctx, state, change);
-        if (!plan.changed) return undefined;
-        return updateMembership(state, {
-          add: plan.add,
-          remove: plan.remove.map(asInstallationKey),
-          membership: plan.membership,
-          authenticate: identityAuthenticator(this.#ctx.api),
-        });
-      },
-      (result, cursor) => sendWelcomes(this.#ctx, result, cursor),
-    );
+  #publishMembershipUpdate(change: { readonly addInboxes?: readonly string[]; readonly removeInboxes?: readonly string[] }): Promise<void> {
+    return this.#publishCommit({ kind: "membership", params: change });
   }
 
   /** @throws ClientError `client.usage` past 100 bytes; as every commit. */
@@ -534,13 +554,7 @@ export class Group {
     if (Buffer.byteLength(value, "utf8") > METADATA_LIMITS[key]) {
       return Promise.reject(new ClientError("client.usage", `${key} is longer than ${METADATA_LIMITS[key]} bytes`));
     }
-    return this.#serial(() =>
-      this.#publishCommit(async (state) => {
-        const meta = decodeMutableMetadata(groupExtensions(state).mutableMetadata);
-        meta.attributes[key] = value;
-        return updateGroupExtensions(state, { mutableMetadata: encodeMutableMetadata(meta) }, identityAuthenticator(this.#ctx.api));
-      }, () => Promise.resolve()),
-    );
+    return this.#serial(() => this.#publishCommit({ kind: "metadata", params: { key, value } }));
   }
 
   /** The group's permission policies as the official SDK shows them. */
@@ -557,11 +571,8 @@ export class Group {
    *   `client.permission_denied`; as every commit.
    */
   updatePermission(type: PermissionUpdateType, policy: PermissionPolicy, metadataField?: MetadataField): Promise<void> {
-    return this.#updateExtensions((state) => {
-      const policies = decodePolicySet(groupExtensions(state).permissions);
-      if (policies === undefined) throw new ClientError("client.bad_store", "the group's permission policies do not decode");
-      return { permissions: encodePermissions(withPermission(policies, type, policy, metadataField)) };
-    });
+    const params = metadataField === undefined ? { type, policy } : { type, policy, metadataField };
+    return this.#serial(() => this.#publishCommit({ kind: "permission", params }));
   }
 
   isAdmin(inboxId: string): boolean {
@@ -593,49 +604,71 @@ export class Group {
   }
 
   #changeAdmins(change: AdminListChange, inboxId: string): Promise<void> {
-    return this.#updateExtensions((state) => ({ mutableMetadata: changeAdminList(groupExtensions(state), change, inboxId) }));
+    return this.#serial(() => this.#publishCommit({ kind: "admins", params: { change, inboxId } }));
   }
 
-  /** One commit with one GroupContextExtensions proposal (section 3.7). */
-  #updateExtensions(change: (state: GroupState) => XmtpExtensionChanges): Promise<void> {
-    return this.#serial(() =>
-      this.#publishCommit(
-        (state) => updateGroupExtensions(state, change(state), identityAuthenticator(this.#ctx.api)),
-        () => Promise.resolve(),
-      ),
-    );
+  /** The commit an intent stands for, built on `state`; undefined when there is nothing to change. */
+  async #build(spec: IntentSpec, state: GroupState): Promise<CommitResult | undefined> {
+    const authenticate = identityAuthenticator(this.#ctx.api);
+    switch (spec.kind) {
+      case "key_update":
+        return selfUpdate(state, authenticate);
+      case "membership": {
+        const plan = await planMembershipUpdate(this.#ctx, state, spec.params);
+        if (!plan.changed) return undefined;
+        return updateMembership(state, { add: plan.add, remove: plan.remove.map(asInstallationKey), membership: plan.membership, authenticate });
+      }
+      case "metadata": {
+        const meta = decodeMutableMetadata(groupExtensions(state).mutableMetadata);
+        meta.attributes[spec.params.key] = spec.params.value;
+        return updateGroupExtensions(state, { mutableMetadata: encodeMutableMetadata(meta) }, authenticate);
+      }
+      case "admins":
+        return updateGroupExtensions(state, { mutableMetadata: changeAdminList(groupExtensions(state), spec.params.change, spec.params.inboxId) }, authenticate);
+      case "permission": {
+        const policies = decodePolicySet(groupExtensions(state).permissions);
+        if (policies === undefined) throw new ClientError("client.bad_store", "the group's permission policies do not decode");
+        const { type, policy, metadataField } = spec.params;
+        return updateGroupExtensions(state, { permissions: encodePermissions(withPermission(policies, type, policy, metadataField)) }, authenticate);
+      }
+    }
   }
 
   /**
-   * Builds a commit on the current epoch, publishes it, and syncs: merged if
-   * it came first in the node's order, rebuilt on the new epoch if not.
+   * Builds the intent's commit on the current epoch, writes it as an
+   * intent (with the state it leads to and its welcome), publishes it, and
+   * syncs: merged if it came first in the node's order, rebuilt on the new
+   * epoch if not; welcomes go out once it is confirmed.
    */
-  async #publishCommit(
-    build: (state: GroupState) => Promise<CommitResult | undefined>,
-    afterCommit: (result: CommitResult, cursor: bigint) => Promise<void>,
-  ): Promise<void> {
+  async #publishCommit(spec: IntentSpec): Promise<void> {
+    const { store } = this.#ctx;
     for (let attempt = 0; attempt < MAX_PUBLISH_ATTEMPTS; attempt += 1) {
       await this.#sync();
       const state = this.#state();
-      const result = await build(state);
+      const result = await this.#build(spec, state);
       if (result === undefined) return;
       assertOwnCommitAllowed(state, result.state, this.#ctx.inboxId);
-      const pending: PendingCommit = { hash: sha256(result.commit), baseEpoch: state.epoch, result };
-      this.#ctx.store.addOwnPayload(pending.hash, this.#groupId);
-      this.#pending = pending;
-      try {
-        await call("SendGroupMessages", () =>
-          this.#ctx.api.mls.sendGroupMessages({ messages: [groupMessageInput(result.commit, false)] }),
-        );
-        await this.#sync();
-      } finally {
-        this.#pending = undefined;
-      }
-      if (pending.cursor !== undefined) {
-        this.#ctx.store.setLastOwnCommitNs(this.#groupId, this.#ctx.nowNs());
-        await afterCommit(result, pending.cursor);
-        return;
-      }
+      const hash = sha256(result.commit);
+      const id = store.transaction(() => {
+        store.addOwnPayload(hash, this.#groupId);
+        return store.insertIntent({
+          groupId: this.#groupId,
+          kind: spec.kind,
+          params: JSON.stringify(spec.params),
+          baseEpoch: state.epoch,
+          payloadHash: hash,
+          payload: result.commit,
+          stagedState: encodeGroupState(result.state),
+          welcome: result.welcome,
+          recipients: recipientsOf(result),
+        });
+      });
+      await call("SendGroupMessages", () => this.#ctx.api.mls.sendGroupMessages({ messages: [groupMessageInput(result.commit, false)] }));
+      await this.#sync();
+      const outcome = store.intent(id)?.state;
+      if (outcome === "done" || outcome === "committed") return;
+      // Lost its epoch (or not seen yet): this attempt is replaced by the next.
+      store.setIntentState(id, "superseded");
     }
     throw new ClientError("client.publish_failed", `a commit lost its epoch ${MAX_PUBLISH_ATTEMPTS} times`);
   }

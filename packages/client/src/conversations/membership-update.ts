@@ -6,9 +6,7 @@
 // as failed. With no inbox added or removed it is the periodic membership
 // check (`maybe_update_installations`): members' new installations join and
 // revoked ones leave.
-import { create } from "@bufbuild/protobuf";
-import { groupExtensions, groupMembers, wrapWelcome, type CommitResult, type GroupState } from "@parley/mls";
-import { mlsApi } from "@parley/proto";
+import { groupExtensions, groupMembers, type GroupState } from "@parley/mls";
 import { call } from "../api/api-client.js";
 import type { ClientContext } from "../client-context.js";
 import { ClientError } from "../client-error.js";
@@ -115,29 +113,3 @@ export async function planMembershipUpdate(
   };
 }
 
-/**
- * Wraps the commit's Welcome to each added installation's init key and
- * sends them, with the commit's cursor (section 2.3).
- *
- * @throws ClientError `client.network`.
- */
-export async function sendWelcomes(ctx: ClientContext, result: CommitResult, cursor: bigint): Promise<void> {
-  if (result.welcome === undefined || result.added.length === 0) return;
-  const welcome = result.welcome;
-  const messages = result.added.map((kp) => {
-    const wrapped = wrapWelcome(welcome, kp.initKey, cursor);
-    return create(mlsApi.WelcomeMessageInputSchema, {
-      version: {
-        case: "v1",
-        value: {
-          installationKey: kp.installationKey,
-          data: wrapped.data,
-          hpkePublicKey: wrapped.hpkePublicKey,
-          wrapperAlgorithm: wrapped.wrapperAlgorithm,
-          welcomeMetadata: wrapped.welcomeMetadata,
-        },
-      },
-    });
-  });
-  await call("SendWelcomeMessages", () => ctx.api.mls.sendWelcomeMessages({ messages }));
-}

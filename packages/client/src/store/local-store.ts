@@ -23,6 +23,34 @@ export interface GroupRow {
   readonly addedByInboxId: string;
 }
 
+/**
+ * A change to a group, written before its commit is published (section
+ * 3.8): `published` until the commit is seen in the node's order, then
+ * `committed` (it won its epoch; the staged state was merged) or `lost`
+ * (another commit came first); `done` once its welcomes are sent, and
+ * `superseded` when a new attempt replaced a lost one.
+ */
+export type IntentState = "published" | "committed" | "lost" | "done" | "superseded";
+
+export interface IntentRow {
+  readonly id: bigint;
+  readonly groupId: Uint8Array;
+  /** What to regenerate on a new epoch: the operation and its parameters (JSON). */
+  readonly kind: string;
+  readonly params: string;
+  readonly state: IntentState;
+  readonly baseEpoch: bigint;
+  readonly payloadHash: Uint8Array;
+  /** The commit, the group state it leads to, and the Welcome with its recipients; cleared once done. */
+  readonly payload: Uint8Array | undefined;
+  readonly stagedState: Uint8Array | undefined;
+  readonly welcome: Uint8Array | undefined;
+  /** JSON: [{ installationKey, initKey }] in hex. */
+  readonly recipients: string | undefined;
+  /** The node's id of the commit, once seen. */
+  readonly cursor: bigint | undefined;
+}
+
 export interface StoredMessage {
   /** Hex message id (sha256 of group id, idempotency key and content). */
   readonly id: string;
@@ -51,6 +79,21 @@ CREATE TABLE IF NOT EXISTS key_packages (
   private_key_package BLOB NOT NULL,
   created_ns INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS intents (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  group_id BLOB NOT NULL,
+  kind TEXT NOT NULL,
+  params TEXT NOT NULL,
+  state TEXT NOT NULL,
+  base_epoch INTEGER NOT NULL,
+  payload_hash BLOB NOT NULL,
+  payload BLOB,
+  staged_state BLOB,
+  welcome BLOB,
+  recipients TEXT,
+  cursor INTEGER
+);
+CREATE INDEX IF NOT EXISTS intents_by_group ON intents (group_id, state);
 CREATE TABLE IF NOT EXISTS group_key_updates (
   group_id BLOB PRIMARY KEY,
   committed_ns INTEGER NOT NULL
@@ -180,6 +223,57 @@ export class LocalStore {
     return row === undefined ? undefined : groupRow(row);
   }
 
+  insertIntent(row: Omit<IntentRow, "id" | "state" | "cursor">): bigint {
+    const info = this.#db
+      .prepare(
+        "INSERT INTO intents (group_id, kind, params, state, base_epoch, payload_hash, payload, staged_state, welcome, recipients) " +
+          "VALUES (?, ?, ?, 'published', ?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        Buffer.from(row.groupId),
+        row.kind,
+        row.params,
+        row.baseEpoch,
+        Buffer.from(row.payloadHash),
+        row.payload === undefined ? null : Buffer.from(row.payload),
+        row.stagedState === undefined ? null : Buffer.from(row.stagedState),
+        row.welcome === undefined ? null : Buffer.from(row.welcome),
+        row.recipients ?? null,
+      );
+    return BigInt(info.lastInsertRowid);
+  }
+
+  intent(id: bigint): IntentRow | undefined {
+    const row = this.#db.prepare("SELECT * FROM intents WHERE id = ?").get(id) as RawIntent | undefined;
+    return row === undefined ? undefined : intentRow(row);
+  }
+
+  /** The group's intents in one state, oldest first. */
+  intents(groupId: Uint8Array, state: IntentState): IntentRow[] {
+    return (this.#db.prepare("SELECT * FROM intents WHERE group_id = ? AND state = ? ORDER BY id").all(Buffer.from(groupId), state) as RawIntent[]).map(
+      intentRow,
+    );
+  }
+
+  publishedIntentByHash(groupId: Uint8Array, hash: Uint8Array): IntentRow | undefined {
+    const row = this.#db
+      .prepare("SELECT * FROM intents WHERE group_id = ? AND payload_hash = ? AND state = 'published'")
+      .get(Buffer.from(groupId), Buffer.from(hash)) as RawIntent | undefined;
+    return row === undefined ? undefined : intentRow(row);
+  }
+
+  /** Moves an intent on; `done` and `superseded` drop its payload, staged state and welcome (secrets). */
+  setIntentState(id: bigint, state: IntentState, cursor?: bigint): void {
+    const finished = state === "done" || state === "superseded";
+    this.#db
+      .prepare(
+        "UPDATE intents SET state = ?, cursor = coalesce(?, cursor)" +
+          (finished ? ", payload = NULL, staged_state = NULL, welcome = NULL, recipients = NULL" : "") +
+          " WHERE id = ?",
+      )
+      .run(state, cursor ?? null, id);
+  }
+
   /** When our last commit in the group (each one carries a path) was merged; undefined if never. */
   lastOwnCommitNs(groupId: Uint8Array): bigint | undefined {
     const row = this.#db.prepare("SELECT committed_ns FROM group_key_updates WHERE group_id = ?").get(Buffer.from(groupId)) as
@@ -241,6 +335,40 @@ export class LocalStore {
   isOwnPayload(hash: Uint8Array): boolean {
     return this.#db.prepare("SELECT 1 FROM own_payloads WHERE hash = ?").get(Buffer.from(hash)) !== undefined;
   }
+}
+
+interface RawIntent {
+  id: bigint;
+  group_id: Buffer;
+  kind: string;
+  params: string;
+  state: IntentState;
+  base_epoch: bigint;
+  payload_hash: Buffer;
+  payload: Buffer | null;
+  staged_state: Buffer | null;
+  welcome: Buffer | null;
+  recipients: string | null;
+  cursor: bigint | null;
+}
+
+const bytesOrUndefined = (b: Buffer | null) => (b === null ? undefined : new Uint8Array(b));
+
+function intentRow(r: RawIntent): IntentRow {
+  return {
+    id: r.id,
+    groupId: new Uint8Array(r.group_id),
+    kind: r.kind,
+    params: r.params,
+    state: r.state,
+    baseEpoch: r.base_epoch,
+    payloadHash: new Uint8Array(r.payload_hash),
+    payload: bytesOrUndefined(r.payload),
+    stagedState: bytesOrUndefined(r.staged_state),
+    welcome: bytesOrUndefined(r.welcome),
+    recipients: r.recipients ?? undefined,
+    cursor: r.cursor ?? undefined,
+  };
 }
 
 interface RawGroup {

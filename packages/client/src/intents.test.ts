@@ -1,0 +1,169 @@
+// Intents (issue 6 points 5 and 7, spec section 3.8) against a node in this
+// process: a client that stops at each step of publishing a commit (the
+// node's answer lost, the commit never sent, the welcomes never sent) is
+// reopened from its database and finishes the change, with nothing lost
+// and nothing twice. The stop is a Connect-ES interceptor on the real
+// transport that fails the one call, as a crash or a dropped connection
+// would.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { createPrivateKeySigner } from "@parley/identity";
+import type { RunningNode } from "@parley/node";
+import { startTestNode } from "@parley/testkit";
+import { createApiClient, type ApiClient } from "./api/api-client.js";
+import { isClientError } from "./client-error.js";
+import { Client, type Group } from "./index.js";
+
+type Fault = "drop-request" | "drop-answer";
+
+/** Fails the next call of `method` once: before it reaches the node, or after (the answer lost). */
+function faultOnce(method: string, fault: Fault): Interceptor {
+  let armed = true;
+  return (next) => async (req) => {
+    if (!armed || req.method.name !== method) return next(req);
+    armed = false;
+    if (fault === "drop-answer") await next(req);
+    throw new ConnectError("connection lost (test)", Code.Unavailable);
+  };
+}
+
+describe("@parley/client: intents survive a stop at every step of a commit", { timeout: 60_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), "parley-intents-"));
+  let node: RunningNode;
+  let api: ApiClient;
+  let n = 0;
+
+  before(async () => {
+    node = await startTestNode();
+    api = createApiClient(node.url);
+  });
+
+  after(async () => {
+    await node.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function user(interceptors: Interceptor[] = []) {
+    const signer = createPrivateKeySigner(randomBytes(32));
+    const dbPath = join(dir, `u${(n += 1)}.db`);
+    const client = await Client.create(signer, { apiUrl: node.url, dbPath, interceptors });
+    const reopen = (again: Interceptor[] = []) => Client.create(signer, { apiUrl: node.url, dbPath, interceptors: again });
+    return { client, reopen };
+  }
+
+  async function welcomesFor(client: Client): Promise<number> {
+    const res = await api.mls.queryWelcomeMessages({ installationKey: client.installationIdBytes });
+    return res.messages.length;
+  }
+
+  /** Bob joins, once, and they talk both ways. */
+  async function assertTalking(aliceGroup: Group, bob: Client): Promise<void> {
+    await bob.conversations.sync();
+    assert.equal(bob.conversations.list().length, 1, "Bob is in exactly one group");
+    const bobs = bob.conversations.getConversationById(aliceGroup.id);
+    assert.ok(bobs, "Bob joined Alice's group");
+    await aliceGroup.send("hello Bob");
+    await bobs.sync();
+    await bobs.send("hello Alice");
+    await aliceGroup.sync();
+    assert.deepEqual((await aliceGroup.messages()).map((m) => m.content), ["hello Bob", "hello Alice"]);
+    assert.deepEqual((await bobs.messages()).map((m) => m.content), ["hello Bob", "hello Alice"]);
+  }
+
+  const isNetwork = (e: unknown) => isClientError(e) && e.code === "client.network";
+
+  it("the node took the commit but the answer was lost: reopened, the commit is merged and the welcome sent once", async () => {
+    const alice = await user([faultOnce("SendGroupMessages", "drop-answer")]);
+    const bob = await user();
+    await assert.rejects(alice.client.conversations.createGroup([bob.client.inboxId], { groupName: "after a stop" }), isNetwork);
+    const id = alice.client.conversations.list()[0]?.id;
+    assert.ok(id);
+    alice.client.close();
+    assert.equal(await welcomesFor(bob.client), 0, "no welcome before the commit is confirmed");
+
+    const reopened = await alice.reopen();
+    const group = reopened.conversations.getConversationById(id);
+    assert.ok(group);
+    await group.sync();
+    assert.deepEqual((await group.members()).map((m) => m.inboxId).sort(), [alice.client.inboxId, bob.client.inboxId].sort());
+    await group.sync();
+    assert.equal(await welcomesFor(bob.client), 1, "one welcome, however many syncs");
+    await assertTalking(group, bob.client);
+    reopened.close();
+    bob.client.close();
+  });
+
+  it("the commit never reached the node: reopened, it is sent again and completes", async () => {
+    const alice = await user([faultOnce("SendGroupMessages", "drop-request")]);
+    const bob = await user();
+    await assert.rejects(alice.client.conversations.createGroup([bob.client.inboxId]), isNetwork);
+    const id = alice.client.conversations.list()[0]?.id;
+    assert.ok(id);
+    alice.client.close();
+
+    const reopened = await alice.reopen();
+    const group = reopened.conversations.getConversationById(id);
+    assert.ok(group);
+    await group.sync();
+    assert.equal(await welcomesFor(bob.client), 1);
+    await assertTalking(group, bob.client);
+    reopened.close();
+    bob.client.close();
+  });
+
+  it("the welcomes were never sent: the next sync sends them", async () => {
+    const alice = await user([faultOnce("SendWelcomeMessages", "drop-request")]);
+    const bob = await user();
+    await assert.rejects(alice.client.conversations.createGroup([bob.client.inboxId]), isNetwork);
+    const id = alice.client.conversations.list()[0]?.id;
+    assert.ok(id);
+    assert.equal(await welcomesFor(bob.client), 0);
+    alice.client.close();
+
+    const reopened = await alice.reopen();
+    const group = reopened.conversations.getConversationById(id);
+    assert.ok(group);
+    await group.sync();
+    assert.equal(await welcomesFor(bob.client), 1);
+    await assertTalking(group, bob.client);
+    reopened.close();
+    bob.client.close();
+  });
+
+  it("a commit that never reached the node while another took its epoch is rebuilt on the new epoch after a restart", async () => {
+    const alice = await user();
+    const bob = await user();
+    const id = (await alice.client.conversations.createGroup([bob.client.inboxId])).id;
+    alice.client.close();
+    await bob.client.conversations.sync();
+    const bobs = bob.client.conversations.getConversationById(id);
+    assert.ok(bobs);
+
+    // Alice renames, but the commit is lost on the way; Bob commits first.
+    const faulty = await alice.reopen([faultOnce("SendGroupMessages", "drop-request")]);
+    const faultyGroup = faulty.conversations.getConversationById(id);
+    assert.ok(faultyGroup);
+    await assert.rejects(faultyGroup.updateName("Alice's name"), isNetwork);
+    faulty.close();
+    await bobs.updateDescription("Bob's description");
+
+    const again = await alice.reopen();
+    const g = again.conversations.getConversationById(id);
+    assert.ok(g);
+    await g.sync();
+    assert.equal(g.name, "Alice's name", "Alice's rename, rebuilt on Bob's epoch, landed");
+    assert.equal(g.description, "Bob's description");
+    await bobs.sync();
+    assert.equal(bobs.name, "Alice's name");
+    await g.send("still one group");
+    await bobs.sync();
+    assert.deepEqual((await bobs.messages()).map((m) => m.content), ["still one group"]);
+    again.close();
+    bob.client.close();
+  });
+});
