@@ -2,9 +2,17 @@
 // @xmtp/node-sdk. User-facing first.
 export { Client, DEFAULT_NONCE, type ClientOptions, type InboxState } from "./client.js";
 export { Conversations, type CreateGroupOptions } from "./conversations/conversations.js";
+export { ConversationType, type ListConversationsOptions } from "./conversations/conversation-list.js";
 export { Group, type DecodedMessage, type ListMessagesOptions, type GroupMemberInfo } from "./conversations/group.js";
 export { ContentTypeText } from "./content/text-codec.js";
 export { ContentTypeReaction, ReactionAction, ReactionSchema, type Reaction } from "./content/reaction-codec.js";
 export { ContentTypeReply, type Reply } from "./content/reply-codec.js";
+export {
+  ContentTypeGroupUpdated,
+  GroupMessageKind,
+  type GroupUpdated,
+  type GroupUpdatedInbox,
+  type MetadataFieldChange,
+} from "./content/group-updated-codec.js";
 export type { AsyncStream } from "./streams/async-stream.js";
 export { ClientError, isClientError, type ClientErrorCode } from "./client-error.js";

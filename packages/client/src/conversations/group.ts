@@ -34,6 +34,8 @@ import { fetchAssociationStates, identityAuthenticator, installationKeysOf } fro
 import type { StoredMessage } from "../store/local-store.js";
 import { decodeReaction, encodeReaction, type Reaction } from "../content/reaction-codec.js";
 import { decodeReply, encodeReply, type Reply } from "../content/reply-codec.js";
+import { decodeGroupUpdated, GROUP_UPDATED_TYPE, GroupMessageKind, messageKindOf, type GroupUpdated } from "../content/group-updated-codec.js";
+import { commitTranscript } from "./group-transcript.js";
 import { createAsyncStream, type AsyncStream } from "../streams/async-stream.js";
 import { pushNewMessages } from "../streams/new-messages.js";
 import {
@@ -54,9 +56,11 @@ export interface DecodedMessage {
   readonly sentAtNs: bigint;
   readonly sentAt: Date;
   readonly contentType: string;
-  /** The text, the reaction, the reply, or the fallback text for a type without a codec here. */
-  readonly content: string | Reaction | Reply<string | Reaction | undefined> | undefined;
+  /** The text, the reaction, the reply, the group update, or the fallback text for a type without a codec here. */
+  readonly content: string | Reaction | Reply<string | Reaction | undefined> | GroupUpdated | undefined;
   readonly fallback: string | undefined;
+  /** MembershipChange for group updates, Application for everything else. */
+  readonly kind: GroupMessageKind;
 }
 
 export interface ListMessagesOptions {
@@ -64,6 +68,8 @@ export interface ListMessagesOptions {
   readonly direction?: "ascending" | "descending";
   readonly sentAfterNs?: bigint;
   readonly sentBeforeNs?: bigint;
+  /** Only application messages, or only group updates. */
+  readonly kind?: GroupMessageKind;
 }
 
 export interface GroupMemberInfo {
@@ -106,7 +112,7 @@ function decodeMessageContent(encoded: messageContents.EncodedContent): DecodedM
       content: decodeReaction(reply.inner) ?? decodeContent(reply.inner),
     };
   }
-  return decodeReaction(encoded) ?? decodeContent(encoded);
+  return decodeGroupUpdated(encoded) ?? decodeReaction(encoded) ?? decodeContent(encoded);
 }
 
 const sha256 = (bytes: Uint8Array) => new Uint8Array(createHash("sha256").update(bytes).digest());
@@ -126,9 +132,18 @@ export class Group {
   /** One operation at a time per group: state in, state out. */
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(ctx: ClientContext, groupId: Uint8Array) {
+  /** @param duplicates for a DM, the other DMs with the same peer (stitched: see dm-stitching.ts). */
+  constructor(ctx: ClientContext, groupId: Uint8Array, duplicates?: () => Group[]) {
     this.#ctx = ctx;
     this.#groupId = groupId.slice();
+    this.#duplicates = duplicates;
+  }
+
+  readonly #duplicates: (() => Group[]) | undefined;
+
+  /** For a DM, the other DMs with the same peer (libxmtp keeps every one of them); empty for a group. */
+  duplicateDms(): Promise<Group[]> {
+    return Promise.resolve(this.#duplicates?.() ?? []);
   }
 
   /** Hex of the MLS group id, as the official SDK's `id`. */
@@ -306,11 +321,17 @@ export class Group {
       if (pending !== undefined && Buffer.compare(hash, pending.hash) === 0) {
         // Our commit: it won if it is the first commit of its epoch in the
         // node's order, i.e. the state is still at the epoch it was built on.
+        let transcript: StoredMessage | undefined;
         if (state.epoch === pending.baseEpoch) {
           pending.cursor = envelope.id;
+          transcript = commitTranscript(this.#source(envelope), state, pending.result.state, this.#ctx.inboxId);
           state = pending.result.state;
         }
-        store.updateGroup(this.#groupId, encodeGroupState(state), envelope.id);
+        const merged = state;
+        store.transaction(() => {
+          store.updateGroup(this.#groupId, encodeGroupState(merged), envelope.id);
+          if (transcript !== undefined) store.insertMessage(transcript);
+        });
         continue;
       }
       if (store.isOwnPayload(hash)) {
@@ -326,7 +347,11 @@ export class Group {
         } else if (result.kind === "commit") {
           // Checked before it applies: a commit whose tree and membership
           // map disagree is skipped, and the group stays on its epoch.
-          if (checkMembership(state, result.state) === undefined) state = result.state;
+          if (checkMembership(state, result.state) === undefined) {
+            const removedSelf = result.removedSelf ? this.#ctx.inboxId : undefined;
+            message = commitTranscript(this.#source(envelope), state, result.state, result.committer?.inboxId ?? "", removedSelf);
+            state = result.state;
+          }
         } else if (result.kind === "proposal") {
           state = result.state;
         }
@@ -340,6 +365,10 @@ export class Group {
         if (message !== undefined) store.insertMessage(message);
       });
     }
+  }
+
+  #source(envelope: mlsApi.GroupMessage_V1) {
+    return { groupId: this.#groupId, createdNs: envelope.createdNs, cursor: envelope.id };
   }
 
   #toStored(plaintext: Uint8Array, senderInboxId: string, envelope: mlsApi.GroupMessage_V1): StoredMessage | undefined {
@@ -388,27 +417,40 @@ export class Group {
 
   /** Messages from the local store (call sync() first for new ones). */
   messages(options: ListMessagesOptions = {}): Promise<DecodedMessage[]> {
-    const rows = this.#ctx.store.messages(this.#groupId, {
+    const rows = this.#ctx.store.messages(this.#messageGroupIds(), {
       ...(options.limit === undefined ? {} : { limit: options.limit }),
       descending: options.direction === "descending",
       ...(options.sentAfterNs === undefined ? {} : { sentAfterNs: options.sentAfterNs }),
       ...(options.sentBeforeNs === undefined ? {} : { sentBeforeNs: options.sentBeforeNs }),
+      ...(options.kind === GroupMessageKind.MembershipChange ? { contentType: GROUP_UPDATED_TYPE } : {}),
+      ...(options.kind === GroupMessageKind.Application ? { excludeContentType: GROUP_UPDATED_TYPE } : {}),
     });
-    return Promise.resolve(
-      rows.map((r) => {
-        const encoded = decode(messageContents.EncodedContentSchema, r.encodedContent);
-        return {
-          id: r.id,
-          conversationId: this.id,
-          senderInboxId: r.senderInboxId,
-          sentAtNs: r.sentAtNs,
-          sentAt: new Date(Number(r.sentAtNs / 1_000_000n)),
-          contentType: r.contentType,
-          content: decodeMessageContent(encoded),
-          fallback: encoded.fallback,
-        };
-      }),
-    );
+    return Promise.resolve(rows.map((r) => this.#decoded(r)));
+  }
+
+  /** @internal a stored row of this conversation (or a duplicate), decoded. */
+  decodedMessage(r: StoredMessage): DecodedMessage {
+    return this.#decoded(r);
+  }
+
+  #decoded(r: StoredMessage): DecodedMessage {
+    const encoded = decode(messageContents.EncodedContentSchema, r.encodedContent);
+    return {
+      id: r.id,
+      conversationId: this.id,
+      senderInboxId: r.senderInboxId,
+      sentAtNs: r.sentAtNs,
+      sentAt: new Date(Number(r.sentAtNs / 1_000_000n)),
+      contentType: r.contentType,
+      content: decodeMessageContent(encoded),
+      fallback: encoded.fallback,
+      kind: messageKindOf(r.contentType),
+    };
+  }
+
+  /** Where this conversation's messages live: a DM reads its duplicates' too (stitched, as libxmtp reads them). */
+  #messageGroupIds(): Uint8Array[] {
+    return [this.#groupId, ...(this.#duplicates?.() ?? []).map((g) => g.groupIdBytes)];
   }
 
   /**
