@@ -165,7 +165,7 @@ export class Conversations {
   /** Welcomes, then every group's messages. */
   async syncAll(): Promise<void> {
     await this.sync();
-    for (const group of this.list()) await group.sync();
+    for (const group of this.list({ includeDuplicateDms: true })) await group.sync();
   }
 
   /**

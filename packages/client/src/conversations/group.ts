@@ -34,6 +34,7 @@ import { fetchAssociationStates, identityAuthenticator, installationKeysOf } fro
 import type { StoredMessage } from "../store/local-store.js";
 import { decodeReaction, encodeReaction, type Reaction } from "../content/reaction-codec.js";
 import { decodeReply, encodeReply, type Reply } from "../content/reply-codec.js";
+import { toEncodedContent, type EncodedContentInput, type SendOptions } from "../content/encoded-content.js";
 import { decodeGroupUpdated, GROUP_UPDATED_TYPE, GroupMessageKind, messageKindOf, type GroupUpdated } from "../content/group-updated-codec.js";
 import { commitTranscript } from "./group-transcript.js";
 import { createAsyncStream, type AsyncStream } from "../streams/async-stream.js";
@@ -247,8 +248,24 @@ export class Group {
    *
    * @throws ClientError `client.usage` when we are no longer a member, `client.network`.
    */
-  send(text: string): Promise<string> {
-    return this.#sendEncoded(encodeText(text), true);
+  send(content: string | EncodedContentInput, options: SendOptions = {}): Promise<string> {
+    if (typeof content === "string") return this.#sendEncoded(encodeText(content), options.shouldPush ?? true, options.idempotencyKey);
+    return this.#sendEncoded(toEncodedContent(content), options.shouldPush ?? true, options.idempotencyKey);
+  }
+
+  /** A text message (xmtp.org/text:1.0); returns its message id. */
+  sendText(text: string): Promise<string> {
+    return this.send(text);
+  }
+
+  /** How many messages `messages(options)` would list (without `limit`). */
+  async countMessages(options: Omit<ListMessagesOptions, "limit" | "direction"> = {}): Promise<number> {
+    return (await this.messages(options)).length;
+  }
+
+  /** The newest message, if any. */
+  async lastMessage(): Promise<DecodedMessage | undefined> {
+    return (await this.messages({ direction: "descending", limit: 1 }))[0];
   }
 
   /** A reaction (xmtp.org/reaction:2.0), not pushed; returns its message id. */
@@ -261,11 +278,11 @@ export class Group {
     return this.#sendEncoded(encodeReply(reference, referenceInboxId, encodeText(text)), true);
   }
 
-  #sendEncoded(encoded: messageContents.EncodedContent, shouldPush: boolean): Promise<string> {
+  #sendEncoded(encoded: messageContents.EncodedContent, shouldPush: boolean, key?: string): Promise<string> {
     return this.#serial(async () => {
       const encodedBytes = encode(messageContents.EncodedContentSchema, encoded);
       const sentAtNs = this.#ctx.nowNs();
-      const idempotencyKey = sentAtNs.toString();
+      const idempotencyKey = key ?? sentAtNs.toString();
       const id = messageId(this.#groupId, idempotencyKey, encodedBytes);
       let result;
       try {
