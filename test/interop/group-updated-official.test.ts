@@ -9,11 +9,14 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { Client as ParleyClient, type DecodedMessage as ParleyMessage } from "@parley/client";
+import { ApiUrls as ParleyApiUrls, Client as ParleyClient, type DecodedMessage as ParleyMessage } from "@parley/client";
 import { createPrivateKeySigner } from "@parley/identity";
 import type { RunningNode } from "@parley/node";
 import { createTestWallet, officialSigner, startTestNode } from "@parley/testkit";
 import { ApiUrls, Client, type DecodedMessage, type Group } from "@xmtp/node-sdk";
+
+// Read before the tests point the official "local" at the node in this process.
+const officialApiUrls = { ...ApiUrls };
 
 const options = { env: "local", dbPath: null, disableDeviceSync: true, loggingLevel: "Off" } as const;
 
@@ -59,6 +62,10 @@ describe("group updates: the same entries in the official client's and Parley's 
   after(async () => {
     parley.close();
     await node.stop();
+  });
+
+  it("Parley's env names map to the official SDK's URLs", () => {
+    assert.deepEqual({ ...ParleyApiUrls }, officialApiUrls);
   });
 
   it("the official client creates, renames and removes: Parley lists what it lists", async () => {

@@ -20,6 +20,7 @@ import {
 import { asInboxId } from "@parley/mls";
 import { uploadKeyPackage } from "./key-packages.js";
 import { createApiClient, call, type ApiClient } from "./api/api-client.js";
+import { resolveApiUrl, type XmtpEnv } from "./api/api-urls.js";
 import { systemNowNs, type ClientContext } from "./client-context.js";
 import { ClientError } from "./client-error.js";
 import { Conversations } from "./conversations/conversations.js";
@@ -30,8 +31,10 @@ import { LocalStore } from "./store/local-store.js";
 export const DEFAULT_NONCE = 1n;
 
 export interface ClientOptions {
-  /** The node, e.g. `http://localhost:5556`. */
-  readonly apiUrl: string;
+  /** The node, e.g. `http://localhost:5556`; overrides `env`. */
+  readonly apiUrl?: string;
+  /** XMTP's network names, as the official SDK: "local" (localhost:5556), "dev" (the default), "production". */
+  readonly env?: XmtpEnv;
   /** The local database; `null` or absent for an in-memory one. */
   readonly dbPath?: string | null;
   /** The inbox nonce for a new inbox; defaults to 1, as the official SDK. */
@@ -76,12 +79,12 @@ export class Client {
    * @throws ClientError `client.bad_store` when the database holds another
    *   address, `client.network`, `client.identity`.
    */
-  static async create(signer: Signer, options: ClientOptions): Promise<Client> {
+  static async create(signer: Signer, options: ClientOptions = {}): Promise<Client> {
     const identifier = await signerIdentifier(signer);
     if (identifier.kind !== "ethereum") throw new ClientError("client.usage", "only Ethereum signers are supported so far");
     const address = identifier.address;
+    const api = createApiClient(apiUrlOf(options));
     const store = new LocalStore(options.dbPath ?? ":memory:");
-    const api = createApiClient(options.apiUrl);
     const existing = store.installation();
     if (existing !== undefined) {
       if (existing.address !== address) {
@@ -122,14 +125,20 @@ export class Client {
    * @throws ClientError `client.not_registered` when the database holds no
    *   installation for `address`.
    */
-  static build(address: string, options: ClientOptions): Promise<Client> {
+  static build(address: string, options: ClientOptions = {}): Promise<Client> {
+    let apiUrl: string;
+    try {
+      apiUrl = apiUrlOf(options);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     const store = new LocalStore(options.dbPath ?? ":memory:");
     const existing = store.installation();
     if (existing?.address !== address.toLowerCase()) {
       store.close();
       return Promise.reject(new ClientError("client.not_registered", "no installation of this address in the database"));
     }
-    return Promise.resolve(new Client(contextOf(createApiClient(options.apiUrl), store, existing.inboxId, existing.installationSecret)));
+    return Promise.resolve(new Client(contextOf(createApiClient(apiUrl), store, existing.inboxId, existing.installationSecret)));
   }
 
   /** Whether each address has an inbox (keys lowercased). */
@@ -155,6 +164,13 @@ export class Client {
   close(): void {
     this.#ctx.store.close();
   }
+}
+
+/** @throws ClientError `client.usage` for an env with no URL. */
+function apiUrlOf(options: ClientOptions): string {
+  const url = resolveApiUrl(options);
+  if (url === undefined) throw new ClientError("client.usage", "unknown env; give one of local, dev, production, or an apiUrl");
+  return url;
 }
 
 function inboxStateOf(state: AssociationState): InboxState {
