@@ -21,16 +21,13 @@ const officialApiUrls = { ...ApiUrls };
 const options = { env: "local", dbPath: null, disableDeviceSync: true, loggingLevel: "Off" } as const;
 
 /** What both sides must agree on, in a form that compares (bigints as strings, absent fields dropped). */
-function entry(m: { id: string; senderInboxId: string; sentAtNs: bigint; content: unknown }, contentType: string) {
-  const content: unknown = JSON.parse(JSON.stringify(m.content ?? null, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)));
-  return { id: m.id, contentType, senderInboxId: m.senderInboxId, sentAtNs: m.sentAtNs.toString(), content };
+function entry(m: { id: string; senderInboxId: string; sentAtNs: bigint; content: unknown; contentType: unknown }) {
+  const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v ?? null, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x)));
+  return { id: m.id, contentType: plain(m.contentType), senderInboxId: m.senderInboxId, sentAtNs: m.sentAtNs.toString(), content: plain(m.content) };
 }
 
-const official = (m: DecodedMessage) => {
-  const t = m.contentType;
-  return entry(m, `${t.authorityId}/${t.typeId}:${t.versionMajor}.${t.versionMinor}`);
-};
-const parleys = (m: ParleyMessage) => entry(m, m.contentType);
+const official = (m: DecodedMessage) => entry(m);
+const parleys = (m: ParleyMessage) => entry(m);
 
 const inboxes = (...ids: string[]) => ids.map((inboxId) => ({ inboxId }));
 const update = (initiatedByInboxId: string, fields: Record<string, unknown>) => ({
@@ -87,7 +84,7 @@ describe("group updates: the same entries in the official client's and Parley's 
     const firstOfTheirs = theirs[0]?.content as { initiatedByInboxId: string; addedInboxes: { inboxId: string }[] };
     assert.equal(firstOfTheirs.initiatedByInboxId, creator.inboxId);
     assert.deepEqual(firstOfTheirs.addedInboxes.map((i) => i.inboxId).sort(), [parley.inboxId, third.inboxId].sort());
-    assert.equal(ours[0]?.contentType, "xmtp.org/group_updated:1.0");
+    assert.deepEqual(ours[0]?.contentType, { authorityId: "xmtp.org", typeId: "group_updated", versionMajor: 1, versionMinor: 0 });
     assert.equal(ours[0]?.senderInboxId, creator.inboxId);
     assert.deepEqual(ours[0]?.content, update(creator.inboxId, { addedInboxes: inboxes(parley.inboxId) }));
     // Everything after it: the same ids, senders, times and fields.

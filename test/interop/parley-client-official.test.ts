@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { Client as ParleyClient, GroupMessageKind, ReactionAction, ReactionSchema, type Reaction } from "@parley/client";
+import { Client as ParleyClient, contentTypeToString, GroupMessageKind, ReactionAction, ReactionSchema, type Reaction } from "@parley/client";
 import { createPrivateKeySigner } from "@parley/identity";
 import type { RunningNode } from "@parley/node";
 import { createTestWallet, officialSigner, startTestNode } from "@parley/testkit";
@@ -355,7 +355,7 @@ describe("the Parley client beside the official client", { timeout: 120_000 }, (
     await group.sync();
     await group.sendReaction({ ...reaction, reference: parleysMessage, referenceInboxId: parley.inboxId, content: "🎉" });
     await parleysGroup.sync();
-    const received = (await parleysGroup.messages()).filter((m) => m.contentType === "xmtp.org/reaction:2.0");
+    const received = (await parleysGroup.messages()).filter((m) => contentTypeToString(m.contentType) === "xmtp.org/reaction:2.0");
     assert.deepEqual(
       received.map((m) => [m.senderInboxId, m.content]),
       [
@@ -383,7 +383,7 @@ describe("the Parley client beside the official client", { timeout: 120_000 }, (
 
     await group.sendReply({ content: encodeText("a reply from the official client"), reference: parleysReply, referenceInboxId: parley.inboxId });
     await parleysGroup.sync();
-    const received = (await parleysGroup.messages()).filter((m) => m.contentType === "xmtp.org/reply:1.0").map((m) => [m.senderInboxId, m.content]);
+    const received = (await parleysGroup.messages()).filter((m) => contentTypeToString(m.contentType) === "xmtp.org/reply:1.0").map((m) => [m.senderInboxId, m.content]);
     assert.deepEqual(received, [
       [parley.inboxId, { reference: officialsMessage, referenceInboxId: official.inboxId, contentType: "xmtp.org/text:1.0", content: "a reply from Parley" }],
       [official.inboxId, { reference: parleysReply, referenceInboxId: parley.inboxId, contentType: "xmtp.org/text:1.0", content: "a reply from the official client" }],

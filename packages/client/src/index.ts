@@ -8,7 +8,7 @@ export { Group, type DecodedMessage, type ListMessagesOptions, type GroupMemberI
 export { ContentTypeText } from "./content/text-codec.js";
 export { ContentTypeReaction, ReactionAction, ReactionSchema, type Reaction } from "./content/reaction-codec.js";
 export { ContentTypeReply, type Reply } from "./content/reply-codec.js";
-export type { ContentTypeId, EncodedContentInput, SendOptions } from "./content/encoded-content.js";
+export { contentTypeToString, type ContentTypeId, type EncodedContentInput, type SendOptions } from "./content/encoded-content.js";
 export {
   ContentTypeGroupUpdated,
   GroupMessageKind,

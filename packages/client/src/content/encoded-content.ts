@@ -13,6 +13,17 @@ export interface ContentTypeId {
   readonly versionMinor: number;
 }
 
+/** `authority/type:major.minor`, as @xmtp/content-type-primitives writes it. */
+export function contentTypeToString(t: ContentTypeId): string {
+  return `${t.authorityId}/${t.typeId}:${t.versionMajor}.${t.versionMinor}`;
+}
+
+/** A plain copy of a protobuf ContentTypeId; "unknown" (as libxmtp) when absent. */
+export function contentTypeOf(t: ContentTypeId | undefined): ContentTypeId {
+  if (t === undefined) return { authorityId: "unknown", typeId: "unknown", versionMajor: 0, versionMinor: 0 };
+  return { authorityId: t.authorityId, typeId: t.typeId, versionMajor: t.versionMajor, versionMinor: t.versionMinor };
+}
+
 export interface EncodedContentInput {
   readonly type: ContentTypeId;
   readonly parameters?: Readonly<Record<string, string>>;

@@ -34,7 +34,7 @@ import { fetchAssociationStates, identityAuthenticator, installationKeysOf } fro
 import type { StoredMessage } from "../store/local-store.js";
 import { decodeReaction, encodeReaction, type Reaction } from "../content/reaction-codec.js";
 import { decodeReply, encodeReply, type Reply } from "../content/reply-codec.js";
-import { toEncodedContent, type EncodedContentInput, type SendOptions } from "../content/encoded-content.js";
+import { contentTypeOf, toEncodedContent, type ContentTypeId, type EncodedContentInput, type SendOptions } from "../content/encoded-content.js";
 import { decodeGroupUpdated, GROUP_UPDATED_TYPE, GroupMessageKind, messageKindOf, type GroupUpdated } from "../content/group-updated-codec.js";
 import { commitTranscript } from "./group-transcript.js";
 import { createAsyncStream, type AsyncStream } from "../streams/async-stream.js";
@@ -56,7 +56,8 @@ export interface DecodedMessage {
   readonly senderInboxId: string;
   readonly sentAtNs: bigint;
   readonly sentAt: Date;
-  readonly contentType: string;
+  /** As the official SDK: `{ authorityId, typeId, versionMajor, versionMinor }` (contentTypeToString for the string form). */
+  readonly contentType: ContentTypeId;
   /** The text, the reaction, the reply, the group update, or the fallback text for a type without a codec here. */
   readonly content: string | Reaction | Reply<string | Reaction | undefined> | GroupUpdated | undefined;
   readonly fallback: string | undefined;
@@ -458,7 +459,7 @@ export class Group {
       senderInboxId: r.senderInboxId,
       sentAtNs: r.sentAtNs,
       sentAt: new Date(Number(r.sentAtNs / 1_000_000n)),
-      contentType: r.contentType,
+      contentType: contentTypeOf(encoded.type),
       content: decodeMessageContent(encoded),
       fallback: encoded.fallback,
       kind: messageKindOf(r.contentType),
