@@ -97,6 +97,16 @@ describe("group updates: the same entries in the official client's and Parley's 
         "after the changes",
       ],
     );
+
+    // A commit that removes Parley: both record the same entry, though
+    // Parley never sees the commit's new extensions.
+    await group.removeMembers([parley.inboxId]);
+    await parleysGroup.sync();
+    assert.equal(parleysGroup.isActive, false);
+    const theirLast = (await group.messages()).map(official).at(-1);
+    const ourLast = (await parleysGroup.messages()).map(parleys).at(-1);
+    assert.deepEqual(sortKeys(ourLast), sortKeys(theirLast));
+    assert.deepEqual(ourLast?.content, update(creator.inboxId, { removedInboxes: inboxes(parley.inboxId) }));
   });
 
   it("Parley creates, renames, adds and removes: the official member lists what Parley lists", async () => {
