@@ -5,11 +5,21 @@
 // conversation joined while it runs; list options; the message helpers.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createPrivateKeySigner } from "@parley/identity";
+import { decodeGroupState, encodeGroupState, encryptMessage } from "@parley/mls";
 import type { RunningNode } from "@parley/node";
+import { encode, messageContents } from "@parley/proto";
 import { startTestNode } from "@parley/testkit";
+import { createApiClient, groupMessageInput } from "./api/api-client.js";
+import { isClientError } from "./client-error.js";
+import { emptyGroupUpdated, encodeGroupUpdated } from "./content/group-updated-codec.js";
+import { encodeEnvelope } from "./content/text-codec.js";
 import { Client, ConversationType, GroupMessageKind, type GroupUpdated } from "./index.js";
+import { LocalStore } from "./store/local-store.js";
 
 const updates = (ms: { content: unknown; kind: number }[]) => ms.filter((m) => m.kind === GroupMessageKind.MembershipChange).map((m) => m.content as GroupUpdated);
 const texts = (ms: { content: unknown; kind: number }[]) => ms.filter((m) => m.kind === GroupMessageKind.Application).map((m) => m.content);
@@ -160,5 +170,55 @@ describe("@parley/client conversations", { timeout: 60_000 }, () => {
     while (next !== undefined && next.kind !== GroupMessageKind.Application) next = (await stream.next()).value;
     assert.equal(next?.content, "and the first still follows");
     await stream.return();
+  });
+});
+
+describe("@parley/client group updates are never messages", { timeout: 60_000 }, () => {
+  let node: RunningNode;
+  before(async () => {
+    node = await startTestNode();
+  });
+  after(async () => {
+    await node.stop();
+  });
+
+  it("send refuses a group update; one forged as an application message is not listed, and the next message still is", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "parley-forged-update-"));
+    try {
+      const aliceSigner = createPrivateKeySigner(randomBytes(32));
+      const aliceDb = join(dir, "alice.db");
+      let alice = await Client.create(aliceSigner, { apiUrl: node.url, dbPath: aliceDb });
+      const bob = await Client.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url });
+      const group = await alice.conversations.createGroup([bob.inboxId]);
+      await bob.conversations.sync();
+      const bobsGroup = bob.conversations.getConversationById(group.id);
+      assert.ok(bobsGroup);
+      const forged = { ...emptyGroupUpdated(alice.inboxId), addedInboxes: [{ inboxId: "f".repeat(64) }] };
+      const encoded = encodeGroupUpdated(forged);
+      assert.ok(encoded.type);
+      await assert.rejects(group.send({ type: encoded.type, content: encoded.content }), (e) => isClientError(e) && e.code === "client.usage");
+      alice.close();
+
+      // Alice's installation, misbehaving: the update goes out as an application message.
+      const store = new LocalStore(aliceDb);
+      const row = store.group(group.groupIdBytes);
+      assert.ok(row);
+      const sent = await encryptMessage(decodeGroupState(row.state), encodeEnvelope(encode(messageContents.EncodedContentSchema, encoded), "1"));
+      store.updateGroup(group.groupIdBytes, encodeGroupState(sent.state), row.cursor);
+      store.close();
+      await createApiClient(node.url).mls.sendGroupMessages({ messages: [groupMessageInput(sent.message, false)] });
+
+      alice = await Client.create(aliceSigner, { apiUrl: node.url, dbPath: aliceDb });
+      await alice.conversations.getConversationById(group.id)?.send("after the forgery");
+      await bobsGroup.sync();
+      const listed = await bobsGroup.messages();
+      assert.deepEqual(listed.map((m) => m.kind), [GroupMessageKind.MembershipChange, GroupMessageKind.Application]);
+      assert.deepEqual(updates(listed).map((u) => u.addedInboxes), [[{ inboxId: bob.inboxId }]], "only the welcome's entry");
+      assert.deepEqual(texts(listed), ["after the forgery"]);
+      alice.close();
+      bob.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

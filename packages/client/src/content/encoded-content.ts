@@ -40,11 +40,16 @@ export interface SendOptions {
   readonly idempotencyKey?: string;
 }
 
-/** @throws ClientError `client.usage` for a content type that is not whole, or an unknown compression. */
+/** @throws ClientError `client.usage` for a content type that is not whole, a group update, or an unknown compression. */
 export function toEncodedContent(input: EncodedContentInput): messageContents.EncodedContent {
   const t = input.type;
   if (t.authorityId === "" || t.typeId === "" || !Number.isInteger(t.versionMajor) || !Number.isInteger(t.versionMinor)) {
     throw new ClientError("client.usage", "an EncodedContent needs an authority, a type id and integer versions");
+  }
+  // Group updates are built by each member from the commits it applies; one
+  // sent as a message would be a member's claim about membership, not a fact.
+  if (t.authorityId === "xmtp.org" && t.typeId === "group_updated") {
+    throw new ClientError("client.usage", "group updates are built from commits, never sent");
   }
   if (input.compression !== undefined && input.compression !== 0 && input.compression !== 1) {
     throw new ClientError("client.usage", "compression is 0 (deflate) or 1 (gzip)");

@@ -245,13 +245,21 @@ export class Group {
   }
 
   /**
-   * Encrypts and publishes a text message; returns its message id.
+   * Encrypts and publishes a text, or an EncodedContent the app encoded
+   * itself (as the official `send(encodedContent, opts)`); returns its
+   * message id.
    *
-   * @throws ClientError `client.usage` when we are no longer a member, `client.network`.
+   * @throws ClientError `client.usage` when we are no longer a member, for a
+   *   malformed content type or a group update; `client.network`.
    */
   send(content: string | EncodedContentInput, options: SendOptions = {}): Promise<string> {
-    if (typeof content === "string") return this.#sendEncoded(encodeText(content), options.shouldPush ?? true, options.idempotencyKey);
-    return this.#sendEncoded(toEncodedContent(content), options.shouldPush ?? true, options.idempotencyKey);
+    let encoded: messageContents.EncodedContent;
+    try {
+      encoded = typeof content === "string" ? encodeText(content) : toEncodedContent(content);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    return this.#sendEncoded(encoded, options.shouldPush ?? true, options.idempotencyKey);
   }
 
   /** A text message (xmtp.org/text:1.0); returns its message id. */
@@ -403,6 +411,8 @@ export class Group {
     } catch {
       return undefined;
     }
+    // Only commits make group updates: one arriving as a message is a forgery.
+    if (type === GROUP_UPDATED_TYPE) return undefined;
     return {
       id: messageId(this.#groupId, payload.idempotencyKey, payload.content),
       groupId: this.#groupId,
