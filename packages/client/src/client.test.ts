@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { createPrivateKeySigner, deriveInboxId, ethereumMember, toEthereumAddress } from "@parley/identity";
 import type { RunningNode } from "@parley/node";
 import { startTestNode } from "@parley/testkit";
-import { Client } from "./index.js";
+import { Client, GroupMessageKind } from "./index.js";
 import { isClientError } from "./client-error.js";
 import { createApiClient } from "./api/api-client.js";
 import { randomBytes } from "node:crypto";
@@ -91,14 +91,14 @@ describe("@parley/client against an in-process node", { timeout: 60_000 }, () =>
     assert.ok(bobsGroup, "bob joined from the welcome");
     assert.equal(bobsGroup.name, "parley only");
     await bobsGroup.sync();
-    const bobReads = await bobsGroup.messages();
+    const bobReads = await bobsGroup.messages({ kind: GroupMessageKind.Application });
     assert.deepEqual(bobReads.map((m) => [m.content, m.senderInboxId]), [["hello bob", alice.inboxId]]);
-    const alicesView = await group.messages();
+    const alicesView = await group.messages({ kind: GroupMessageKind.Application });
     assert.equal(bobReads[0]?.id, alicesView[0]?.id, "both compute the same message id");
 
     await bobsGroup.send("hello alice");
     await group.sync();
-    assert.deepEqual((await group.messages()).map((m) => m.content), ["hello bob", "hello alice"]);
+    assert.deepEqual((await group.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), ["hello bob", "hello alice"]);
     assert.deepEqual((await group.messages({ direction: "descending", limit: 1 })).map((m) => m.content), ["hello alice"]);
 
     // Bob restarts: the group, its state and cursor come back; a sync adds nothing twice.
@@ -109,7 +109,7 @@ describe("@parley/client against an in-process node", { timeout: 60_000 }, () =>
     await bob.conversations.syncAll();
     await group.send("after the restart");
     await again.sync();
-    assert.deepEqual((await again.messages()).map((m) => m.content), ["hello bob", "hello alice", "after the restart"]);
+    assert.deepEqual((await again.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), ["hello bob", "hello alice", "after the restart"]);
     alice.close();
     bob.close();
   });
@@ -159,7 +159,7 @@ describe("@parley/client against an in-process node", { timeout: 60_000 }, () =>
     }
     await bobsGroup.send("still in step");
     await group.sync();
-    assert.deepEqual((await group.messages()).map((m) => m.content), ["still in step"]);
+    assert.deepEqual((await group.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), ["still in step"]);
     alice.close();
     bob.close();
   });

@@ -21,6 +21,7 @@ import type { Interceptor } from "@connectrpc/connect";
 import { asInboxId } from "@parley/mls";
 import { uploadKeyPackage } from "./key-packages.js";
 import { createApiClient, call, type ApiClient } from "./api/api-client.js";
+import { resolveApiUrl, type XmtpEnv } from "./api/api-urls.js";
 import { systemNowNs, type ClientContext } from "./client-context.js";
 import { ClientError } from "./client-error.js";
 import { Conversations } from "./conversations/conversations.js";
@@ -33,8 +34,10 @@ import { silentLogger, type ClientLogger } from "./logging.js";
 export const DEFAULT_NONCE = 1n;
 
 export interface ClientOptions {
-  /** The node, e.g. `http://localhost:5556`. */
-  readonly apiUrl: string;
+  /** The node, e.g. `http://localhost:5556`; overrides `env`. */
+  readonly apiUrl?: string;
+  /** XMTP's network names, as the official SDK: "local" (localhost:5556), "dev" (the default), "production". */
+  readonly env?: XmtpEnv;
   /** The local database; `null` or absent for an in-memory one. */
   readonly dbPath?: string | null;
   /** The inbox nonce for a new inbox; defaults to 1, as the official SDK. */
@@ -88,12 +91,12 @@ export class Client {
    * @throws ClientError `client.bad_store` when the database holds another
    *   address, `client.network`, `client.identity`.
    */
-  static async create(signer: Signer, options: ClientOptions): Promise<Client> {
+  static async create(signer: Signer, options: ClientOptions = {}): Promise<Client> {
     const identifier = await signerIdentifier(signer);
     if (identifier.kind !== "ethereum") throw new ClientError("client.usage", "only Ethereum signers are supported so far");
     const address = identifier.address;
+    const api = createApiClient(apiUrlOf(options), options.interceptors);
     const store = new LocalStore(options.dbPath ?? ":memory:");
-    const api = createApiClient(options.apiUrl, options.interceptors);
     const existing = store.installation();
     if (existing !== undefined) {
       if (existing.address !== address) {
@@ -134,14 +137,20 @@ export class Client {
    * @throws ClientError `client.not_registered` when the database holds no
    *   installation for `address`.
    */
-  static build(address: string, options: ClientOptions): Promise<Client> {
+  static build(address: string, options: ClientOptions = {}): Promise<Client> {
+    let apiUrl: string;
+    try {
+      apiUrl = apiUrlOf(options);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     const store = new LocalStore(options.dbPath ?? ":memory:");
     const existing = store.installation();
     if (existing?.address !== address.toLowerCase()) {
       store.close();
       return Promise.reject(new ClientError("client.not_registered", "no installation of this address in the database"));
     }
-    return Promise.resolve(new Client(contextOf(createApiClient(options.apiUrl, options.interceptors), store, existing.inboxId, existing.installationSecret, options)));
+    return Promise.resolve(new Client(contextOf(createApiClient(apiUrl, options.interceptors), store, existing.inboxId, existing.installationSecret, options)));
   }
 
   /** Whether each address has an inbox (keys lowercased). */
@@ -197,15 +206,22 @@ export class Client {
     signer: Signer,
     inboxId: string,
     installationIds: readonly Uint8Array[],
-    options: Pick<ClientOptions, "apiUrl" | "nowNs" | "interceptors">,
+    options: Pick<ClientOptions, "apiUrl" | "env" | "nowNs" | "interceptors">,
   ): Promise<void> {
-    return revokeInstallations(createApiClient(options.apiUrl, options.interceptors), signer, inboxId, installationIds, options.nowNs ?? systemNowNs);
+    return revokeInstallations(createApiClient(apiUrlOf(options), options.interceptors), signer, inboxId, installationIds, options.nowNs ?? systemNowNs);
   }
 
   /** Closes the local database. */
   close(): void {
     this.#ctx.store.close();
   }
+}
+
+/** @throws ClientError `client.usage` for an env with no URL. */
+function apiUrlOf(options: Pick<ClientOptions, "apiUrl" | "env">): string {
+  const url = resolveApiUrl(options);
+  if (url === undefined) throw new ClientError("client.usage", "unknown env; give one of local, dev, production, or an apiUrl");
+  return url;
 }
 
 function inboxStateOf(state: AssociationState): InboxState {

@@ -1,11 +1,21 @@
 // @parley/client: the XMTP client SDK, with the names and shapes of
 // @xmtp/node-sdk. User-facing first.
 export { Client, DEFAULT_NONCE, type ClientOptions, type InboxState } from "./client.js";
+export { ApiUrls, type XmtpEnv } from "./api/api-urls.js";
 export { Conversations, type CreateGroupOptions } from "./conversations/conversations.js";
+export { ConversationType, type ListConversationsOptions } from "./conversations/conversation-list.js";
 export { Group, type DecodedMessage, type ListMessagesOptions, type GroupMemberInfo } from "./conversations/group.js";
 export { ContentTypeText } from "./content/text-codec.js";
 export { ContentTypeReaction, ReactionAction, ReactionSchema, type Reaction } from "./content/reaction-codec.js";
 export { ContentTypeReply, type Reply } from "./content/reply-codec.js";
+export { contentTypeToString, type ContentTypeId, type EncodedContentInput, type SendOptions } from "./content/encoded-content.js";
+export {
+  ContentTypeGroupUpdated,
+  GroupMessageKind,
+  type GroupUpdated,
+  type GroupUpdatedInbox,
+  type MetadataFieldChange,
+} from "./content/group-updated-codec.js";
 export type { AsyncStream } from "./streams/async-stream.js";
 export {
   GroupPermissionsOptions,

@@ -12,7 +12,7 @@ import type { RunningNode } from "@parley/node";
 import { startTestNode } from "@parley/testkit";
 import { mlsApi } from "@parley/proto";
 import { createApiClient } from "./api/api-client.js";
-import { Client } from "./index.js";
+import { Client, GroupMessageKind } from "./index.js";
 import { LocalStore } from "./store/local-store.js";
 import { groupMessageInput } from "./api/api-client.js";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -136,7 +136,7 @@ describe("@parley/client: what the node sees, and bad input", { timeout: 60_000 
       alice = await Client.create(aliceSigner, { apiUrl: node.url, dbPath: aliceDb });
       await alice.conversations.getConversationById(group.id)?.send("still on the old epoch");
       await bobsGroup.sync();
-      assert.deepEqual((await bobsGroup.messages()).map((m) => m.content), ["still on the old epoch"]);
+      assert.deepEqual((await bobsGroup.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), ["still on the old epoch"]);
       alice.close();
       bob.close();
       eve.close();

@@ -9,7 +9,18 @@ import { maintainKeyPackages } from "../key-packages.js";
 import { Group, type DecodedMessage } from "./group.js";
 import { checkJoinedGroup } from "./membership-rules.js";
 import { createAsyncStream, type AsyncStream } from "../streams/async-stream.js";
-import { pushNewMessages } from "../streams/new-messages.js";
+import type { FollowedConversation } from "../streams/new-messages.js";
+import { pushAllMessages } from "../streams/all-messages.js";
+import { pushNewConversations, type ConversationSource } from "../streams/new-conversations.js";
+import {
+  ConversationType,
+  duplicatesOf,
+  listConversations,
+  surfacedDmWith,
+  type ConversationIndex,
+  type ListConversationsOptions,
+} from "./conversation-list.js";
+import { welcomeTranscript } from "./group-transcript.js";
 import { newDmExtensions, newGroupExtensions, type GroupMetadataOptions } from "./group-metadata.js";
 import type { XmtpGroupExtensions } from "@parley/mls";
 import { logRefused } from "../logging.js";
@@ -27,17 +38,28 @@ export class Conversations {
 
   constructor(ctx: ClientContext) {
     this.#ctx = ctx;
+    this.#index = {
+      ownInboxId: ctx.inboxId,
+      all: () => ctx.store.groups().map((row) => this.#group(row.groupId)),
+      lastMessageNs: (group) => ctx.store.messages(group.groupIdBytes, { descending: true, limit: 1 })[0]?.sentAtNs ?? 0n,
+    };
   }
 
   #group(groupId: Uint8Array): Group {
     const id = Buffer.from(groupId).toString("hex");
     let group = this.#groups.get(id);
     if (group === undefined) {
-      group = new Group(this.#ctx, groupId);
+      const created: Group = new Group(this.#ctx, groupId, () => duplicatesOf(this.#index, created));
+      group = created;
       this.#groups.set(id, group);
     }
     return group;
   }
+
+  readonly #created = new Set<() => void>();
+  #welcomeSync: Promise<void> = Promise.resolve();
+
+  readonly #index: ConversationIndex;
 
   /**
    * Creates a group with us as its only super admin and adds the given
@@ -50,23 +72,22 @@ export class Conversations {
   }
 
   /**
-   * The DM with `inboxId`: an existing one (the most recently created, as
-   * the official client surfaces one of its duplicates), or a new one.
+   * The DM with `inboxId`: the existing one if it is active (the most
+   * recently active of its duplicates, as libxmtp `find_or_create_dm`), or
+   * a new one.
    *
    * @throws ClientError `client.usage` for our own inbox, and as createGroup.
    */
   async createDm(inboxId: string): Promise<Group> {
-    if (inboxId === this.#ctx.inboxId) throw new ClientError("client.usage", "a DM with ourselves");
+    if (inboxId.toLowerCase() === this.#ctx.inboxId.toLowerCase()) throw new ClientError("client.usage", "a DM with ourselves");
     const existing = this.getDmByInboxId(inboxId);
-    if (existing !== undefined) return existing;
+    if (existing?.isActive === true) return existing;
     return this.#create(newDmExtensions(this.#ctx.inboxId, inboxId), [inboxId]);
   }
 
-  /** The newest active DM whose other member is `inboxId`. */
+  /** The DM with `inboxId`: of its duplicates, the one with the newest message. */
   getDmByInboxId(inboxId: string): Group | undefined {
-    return this.listDms()
-      .filter((dm) => dm.peerInboxId === inboxId && dm.isActive)
-      .at(-1);
+    return surfacedDmWith(this.#index, inboxId);
   }
 
   async #create(extensions: XmtpGroupExtensions, inboxIds: readonly string[]): Promise<Group> {
@@ -84,6 +105,7 @@ export class Conversations {
     });
     const group = this.#group(state.groupId);
     await group.addMembers(inboxIds.filter((id) => id !== this.#ctx.inboxId));
+    for (const listener of this.#created) listener();
     return group;
   }
 
@@ -92,7 +114,14 @@ export class Conversations {
    * open or whose members do not check out against identity state is
    * skipped; the welcome cursor advances past it either way.
    */
-  async sync(): Promise<void> {
+  sync(): Promise<void> {
+    // One welcome sync at a time: a stream and the app may both call it.
+    const next = this.#welcomeSync.then(() => this.#syncWelcomes());
+    this.#welcomeSync = next.catch(() => undefined);
+    return next;
+  }
+
+  async #syncWelcomes(): Promise<void> {
     const { store, api } = this.#ctx;
     const cursor = store.installation()?.welcomeCursor ?? 0n;
     const welcomes = await queryWelcomesAfter(api, this.#ctx.installationKey, cursor);
@@ -121,12 +150,16 @@ export class Conversations {
         if ((await checkJoinedGroup(api, state)) !== undefined) continue;
         joined = true;
         if (store.group(state.groupId) === undefined) {
-          store.insertGroup({
-            groupId: state.groupId,
-            state: encodeGroupState(state),
-            cursor: opened.messageCursor ?? 0n,
-            createdNs: w.createdNs,
-            addedByInboxId: addedBy?.inboxId ?? "",
+          const source = { groupId: state.groupId, createdNs: w.createdNs, cursor: opened.messageCursor ?? 0n };
+          store.transaction(() => {
+            store.insertGroup({
+              groupId: state.groupId,
+              state: encodeGroupState(state),
+              cursor: opened.messageCursor ?? 0n,
+              createdNs: w.createdNs,
+              addedByInboxId: addedBy?.inboxId ?? "",
+            });
+            store.insertMessage(welcomeTranscript(source, addedBy?.inboxId ?? "", this.#ctx.inboxId));
           });
         }
       } catch (error) {
@@ -145,37 +178,101 @@ export class Conversations {
   /** Welcomes, then every group's messages. */
   async syncAll(): Promise<void> {
     await this.sync();
-    for (const group of this.list()) await group.sync();
+    for (const group of this.list({ includeDuplicateDms: true })) await group.sync();
   }
 
   /**
-   * Every new message of every conversation known when the stream starts,
-   * until return(). Each envelope from the node triggers an ordered sync of
-   * its group; each message is yielded once. Conversations joined after the
-   * start are not followed yet.
+   * Every new message of every conversation, until return(), including
+   * conversations joined or created while it runs. Each envelope from the
+   * node triggers an ordered sync of its group; each message is yielded once.
+   *
+   * @throws ClientError `client.network` from next() when a subscription fails.
    */
-  streamAllMessages(): AsyncStream<DecodedMessage> {
-    return createAsyncStream<DecodedMessage>((push, signal) => {
-      const followed = this.list().map((group) => ({
+  streamAllMessages(options: { conversationType?: ConversationType } = {}): AsyncStream<DecodedMessage> {
+    const follow = (group: Group): FollowedConversation<DecodedMessage> => {
+      const store = this.#ctx.store;
+      return {
         groupIdBytes: group.groupIdBytes,
-        cursor: this.#ctx.store.group(group.groupIdBytes)?.cursor ?? 0n,
+        get cursor() {
+          return store.group(group.groupIdBytes)?.cursor ?? 0n;
+        },
         sync: () => group.sync(),
         messages: () => group.messages(),
-      }));
-      return pushNewMessages(this.#ctx.api, followed, push, signal);
+      };
+    };
+    return createAsyncStream<DecodedMessage>(async (push, signal) => {
+      const type = options.conversationType;
+      const initial = this.list({ includeDuplicateDms: true, ...(type === undefined ? {} : { conversationType: type }) });
+      const arrivals = this.#streamConversations(type);
+      signal.addEventListener("abort", () => void arrivals.return(), { once: true });
+      await pushAllMessages(this.#ctx.api, initial.map(follow), async () => {
+        const next = await arrivals.next();
+        return next.done === true ? undefined : follow(next.value);
+      }, push, signal);
     });
   }
 
-  list(): Group[] {
-    return this.#ctx.store.groups().map((row) => this.#group(row.groupId));
+  /** streamAllMessages of groups only. */
+  streamAllGroupMessages(): AsyncStream<DecodedMessage> {
+    return this.streamAllMessages({ conversationType: ConversationType.Group });
   }
 
-  listGroups(): Group[] {
-    return this.list().filter((g) => g.metadata().conversationType === "group");
+  /** streamAllMessages of DMs only. */
+  streamAllDmMessages(): AsyncStream<DecodedMessage> {
+    return this.streamAllMessages({ conversationType: ConversationType.Dm });
   }
 
-  listDms(): Group[] {
-    return this.list().filter((g) => g.metadata().conversationType === "dm");
+  /**
+   * New conversations (groups and DMs) as they are joined from welcomes or
+   * created here, until return().
+   *
+   * @throws ClientError `client.network` from next() when the subscription fails.
+   */
+  stream(): AsyncStream<Group> {
+    return this.#streamConversations(undefined);
+  }
+
+  streamGroups(): AsyncStream<Group> {
+    return this.#streamConversations(ConversationType.Group);
+  }
+
+  streamDms(): AsyncStream<Group> {
+    return this.#streamConversations(ConversationType.Dm);
+  }
+
+  #streamConversations(type: ConversationType | undefined): AsyncStream<Group> {
+    const source: ConversationSource<Group> = {
+      installationKey: this.#ctx.installationKey,
+      welcomeCursor: () => this.#ctx.store.installation()?.welcomeCursor ?? 0n,
+      sync: () => this.sync(),
+      list: () => this.list({ includeDuplicateDms: true }),
+      onCreated: (listener) => {
+        this.#created.add(listener);
+        return () => this.#created.delete(listener);
+      },
+    };
+    const accept = (g: Group) => type === undefined || listConversations(this.#index, { conversationType: type, includeDuplicateDms: true }).includes(g);
+    return createAsyncStream<Group>((push, signal) => pushNewConversations(this.#ctx.api, source, accept, push, signal));
+  }
+
+  /** Groups and DMs, oldest first; one DM per peer unless `includeDuplicateDms`. */
+  list(options: ListConversationsOptions = {}): Group[] {
+    return listConversations(this.#index, options);
+  }
+
+  listGroups(options: Omit<ListConversationsOptions, "conversationType"> = {}): Group[] {
+    return this.list({ ...options, conversationType: ConversationType.Group });
+  }
+
+  listDms(options: Omit<ListConversationsOptions, "conversationType"> = {}): Group[] {
+    return this.list({ ...options, conversationType: ConversationType.Dm });
+  }
+
+  /** A message of any conversation by its hex id, from the local store. */
+  getMessageById(id: string): DecodedMessage | undefined {
+    const row = this.#ctx.store.message(id);
+    if (row === undefined) return undefined;
+    return this.#group(row.groupId).decodedMessage(row);
   }
 
   getConversationById(id: string): Group | undefined {

@@ -47,6 +47,9 @@ import { identityAuthenticator } from "../identity/identity-lookup.js";
 import type { StoredMessage } from "../store/local-store.js";
 import { decodeReaction, encodeReaction, type Reaction } from "../content/reaction-codec.js";
 import { decodeReply, encodeReply, type Reply } from "../content/reply-codec.js";
+import { contentTypeOf, toEncodedContent, type ContentTypeId, type EncodedContentInput, type SendOptions } from "../content/encoded-content.js";
+import { decodeGroupUpdated, GROUP_UPDATED_TYPE, GroupMessageKind, messageKindOf, type GroupUpdated } from "../content/group-updated-codec.js";
+import { commitTranscript } from "./group-transcript.js";
 import { createAsyncStream, type AsyncStream } from "../streams/async-stream.js";
 import { pushNewMessages } from "../streams/new-messages.js";
 import {
@@ -75,10 +78,13 @@ export interface DecodedMessage {
   readonly senderInboxId: string;
   readonly sentAtNs: bigint;
   readonly sentAt: Date;
-  readonly contentType: string;
-  /** The text, the reaction, the reply, or the fallback text for a type without a codec here. */
-  readonly content: string | Reaction | Reply<string | Reaction | undefined> | undefined;
+  /** As the official SDK: `{ authorityId, typeId, versionMajor, versionMinor }` (contentTypeToString for the string form). */
+  readonly contentType: ContentTypeId;
+  /** The text, the reaction, the reply, the group update, or the fallback text for a type without a codec here. */
+  readonly content: string | Reaction | Reply<string | Reaction | undefined> | GroupUpdated | undefined;
   readonly fallback: string | undefined;
+  /** MembershipChange for group updates, Application for everything else. */
+  readonly kind: GroupMessageKind;
 }
 
 export interface ListMessagesOptions {
@@ -86,6 +92,8 @@ export interface ListMessagesOptions {
   readonly direction?: "ascending" | "descending";
   readonly sentAfterNs?: bigint;
   readonly sentBeforeNs?: bigint;
+  /** Only application messages, or only group updates. */
+  readonly kind?: GroupMessageKind;
 }
 
 export interface GroupMemberInfo {
@@ -103,7 +111,7 @@ function decodeMessageContent(encoded: messageContents.EncodedContent): DecodedM
       content: decodeReaction(reply.inner) ?? decodeContent(reply.inner),
     };
   }
-  return decodeReaction(encoded) ?? decodeContent(encoded);
+  return decodeGroupUpdated(encoded) ?? decodeReaction(encoded) ?? decodeContent(encoded);
 }
 
 const sha256 = (bytes: Uint8Array) => new Uint8Array(createHash("sha256").update(bytes).digest());
@@ -117,9 +125,18 @@ export class Group {
   /** One operation at a time per group: state in, state out. */
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(ctx: ClientContext, groupId: Uint8Array) {
+  /** @param duplicates for a DM, the other DMs with the same peer (stitched: see dm-stitching.ts). */
+  constructor(ctx: ClientContext, groupId: Uint8Array, duplicates?: () => Group[]) {
     this.#ctx = ctx;
     this.#groupId = groupId.slice();
+    this.#duplicates = duplicates;
+  }
+
+  readonly #duplicates: (() => Group[]) | undefined;
+
+  /** For a DM, the other DMs with the same peer (libxmtp keeps every one of them); empty for a group. */
+  duplicateDms(): Promise<Group[]> {
+    return Promise.resolve(this.#duplicates?.() ?? []);
   }
 
   /** Hex of the MLS group id, as the official SDK's `id`. */
@@ -219,12 +236,36 @@ export class Group {
   }
 
   /**
-   * Encrypts and publishes a text message; returns its message id.
+   * Encrypts and publishes a text, or an EncodedContent the app encoded
+   * itself (as the official `send(encodedContent, opts)`); returns its
+   * message id.
    *
-   * @throws ClientError `client.usage` when we are no longer a member, `client.network`.
+   * @throws ClientError `client.usage` when we are no longer a member, for a
+   *   malformed content type or a group update; `client.network`.
    */
-  send(text: string): Promise<string> {
-    return this.#sendEncoded(encodeText(text), true);
+  send(content: string | EncodedContentInput, options: SendOptions = {}): Promise<string> {
+    let encoded: messageContents.EncodedContent;
+    try {
+      encoded = typeof content === "string" ? encodeText(content) : toEncodedContent(content);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    return this.#sendEncoded(encoded, options.shouldPush ?? true, options.idempotencyKey);
+  }
+
+  /** A text message (xmtp.org/text:1.0); returns its message id. */
+  sendText(text: string): Promise<string> {
+    return this.send(text);
+  }
+
+  /** How many messages `messages(options)` would list (without `limit`). */
+  async countMessages(options: Omit<ListMessagesOptions, "limit" | "direction"> = {}): Promise<number> {
+    return (await this.messages(options)).length;
+  }
+
+  /** The newest message, if any. */
+  async lastMessage(): Promise<DecodedMessage | undefined> {
+    return (await this.messages({ direction: "descending", limit: 1 }))[0];
   }
 
   /** A reaction (xmtp.org/reaction:2.0), not pushed; returns its message id. */
@@ -237,13 +278,13 @@ export class Group {
     return this.#sendEncoded(encodeReply(reference, referenceInboxId, encodeText(text)), true);
   }
 
-  #sendEncoded(encoded: messageContents.EncodedContent, shouldPush: boolean): Promise<string> {
+  #sendEncoded(encoded: messageContents.EncodedContent, shouldPush: boolean, key?: string): Promise<string> {
     return this.#serial(async () => {
       await this.#maybeUpdateInstallations(SEND_MESSAGE_UPDATE_INSTALLATIONS_INTERVAL_NS);
       await this.#maybeUpdateKeys();
       const encodedBytes = encode(messageContents.EncodedContentSchema, encoded);
       const sentAtNs = this.#ctx.nowNs();
-      const idempotencyKey = sentAtNs.toString();
+      const idempotencyKey = key ?? sentAtNs.toString();
       const id = messageId(this.#groupId, idempotencyKey, encodedBytes);
       let result;
       try {
@@ -312,14 +353,16 @@ export class Group {
       if (intent !== undefined) {
         // Our commit: it won if it is the first commit of its epoch in the
         // node's order, i.e. the state is still at the epoch it was built on.
-        // Intent and state move in one transaction, so a crash leaves both
-        // before or both after.
-        const won = state.epoch === intent.baseEpoch && intent.stagedState !== undefined;
-        const next = won && intent.stagedState !== undefined ? intent.stagedState : encodeGroupState(state);
+        // Intent, state and the local group update move in one transaction,
+        // so a crash leaves all before or all after.
+        const staged = state.epoch === intent.baseEpoch ? intent.stagedState : undefined;
+        const transcript = staged === undefined ? undefined : commitTranscript(this.#source(envelope), state, decodeGroupState(staged), this.#ctx.inboxId);
+        const next = staged ?? encodeGroupState(state);
         store.transaction(() => {
           store.updateGroup(this.#groupId, next, envelope.id);
-          store.setIntentState(intent.id, won ? "committed" : "lost", envelope.id);
-          if (won) store.setLastOwnCommitNs(this.#groupId, this.#ctx.nowNs());
+          store.setIntentState(intent.id, staged !== undefined ? "committed" : "lost", envelope.id);
+          if (staged !== undefined) store.setLastOwnCommitNs(this.#groupId, this.#ctx.nowNs());
+          if (transcript !== undefined) store.insertMessage(transcript);
         });
         continue;
       }
@@ -339,8 +382,13 @@ export class Group {
           // skipped, and the group stays on its epoch.
           const membership = await membershipContextFor(this.#ctx.api, state, result.state, result.committer);
           const refused = validateCommit(state, result, (before, after) => checkMembership(before, after, membership));
-          if (refused === undefined) state = result.state;
-          else this.#refused("client.refused_commit", envelope.id, { reason: refused });
+          if (refused === undefined) {
+            const removedSelf = result.removedSelf ? this.#ctx.inboxId : undefined;
+            message = commitTranscript(this.#source(envelope), state, result.state, result.committer?.inboxId ?? "", removedSelf);
+            state = result.state;
+          } else {
+            this.#refused("client.refused_commit", envelope.id, { reason: refused });
+          }
         } else if (result.kind === "proposal") {
           state = result.state;
         } else {
@@ -400,6 +448,10 @@ export class Group {
     logRefused(this.#ctx.logger, code, { groupId: this.id, cursor, ...fields }, level);
   }
 
+  #source(envelope: mlsApi.GroupMessage_V1) {
+    return { groupId: this.#groupId, createdNs: envelope.createdNs, cursor: envelope.id };
+  }
+
   #toStored(plaintext: Uint8Array, senderInboxId: string, envelope: mlsApi.GroupMessage_V1): StoredMessage | undefined {
     let payload;
     try {
@@ -409,6 +461,8 @@ export class Group {
       return undefined;
     }
     if (payload === undefined) return undefined;
+    // Only commits make group updates: one arriving as a message is a forgery.
+    if (payload.contentType === GROUP_UPDATED_TYPE) return undefined;
     return {
       id: messageId(this.#groupId, payload.idempotencyKey, payload.encodedContent),
       groupId: this.#groupId,
@@ -441,27 +495,40 @@ export class Group {
 
   /** Messages from the local store (call sync() first for new ones). */
   messages(options: ListMessagesOptions = {}): Promise<DecodedMessage[]> {
-    const rows = this.#ctx.store.messages(this.#groupId, {
+    const rows = this.#ctx.store.messages(this.#messageGroupIds(), {
       ...(options.limit === undefined ? {} : { limit: options.limit }),
       descending: options.direction === "descending",
       ...(options.sentAfterNs === undefined ? {} : { sentAfterNs: options.sentAfterNs }),
       ...(options.sentBeforeNs === undefined ? {} : { sentBeforeNs: options.sentBeforeNs }),
+      ...(options.kind === GroupMessageKind.MembershipChange ? { contentType: GROUP_UPDATED_TYPE } : {}),
+      ...(options.kind === GroupMessageKind.Application ? { excludeContentType: GROUP_UPDATED_TYPE } : {}),
     });
-    return Promise.resolve(
-      rows.map((r) => {
-        const encoded = decode(messageContents.EncodedContentSchema, r.encodedContent);
-        return {
-          id: r.id,
-          conversationId: this.id,
-          senderInboxId: r.senderInboxId,
-          sentAtNs: r.sentAtNs,
-          sentAt: new Date(Number(r.sentAtNs / 1_000_000n)),
-          contentType: r.contentType,
-          content: decodeMessageContent(encoded),
-          fallback: encoded.fallback,
-        };
-      }),
-    );
+    return Promise.resolve(rows.map((r) => this.#decoded(r)));
+  }
+
+  /** @internal a stored row of this conversation (or a duplicate), decoded. */
+  decodedMessage(r: StoredMessage): DecodedMessage {
+    return this.#decoded(r);
+  }
+
+  #decoded(r: StoredMessage): DecodedMessage {
+    const encoded = decode(messageContents.EncodedContentSchema, r.encodedContent);
+    return {
+      id: r.id,
+      conversationId: this.id,
+      senderInboxId: r.senderInboxId,
+      sentAtNs: r.sentAtNs,
+      sentAt: new Date(Number(r.sentAtNs / 1_000_000n)),
+      contentType: contentTypeOf(encoded.type),
+      content: decodeMessageContent(encoded),
+      fallback: encoded.fallback,
+      kind: messageKindOf(r.contentType),
+    };
+  }
+
+  /** Where this conversation's messages live: a DM reads its duplicates' too (stitched, as libxmtp reads them). */
+  #messageGroupIds(): Uint8Array[] {
+    return [this.#groupId, ...(this.#duplicates?.() ?? []).map((g) => g.groupIdBytes)];
   }
 
   /**

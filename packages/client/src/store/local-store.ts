@@ -310,22 +310,34 @@ export class LocalStore {
       .run(m.id, Buffer.from(m.groupId), m.senderInboxId, m.sentAtNs, m.contentType, Buffer.from(m.encodedContent), m.cursor);
   }
 
-  messages(groupId: Uint8Array, q: { limit?: number; descending?: boolean; sentAfterNs?: bigint; sentBeforeNs?: bigint } = {}): StoredMessage[] {
+  /**
+   * @param groupId one group, or several (a DM and its duplicates, read as one).
+   * @param q.contentType only this type; `q.excludeContentType` all but this one.
+   */
+  messages(groupId: Uint8Array | readonly Uint8Array[], q: MessageQuery = {}): StoredMessage[] {
+    const ids = (groupId instanceof Uint8Array ? [groupId] : groupId).map((g) => Buffer.from(g));
     const rows = this.#db
       .prepare(
-        `SELECT * FROM messages WHERE group_id = ? AND sent_at_ns > ? AND sent_at_ns < ?
+        `SELECT * FROM messages WHERE group_id IN (${ids.map(() => "?").join(", ")}) AND sent_at_ns > ? AND sent_at_ns < ?
+         AND (? IS NULL OR content_type = ?) AND (? IS NULL OR content_type != ?)
          ORDER BY sent_at_ns ${q.descending === true ? "DESC" : "ASC"}, rowid ${q.descending === true ? "DESC" : "ASC"} LIMIT ?`,
       )
-      .all(Buffer.from(groupId), q.sentAfterNs ?? -1n, q.sentBeforeNs ?? 2n ** 62n, BigInt(q.limit ?? -1)) as RawMessage[];
-    return rows.map((r) => ({
-      id: r.id,
-      groupId: new Uint8Array(r.group_id),
-      senderInboxId: r.sender_inbox_id,
-      sentAtNs: r.sent_at_ns,
-      contentType: r.content_type,
-      encodedContent: new Uint8Array(r.encoded_content),
-      cursor: r.cursor,
-    }));
+      .all(
+        ...ids,
+        q.sentAfterNs ?? -1n,
+        q.sentBeforeNs ?? 2n ** 62n,
+        q.contentType ?? null,
+        q.contentType ?? null,
+        q.excludeContentType ?? null,
+        q.excludeContentType ?? null,
+        BigInt(q.limit ?? -1),
+      ) as RawMessage[];
+    return rows.map(messageRow);
+  }
+
+  message(id: string): StoredMessage | undefined {
+    const r = this.#db.prepare("SELECT * FROM messages WHERE id = ?").get(id) as RawMessage | undefined;
+    return r === undefined ? undefined : messageRow(r);
   }
 
   addOwnPayload(hash: Uint8Array, groupId: Uint8Array): void {
@@ -371,6 +383,15 @@ function intentRow(r: RawIntent): IntentRow {
   };
 }
 
+export interface MessageQuery {
+  readonly limit?: number;
+  readonly descending?: boolean;
+  readonly sentAfterNs?: bigint;
+  readonly sentBeforeNs?: bigint;
+  readonly contentType?: string;
+  readonly excludeContentType?: string;
+}
+
 interface RawGroup {
   group_id: Buffer;
   state: Buffer;
@@ -396,5 +417,17 @@ function groupRow(r: RawGroup): GroupRow {
     cursor: r.cursor,
     createdNs: r.created_ns,
     addedByInboxId: r.added_by_inbox_id,
+  };
+}
+
+function messageRow(r: RawMessage): StoredMessage {
+  return {
+    id: r.id,
+    groupId: new Uint8Array(r.group_id),
+    senderInboxId: r.sender_inbox_id,
+    sentAtNs: r.sent_at_ns,
+    contentType: r.content_type,
+    encodedContent: new Uint8Array(r.encoded_content),
+    cursor: r.cursor,
   };
 }

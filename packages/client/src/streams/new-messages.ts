@@ -22,11 +22,16 @@ export async function pushNewMessages<M extends { readonly id: string }>(
   conversations: readonly FollowedConversation<M>[],
   push: (message: M) => void,
   signal: AbortSignal,
+  /** Ids already pushed or not to push; by default every message stored at the start. */
+  seenBefore?: Set<string>,
 ): Promise<void> {
   if (conversations.length === 0) return;
   const byGroup = new Map(conversations.map((c) => [Buffer.from(c.groupIdBytes).toString("hex"), c]));
-  const seen = new Set<string>();
-  for (const c of conversations) for (const m of await c.messages()) seen.add(m.id);
+  let seen = seenBefore;
+  if (seen === undefined) {
+    seen = new Set<string>();
+    for (const c of conversations) for (const m of await c.messages()) seen.add(m.id);
+  }
   const filters = conversations.map((c) => ({ groupId: c.groupIdBytes, idCursor: c.cursor }));
   try {
     for await (const envelope of api.mls.subscribeGroupMessages({ filters }, { signal })) {
