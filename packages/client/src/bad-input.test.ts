@@ -30,7 +30,7 @@ import { startTestNode } from "@parley/testkit";
 import { createApiClient, groupMessageInput, type ApiClient } from "./api/api-client.js";
 import type { ClientErrorCode } from "./client-error.js";
 import { decodeMembership, decodeMutableMetadata, encodeMembership, encodeMutableMetadata } from "./conversations/group-metadata.js";
-import { Client, GroupPermissionsOptions, type Group } from "./index.js";
+import { Client, GroupMessageKind, GroupPermissionsOptions, type Group } from "./index.js";
 import { fetchAssociationStates } from "./identity/identity-lookup.js";
 import type { ClientLogger } from "./logging.js";
 import { LocalStore } from "./store/local-store.js";
@@ -163,7 +163,7 @@ describe("@parley/client: bad input is refused, logged without secrets, and the 
     return group;
   };
 
-  const texts = async (group: Group) => (await group.messages()).map((m) => m.content);
+  const texts = async (group: Group) => (await group.messages({ kind: GroupMessageKind.Application })).map((m) => m.content);
 
   it("tampered ciphertext: a flipped byte in the sender data or the ciphertext is refused; the original reads once", async () => {
     const log = recorder();

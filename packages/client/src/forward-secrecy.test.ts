@@ -20,7 +20,7 @@ import { startTestNode } from "@parley/testkit";
 import { createApiClient, type ApiClient } from "./api/api-client.js";
 import { decodeContent, decodeEnvelope } from "./content/text-codec.js";
 import { GROUP_KEY_ROTATION_INTERVAL_NS } from "./conversations/group.js";
-import { Client, type Group } from "./index.js";
+import { Client, GroupMessageKind, type Group } from "./index.js";
 import { KEY_PACKAGE_ROTATION_INTERVAL_NS, KEYS_EXPIRATION_INTERVAL_NS } from "./key-packages.js";
 import { LocalStore } from "./store/local-store.js";
 
@@ -127,7 +127,7 @@ describe("@parley/client: key updates, forward secrecy and post-compromise secur
     await bobs.send("first");
     await group.sync();
     assert.equal(epochOf(alice.dbPath, group), joinedEpoch + 1n, "Bob's key update came before his first message");
-    assert.deepEqual((await group.messages()).map((m) => m.content), ["first"]);
+    assert.deepEqual((await group.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), ["first"]);
 
     await bobs.send("second");
     await group.sync();
@@ -137,7 +137,7 @@ describe("@parley/client: key updates, forward secrecy and post-compromise secur
     await bobs.send("a month later");
     await group.sync();
     assert.equal(epochOf(alice.dbPath, group), joinedEpoch + 2n, "a key update after 30 days without a commit");
-    assert.deepEqual((await group.messages()).map((m) => m.content), ["first", "second", "a month later"]);
+    assert.deepEqual((await group.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), ["first", "second", "a month later"]);
     alice.client.close();
     bob.client.close();
   });
@@ -154,7 +154,7 @@ describe("@parley/client: key updates, forward secrecy and post-compromise secur
     const before = storedGroup(bob.dbPath, group.groupIdBytes);
     const bytesBefore = databaseBytes(bob.dbPath);
     await bobs.sync();
-    assert.deepEqual((await bobs.messages()).map((m) => m.content), [secret]);
+    assert.deepEqual((await bobs.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), [secret]);
     const afterIt = storedGroup(bob.dbPath, group.groupIdBytes);
     const bytesAfter = databaseBytes(bob.dbPath);
 
@@ -186,7 +186,7 @@ describe("@parley/client: key updates, forward secrecy and post-compromise secur
     await group.send("the attacker must not read this");
     await bobs.sync();
     assert.deepEqual(
-      (await bobs.messages()).map((m) => m.content),
+      (await bobs.messages({ kind: GroupMessageKind.Application })).map((m) => m.content),
       ["still readable with the stolen state", "after my key update", "the attacker must not read this"],
     );
 
@@ -205,7 +205,7 @@ describe("@parley/client: key updates, forward secrecy and post-compromise secur
     const carols = await joined(carol.client, group.id);
     await group.send("before the removal");
     await carols.sync();
-    assert.deepEqual((await carols.messages()).map((m) => m.content), ["before the removal"]);
+    assert.deepEqual((await carols.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), ["before the removal"]);
     const last = storedGroup(carol.dbPath, group.groupIdBytes);
 
     await group.removeMembers([carol.client.inboxId]);

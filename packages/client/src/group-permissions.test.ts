@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { createPrivateKeySigner } from "@parley/identity";
 import type { RunningNode } from "@parley/node";
 import { startTestNode } from "@parley/testkit";
-import { Client, GroupPermissionsOptions, MetadataField, PermissionPolicy, PermissionUpdateType, type Group } from "./index.js";
+import { Client, GroupMessageKind, GroupPermissionsOptions, MetadataField, PermissionPolicy, PermissionUpdateType, type Group } from "./index.js";
 import { isClientError, type ClientErrorCode } from "./client-error.js";
 
 const rejectsWith = (promise: Promise<unknown>, code: ClientErrorCode) => assert.rejects(promise, (e) => isClientError(e) && e.code === code);
@@ -149,6 +149,6 @@ describe("@parley/client: group permissions", { timeout: 60_000 }, () => {
     await dm.send("still a DM");
     const bobs = await joined(bob, dm.id);
     await bobs.sync();
-    assert.deepEqual((await bobs.messages()).map((m) => m.content), ["still a DM"]);
+    assert.deepEqual((await bobs.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), ["still a DM"]);
   });
 });

@@ -17,7 +17,7 @@ import type { RunningNode } from "@parley/node";
 import { startTestNode } from "@parley/testkit";
 import { createApiClient, type ApiClient } from "./api/api-client.js";
 import { isClientError } from "./client-error.js";
-import { Client, type Group } from "./index.js";
+import { Client, GroupMessageKind, type Group } from "./index.js";
 
 type Fault = "drop-request" | "drop-answer";
 
@@ -71,8 +71,8 @@ describe("@parley/client: intents survive a stop at every step of a commit", { t
     await bobs.sync();
     await bobs.send("hello Alice");
     await aliceGroup.sync();
-    assert.deepEqual((await aliceGroup.messages()).map((m) => m.content), ["hello Bob", "hello Alice"]);
-    assert.deepEqual((await bobs.messages()).map((m) => m.content), ["hello Bob", "hello Alice"]);
+    assert.deepEqual((await aliceGroup.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), ["hello Bob", "hello Alice"]);
+    assert.deepEqual((await bobs.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), ["hello Bob", "hello Alice"]);
   }
 
   const isNetwork = (e: unknown) => isClientError(e) && e.code === "client.network";
@@ -162,7 +162,7 @@ describe("@parley/client: intents survive a stop at every step of a commit", { t
     assert.equal(bobs.name, "Alice's name");
     await g.send("still one group");
     await bobs.sync();
-    assert.deepEqual((await bobs.messages()).map((m) => m.content), ["still one group"]);
+    assert.deepEqual((await bobs.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), ["still one group"]);
     again.close();
     bob.client.close();
   });

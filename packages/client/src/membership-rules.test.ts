@@ -20,7 +20,7 @@ import { createApiClient, groupMessageInput } from "./api/api-client.js";
 import { encodeMembership } from "./conversations/group-metadata.js";
 import { decodeMembershipMap } from "./conversations/membership-rules.js";
 import { fetchInboxHistories } from "./identity/inbox-history.js";
-import { Client } from "./index.js";
+import { Client, GroupMessageKind } from "./index.js";
 import { LocalStore } from "./store/local-store.js";
 
 const installationsOf = async (group: { members(): Promise<{ inboxId: string; installationIds: string[] }[]> }, inboxId: string) =>
@@ -89,7 +89,7 @@ describe("@parley/client: membership commits checked against identity", { timeou
     const aliceAgain = await Client.create(alice.signer, { apiUrl: node.url, dbPath: alice.dbPath });
     await aliceAgain.conversations.getConversationById(group.id)?.send("still one group");
     await bobsGroup.sync();
-    assert.deepEqual((await bobsGroup.messages()).map((m) => m.content), ["still one group"]);
+    assert.deepEqual((await bobsGroup.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), ["still one group"]);
     for (const c of [aliceAgain, bob, bob2]) c.close();
   });
 
@@ -128,7 +128,7 @@ describe("@parley/client: membership commits checked against identity", { timeou
     assert.deepEqual(await installationsOf(alicesGroup, bob.inboxId), [bob.installationId]);
     await carolsGroup.sync();
     assert.deepEqual(await installationsOf(carolsGroup, bob.inboxId), [bob.installationId], "carol followed the right commit");
-    assert.deepEqual((await carolsGroup.messages()).map((m) => m.content), ["bob2 is out"]);
+    assert.deepEqual((await carolsGroup.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), ["bob2 is out"]);
     for (const c of [aliceAgain, bob, bob2, carol]) c.close();
   });
 

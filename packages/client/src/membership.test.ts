@@ -12,7 +12,7 @@ import { createPrivateKeySigner } from "@parley/identity";
 import type { RunningNode } from "@parley/node";
 import { startTestNode } from "@parley/testkit";
 import { isClientError } from "./client-error.js";
-import { Client } from "./index.js";
+import { Client, GroupMessageKind } from "./index.js";
 
 /** The system clock plus an offset the test moves forward. */
 function testClock() {
@@ -114,10 +114,10 @@ describe("@parley/client: installations joining and leaving inboxes", { timeout:
     const bob2sGroup = bob2.conversations.getConversationById(group.id);
     assert.ok(bob2sGroup, "bob's second installation joined from the welcome");
     await bob2sGroup.sync();
-    assert.deepEqual((await bob2sGroup.messages()).map((m) => m.content), ["three"]);
+    assert.deepEqual((await bob2sGroup.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), ["three"]);
     await bobsGroup.sync();
     assert.deepEqual((await bobsGroup.members()).find((m) => m.inboxId === bob.inboxId)?.installationIds.sort(), [bob.installationId, bob2.installationId].sort(), "bob accepted the commit");
-    assert.deepEqual((await bobsGroup.messages()).map((m) => m.content), ["one", "two", "three"]);
+    assert.deepEqual((await bobsGroup.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), ["one", "two", "three"]);
 
     await bob.revokeInstallations([bob2.installationIdBytes]);
     clock.advanceSeconds(6);
@@ -125,10 +125,10 @@ describe("@parley/client: installations joining and leaving inboxes", { timeout:
     assert.deepEqual(await bobsInstallations(), [bob.installationId], "the revoked leaf is gone");
     await bob2sGroup.sync();
     assert.equal(bob2sGroup.isActive, false);
-    assert.deepEqual((await bob2sGroup.messages()).map((m) => m.content), ["three"], "the revoked installation reads nothing after");
+    assert.deepEqual((await bob2sGroup.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), ["three"], "the revoked installation reads nothing after");
     await bobsGroup.sync();
     assert.deepEqual((await bobsGroup.members()).find((m) => m.inboxId === bob.inboxId)?.installationIds, [bob.installationId]);
-    assert.deepEqual((await bobsGroup.messages()).map((m) => m.content), ["one", "two", "three", "four"]);
+    assert.deepEqual((await bobsGroup.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), ["one", "two", "three", "four"]);
     for (const c of [alice, bob, bob2]) c.close();
   });
 
