@@ -152,4 +152,31 @@ describe("@parley/client: installations joining and leaving inboxes", { timeout:
     assert.ok(bob2.conversations.getConversationById(group.id));
     for (const c of [alice, bob, bob2]) c.close();
   });
+
+  it("the time of the last check survives a restart: a reopened client does not check again before it is due", async () => {
+    const clock = testClock();
+    const aliceSigner = createPrivateKeySigner(randomBytes(32));
+    const dir = mkdtempSync(join(tmpdir(), "parley-check-"));
+    const dbPath = join(dir, "alice.db");
+    const alice = await Client.create(aliceSigner, { apiUrl: node.url, nowNs: clock.nowNs, dbPath });
+    const bobSigner = createPrivateKeySigner(randomBytes(32));
+    const bob = await Client.create(bobSigner, { apiUrl: node.url });
+    const group = await alice.conversations.createGroup([bob.inboxId]);
+    await group.sync(); // the first check runs here
+    alice.close();
+    const bob2 = await Client.create(bobSigner, { apiUrl: node.url });
+
+    const reopened = await Client.create(aliceSigner, { apiUrl: node.url, nowNs: clock.nowNs, dbPath });
+    const again = reopened.conversations.getConversationById(group.id);
+    assert.ok(again);
+    const count = async () => (await again.members()).find((m) => m.inboxId === bob.inboxId)?.installationIds.length;
+    clock.advanceSeconds(60);
+    await again.sync();
+    assert.equal(await count(), 1, "checked a minute ago, before the restart: not due");
+    clock.advanceSeconds(30 * 60);
+    await again.sync();
+    assert.equal(await count(), 2, "due: bob's second installation is added");
+    for (const c of [reopened, bob, bob2]) c.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 });

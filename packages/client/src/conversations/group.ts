@@ -121,7 +121,6 @@ export class Group {
   readonly #ctx: ClientContext;
   readonly #groupId: Uint8Array;
   /** Our clock's time of the last membership check; none yet in this process. */
-  #installationsCheckedNs: bigint | undefined;
   /** One operation at a time per group: state in, state out. */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -576,11 +575,11 @@ export class Group {
    */
   async #maybeUpdateInstallations(intervalNs: bigint): Promise<void> {
     const now = this.#ctx.nowNs();
-    const last = this.#installationsCheckedNs;
+    const last = this.#ctx.store.installationsCheckedNs(this.#groupId);
     if (last !== undefined && now - last < intervalNs) return;
     if (!this.#isMember(this.#state())) return;
     await this.#publishMembershipUpdate({});
-    this.#installationsCheckedNs = now;
+    this.#ctx.store.setInstallationsCheckedNs(this.#groupId, now);
   }
 
   /**

@@ -98,6 +98,10 @@ CREATE TABLE IF NOT EXISTS group_key_updates (
   group_id BLOB PRIMARY KEY,
   committed_ns INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS group_installation_checks (
+  group_id BLOB PRIMARY KEY,
+  checked_ns INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS groups (
   group_id BLOB PRIMARY KEY,
   state BLOB NOT NULL,
@@ -272,6 +276,18 @@ export class LocalStore {
           " WHERE id = ?",
       )
       .run(state, cursor ?? null, id);
+  }
+
+  /** When the periodic membership check last ran for the group; undefined if never. */
+  installationsCheckedNs(groupId: Uint8Array): bigint | undefined {
+    const row = this.#db.prepare("SELECT checked_ns FROM group_installation_checks WHERE group_id = ?").get(Buffer.from(groupId)) as
+      | { checked_ns: bigint }
+      | undefined;
+    return row?.checked_ns;
+  }
+
+  setInstallationsCheckedNs(groupId: Uint8Array, ns: bigint): void {
+    this.#db.prepare("INSERT OR REPLACE INTO group_installation_checks (group_id, checked_ns) VALUES (?, ?)").run(Buffer.from(groupId), ns);
   }
 
   /** When our last commit in the group (each one carries a path) was merged; undefined if never. */
