@@ -75,6 +75,13 @@ describe("@parley/client: intents survive a stop at every step of a commit", { t
     assert.deepEqual((await bobs.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), ["hello Bob", "hello Alice"]);
   }
 
+  const texts = async (g: Group) => (await g.messages({ kind: GroupMessageKind.Application })).map((m) => m.content);
+  const alices = (u: { client: Client }) => {
+    const g = u.client.conversations.list()[0];
+    assert.ok(g);
+    return g;
+  };
+
   const isNetwork = (e: unknown) => isClientError(e) && e.code === "client.network";
 
   it("the node took the commit but the answer was lost: reopened, the commit is merged and the welcome sent once", async () => {
@@ -164,6 +171,58 @@ describe("@parley/client: intents survive a stop at every step of a commit", { t
     await bobs.sync();
     assert.deepEqual((await bobs.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), ["still one group"]);
     again.close();
+    bob.client.close();
+  });
+
+  it("a message whose send failed is published by the next sync, once, with the same id", async () => {
+    const alice = await user();
+    const bob = await user();
+    const id = (await alice.client.conversations.createGroup([bob.client.inboxId])).id;
+    await bob.client.conversations.sync();
+    const bobs = bob.client.conversations.getConversationById(id);
+    assert.ok(bobs);
+    await alices(alice).send("warm-up"); // Alice's key work is done before the fault
+    alice.client.close();
+
+    const faulty = await alice.reopen([faultOnce("SendGroupMessages", "drop-request")]);
+    const group = faulty.conversations.getConversationById(id);
+    assert.ok(group);
+    await assert.rejects(group.send("lost in transit"), isNetwork);
+    await bobs.sync();
+    assert.deepEqual(await texts(bobs), ["warm-up"], "not delivered yet");
+    await group.sync();
+    await group.sync();
+    await bobs.sync();
+    assert.deepEqual(await texts(bobs), ["warm-up", "lost in transit"], "delivered once");
+    const sent = (await group.messages({ kind: GroupMessageKind.Application })).map((m) => m.id);
+    const read = (await bobs.messages({ kind: GroupMessageKind.Application })).map((m) => m.id);
+    assert.deepEqual(read, sent, "the same message ids on both sides");
+    faulty.close();
+    bob.client.close();
+  });
+
+  it("a message whose send failed while the group moved more than 3 epochs on is encrypted anew, with the same id", async () => {
+    const alice = await user();
+    const bob = await user();
+    const id = (await alice.client.conversations.createGroup([bob.client.inboxId])).id;
+    await bob.client.conversations.sync();
+    const bobs = bob.client.conversations.getConversationById(id);
+    assert.ok(bobs);
+    await alices(alice).send("warm-up");
+    alice.client.close();
+
+    const faulty = await alice.reopen([faultOnce("SendGroupMessages", "drop-request")]);
+    const group = faulty.conversations.getConversationById(id);
+    assert.ok(group);
+    await assert.rejects(group.send("late but whole"), isNetwork);
+    for (const name of ["one", "two", "three", "four", "five"]) await bobs.updateName(name);
+    await group.sync();
+    await bobs.sync();
+    assert.deepEqual(await texts(bobs), ["warm-up", "late but whole"]);
+    const sent = (await group.messages({ kind: GroupMessageKind.Application })).map((m) => m.id);
+    const read = (await bobs.messages({ kind: GroupMessageKind.Application })).map((m) => m.id);
+    assert.deepEqual(read, sent, "the same message ids on both sides");
+    faulty.close();
     bob.client.close();
   });
 });

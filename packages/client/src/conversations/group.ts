@@ -17,6 +17,7 @@ import {
   groupMembers,
   isMlsError,
   isRemoved,
+  MAX_PAST_EPOCHS,
   processMessage,
   selfUpdate,
   updateGroupExtensions,
@@ -44,7 +45,7 @@ import type { ClientContext } from "../client-context.js";
 import { ClientError, isClientError } from "../client-error.js";
 import { contentTypeString, decodeContent, encodeEnvelope, encodeText, messageId } from "../content/text-codec.js";
 import { identityAuthenticator } from "../identity/identity-lookup.js";
-import type { StoredMessage } from "../store/local-store.js";
+import type { IntentRow, StoredMessage } from "../store/local-store.js";
 import { decodeReaction, encodeReaction, type Reaction } from "../content/reaction-codec.js";
 import { decodeReply, encodeReply, type Reply } from "../content/reply-codec.js";
 import { contentTypeOf, toEncodedContent, type ContentTypeId, type EncodedContentInput, type SendOptions } from "../content/encoded-content.js";
@@ -296,9 +297,24 @@ export class Group {
       const row = this.#row();
       // Written before publishing: the new ratchet state is never lost, so a
       // generation is never reused, and the message shows up exactly once.
+      const hash = sha256(result.message);
+      const epoch = this.#state().epoch;
       store.transaction(() => {
         store.updateGroup(this.#groupId, encodeGroupState(result.state), row.cursor);
-        store.addOwnPayload(sha256(result.message), this.#groupId);
+        store.addOwnPayload(hash, this.#groupId);
+        // A SendMessage intent: if publishing fails, the next sync publishes
+        // it again (section 3.8).
+        store.insertIntent({
+          groupId: this.#groupId,
+          kind: "message",
+          params: JSON.stringify({ encoded: Buffer.from(encodedBytes).toString("hex"), idempotencyKey, shouldPush }),
+          baseEpoch: epoch,
+          payloadHash: hash,
+          payload: result.message,
+          stagedState: undefined,
+          welcome: undefined,
+          recipients: undefined,
+        });
         store.insertMessage({
           id,
           groupId: this.#groupId,
@@ -349,6 +365,14 @@ export class Group {
       }
       const hash = sha256(envelope.data);
       const intent = store.publishedIntentByHash(this.#groupId, hash);
+      if (intent?.kind === "message") {
+        store.transaction(() => {
+          store.updateGroup(this.#groupId, encodeGroupState(state), envelope.id);
+          // Delivered: nothing of it is needed any more.
+          store.deleteIntent(intent.id);
+        });
+        continue;
+      }
       if (intent !== undefined) {
         // Our commit: it won if it is the first commit of its epoch in the
         // node's order, i.e. the state is still at the epoch it was built on.
@@ -430,6 +454,10 @@ export class Group {
   async #resumeIntents(): Promise<void> {
     const { store } = this.#ctx;
     for (const intent of store.intents(this.#groupId, "published")) {
+      if (intent.kind === "message") {
+        await this.#republishMessage(intent);
+        continue;
+      }
       if (this.#state().epoch === intent.baseEpoch && intent.payload !== undefined) {
         const payload = intent.payload;
         await call("SendGroupMessages", () => this.#ctx.api.mls.sendGroupMessages({ messages: [groupMessageInput(payload, false)] }));
@@ -441,6 +469,36 @@ export class Group {
       store.setIntentState(intent.id, "superseded");
       if (this.#isMember(this.#state())) await this.#publishCommit(intentSpecOf(intent));
     }
+  }
+
+  /**
+   * A message of ours the node never got: the same ciphertext again while
+   * receivers still read its epoch (MAX_PAST_EPOCHS), else the same content
+   * and idempotency key (so the same message id) encrypted anew.
+   */
+  async #republishMessage(intent: IntentRow): Promise<void> {
+    const { store } = this.#ctx;
+    const params = JSON.parse(intent.params) as { encoded: string; idempotencyKey: string; shouldPush: boolean };
+    let payload = intent.payload;
+    const state = this.#state();
+    if (payload === undefined || state.epoch - intent.baseEpoch > BigInt(MAX_PAST_EPOCHS)) {
+      if (!this.#isMember(state)) {
+        store.deleteIntent(intent.id);
+        return;
+      }
+      const result = await encryptMessage(state, encodeEnvelope(Buffer.from(params.encoded, "hex"), params.idempotencyKey));
+      const hash = sha256(result.message);
+      const fresh = result.message;
+      store.transaction(() => {
+        store.updateGroup(this.#groupId, encodeGroupState(result.state), this.#row().cursor);
+        store.addOwnPayload(hash, this.#groupId);
+        store.deleteIntent(intent.id);
+        store.insertIntent({ ...intent, baseEpoch: state.epoch, payloadHash: hash, payload: fresh });
+      });
+      payload = fresh;
+    }
+    const data = payload;
+    await call("SendGroupMessages", () => this.#ctx.api.mls.sendGroupMessages({ messages: [groupMessageInput(data, params.shouldPush)] }));
   }
 
   #refused(code: Parameters<typeof logRefused>[1], cursor: bigint, fields: { reason?: string; cause?: unknown }, level?: "debug"): void {

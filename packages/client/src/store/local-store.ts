@@ -266,6 +266,10 @@ export class LocalStore {
     return row === undefined ? undefined : intentRow(row);
   }
 
+  deleteIntent(id: bigint): void {
+    this.#db.prepare("DELETE FROM intents WHERE id = ?").run(id);
+  }
+
   /** Moves an intent on; `done` and `superseded` drop its payload, staged state and welcome (secrets). */
   setIntentState(id: bigint, state: IntentState, cursor?: bigint): void {
     const finished = state === "done" || state === "superseded";
