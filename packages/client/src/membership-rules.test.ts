@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createPrivateKeySigner, type Signer } from "@parley/identity";
 import { create } from "@bufbuild/protobuf";
-import { decodeGroupState, groupExtensions, updateMembership, wrapWelcome, type GroupState } from "@parley/mls";
+import { decodeGroupState, groupExtensions, groupMembers as groupMembersOf, updateMembership, wrapWelcome, type GroupState } from "@parley/mls";
 import { mlsApi } from "@parley/proto";
 import type { RunningNode } from "@parley/node";
 import { startTestNode } from "@parley/testkit";
@@ -205,5 +205,62 @@ describe("@parley/client: membership commits checked against identity", { timeou
     assert.ok(bob.conversations.getConversationById(group.id), "the right welcome joins");
     assert.ok(bob2.conversations.getConversationById(group.id));
     for (const c of [aliceAgain, bob, bob2]) c.close();
+  });
+
+  it("an installation removed and added back in one commit is refused from a member, applied from a super admin", async () => {
+    const alice = await aliceWithDb("readd-alice");
+    const carol = await aliceWithDb("readd-carol");
+    const refusals: string[] = [];
+    const bob = await Client.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url });
+    const daveDb = join(dir, "readd-dave.db");
+    const dave = await Client.create(createPrivateKeySigner(randomBytes(32)), {
+      apiUrl: node.url,
+      dbPath: daveDb,
+      logger: { warn: (fields) => refusals.push(String(fields["reason"])) },
+    });
+    const group = await alice.client.conversations.createGroup([bob.inboxId, carol.client.inboxId, dave.inboxId]);
+    for (const c of [bob, carol.client, dave]) await c.conversations.sync();
+    const davesGroup = dave.conversations.getConversationById(group.id);
+    assert.ok(davesGroup);
+    await davesGroup.sync();
+    const davesEpoch = () => storedState(daveDb, group.groupIdBytes).epoch;
+
+    const bobsKeyPackage = async () => {
+      const kp = (await createApiClient(node.url).mls.fetchKeyPackages({ installationKeys: [bob.installationIdBytes] })).keyPackages[0];
+      assert.ok(kp);
+      return kp.keyPackageTlsSerialized;
+    };
+    const readdBob = async (state: GroupState) => {
+      const bobsLeaf = groupMembersOf(state).find((m) => m.inboxId === bob.inboxId);
+      assert.ok(bobsLeaf);
+      return updateMembership(state, {
+        add: [await bobsKeyPackage()],
+        remove: [bobsLeaf.installationKey],
+        membership: groupExtensions(state).membership,
+        authenticate: () => true,
+      });
+    };
+
+    // Carol, a plain member, re-adds Bob: Dave refuses it and stays on his epoch.
+    carol.client.close();
+    const byCarol = await readdBob(storedState(carol.dbPath, group.groupIdBytes));
+    const epochBefore = davesEpoch();
+    await publish(byCarol.commit);
+    await davesGroup.sync();
+    assert.equal(davesEpoch(), epochBefore, "not applied");
+    assert.ok(refusals.some((r) => r.includes("not a super admin")), `refused as a re-add by a member; log: ${refusals.join("; ")}`);
+    await group.send("still one group");
+    await davesGroup.sync();
+    assert.deepEqual((await davesGroup.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), ["still one group"]);
+
+    // Alice, the super admin, may: Dave applies it.
+    alice.client.close();
+    const refusedBefore = refusals.length;
+    const byAlice = await readdBob(storedState(alice.dbPath, group.groupIdBytes));
+    await publish(byAlice.commit);
+    await davesGroup.sync();
+    assert.equal(refusals.length, refusedBefore, "the super admin's re-add is not refused");
+    assert.equal(davesEpoch(), epochBefore + 1n, "applied");
+    for (const c of [bob, dave]) c.close();
   });
 });

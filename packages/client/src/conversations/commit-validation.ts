@@ -1,7 +1,7 @@
 // The rules a commit must keep before it applies (../shared/spec/xmtp-client.md
 // section 3.5): rule 1 (the committer is a member), the membership rules
 // (2, 3: `checkMembership`, passed in so that this module does not depend on
-// where it lives), rule 6 (metadata length limits), rule 8 (ImmutableMetadata
+// where it lives; and 3's exception: only super admins re-add), rule 6 (metadata length limits), rule 8 (ImmutableMetadata
 // never changes), and rule 5 (permissions, against the committer). The same
 // permission rules hold for our own commits before they are published.
 //
@@ -53,7 +53,19 @@ function extensionRules(before: GroupState, after: GroupState, committerInboxId:
 export function validateCommit(before: GroupState, outcome: CommitOutcome, checkMembership: MembershipCheck): string | undefined {
   if (outcome.committer === undefined) return "the committer is not a member";
   if (outcome.removedSelf) return removalOfUs(before, outcome);
+  if (outcome.readded.length > 0 && !isSuperAdmin(before, outcome.committer.inboxId)) {
+    return "an installation removed and added back by a member that is not a super admin";
+  }
   return checkMembership(before, outcome.state) ?? extensionRules(before, outcome.state, outcome.committer.inboxId);
+}
+
+/** Section 3.5 rule 3's exception: only a super admin re-adds (fork recovery). */
+function isSuperAdmin(before: GroupState, inboxId: string): boolean {
+  try {
+    return (decodeMutableMetadata(groupExtensions(before).mutableMetadata).superAdminList?.inboxIds ?? []).includes(inboxId);
+  } catch {
+    return false;
+  }
 }
 
 /**

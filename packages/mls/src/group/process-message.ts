@@ -32,6 +32,12 @@ export type ProcessResult =
       readonly extensionsChanged: boolean;
       /** True when the commit removed us: the state is now inactive. */
       readonly removedSelf: boolean;
+      /**
+       * Installations the commit removes and adds back in the same commit
+       * (fork recovery, which XMTP allows only to super admins); a tree
+       * comparison cannot see them.
+       */
+      readonly readded: readonly GroupMember[];
     }
   | { readonly kind: "proposal"; readonly state: GroupState }
   | {
@@ -105,6 +111,8 @@ async function processPrivate(
   let committerLeaf: number | undefined;
   let refusedProposal = false;
   let removesUs = false;
+  const proposedAdds: Uint8Array[] = [];
+  const proposedRemoves: number[] = [];
   const ownLeaf = engine.privatePath.leafIndex;
   const result = await guard("processMessage", "mls.invalid", async () => {
     try {
@@ -114,7 +122,13 @@ async function processPrivate(
         privateMessage: pm,
         callback: (incoming) => {
           const proposals = incoming.kind === "commit" ? incoming.proposals : [incoming.proposal];
-          if (incoming.kind === "commit") committerLeaf = incoming.senderLeafIndex;
+          if (incoming.kind === "commit") {
+            committerLeaf = incoming.senderLeafIndex;
+            for (const { proposal } of proposals) {
+              if ("add" in proposal) proposedAdds.push(installationKeyOfLeaf(proposal.add.keyPackage.leafNode.signaturePublicKey));
+              if ("remove" in proposal) proposedRemoves.push(proposal.remove.removed);
+            }
+          }
           // libxmtp refuses PSK proposals (validated_commit.rs NoPSKSupport),
           // and XMTP groups never re-initialise or take external commits.
           if (proposals.some((p) => REFUSED_PROPOSALS.has(p.proposal.proposalType))) {
@@ -155,6 +169,7 @@ async function processPrivate(
       removed: self === undefined ? [] : [self],
       extensionsChanged: false,
       removedSelf: true,
+      readded: [],
     };
   }
   if (result.kind === "applicationMessage") {
@@ -193,6 +208,7 @@ async function processPrivate(
     removed: before.filter((m) => !has(after, m)),
     extensionsChanged: !extensionsEqual(engine, result.newState),
     removedSelf,
+    readded: before.filter((m) => proposedRemoves.includes(m.leafIndex) && proposedAdds.some((k) => sameBytes(k, m.installationKey))),
   };
 }
 
