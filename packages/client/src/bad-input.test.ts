@@ -30,7 +30,7 @@ import { startTestNode } from "@parley/testkit";
 import { createApiClient, groupMessageInput, type ApiClient } from "./api/api-client.js";
 import type { ClientErrorCode } from "./client-error.js";
 import { decodeMembership, decodeMutableMetadata, encodeMembership, encodeMutableMetadata } from "./conversations/group-metadata.js";
-import { Client, GroupMessageKind, GroupPermissionsOptions, type Group } from "./index.js";
+import { Client, GroupMessageKind, GroupPermissionsOptions, isClientError, PROTOCOL_VERSION, type Group } from "./index.js";
 import { fetchAssociationStates } from "./identity/identity-lookup.js";
 import type { ClientLogger } from "./logging.js";
 import { LocalStore } from "./store/local-store.js";
@@ -359,5 +359,35 @@ describe("@parley/client: bad input is refused, logged without secrets, and the 
     assert.equal(erin.conversations.list().length, 0, "no welcome was sent with the forged add");
     assertNoSecrets(carolLog, [secret, "the group goes on"]);
     assertNoSecrets(daveLog, [secret]);
+  });
+
+  it("a commit raising the minimum protocol version above ours pauses the group before it; one at or below ours applies", async () => {
+    const log = recorder();
+    const alice = await newClient({ db: "pause-alice.db" });
+    const bob = await newClient({ logger: log });
+    const group = await alice.conversations.createGroup([bob.inboxId]);
+    const bobs = await joined(bob, group.id);
+    await bobs.sync();
+    alice.close();
+
+    // Alice is the super admin, whom the policy lets set the version.
+    const { state } = storedState(join(dir, "pause-alice.db"), group.groupIdBytes);
+    const meta = decodeMutableMetadata(groupExtensions(state).mutableMetadata);
+    meta.attributes["minimum_supported_protocol_version"] = PROTOCOL_VERSION;
+    const same = await updateGroupExtensions(state, { mutableMetadata: encodeMutableMetadata(meta) }, () => true);
+    await publish(api, group.groupIdBytes, same.commit);
+    await bobs.sync();
+    assert.equal(bobs.pausedForVersion(), undefined, "our own version does not pause");
+
+    const meta2 = decodeMutableMetadata(groupExtensions(same.state).mutableMetadata);
+    meta2.attributes["minimum_supported_protocol_version"] = "99.0.0";
+    const raised = await updateGroupExtensions(same.state, { mutableMetadata: encodeMutableMetadata(meta2) }, () => true);
+    const cursor = await publish(api, group.groupIdBytes, raised.commit);
+    await bobs.sync();
+    assert.equal(bobs.pausedForVersion(), "99.0.0");
+    refusedAt(log, "client.paused", cursor);
+    await assert.rejects(bobs.send("not while paused"), (e) => isClientError(e) && e.code === "client.usage");
+    await bobs.sync();
+    assert.equal(bobs.pausedForVersion(), "99.0.0", "still waiting at the same commit");
   });
 });

@@ -29,6 +29,8 @@ export type ClientErrorCode =
   | "client.replayed"
   /** A group message for another epoch (a commit that lost its race, a stale or removed sender): skipped. */
   | "client.wrong_epoch"
+  /** A commit requires a protocol version above ours: the group waits before it (not skipped). */
+  | "client.paused"
   /** A decrypted application message whose envelope or content does not decode: skipped. */
   | "client.bad_content"
   /** A welcome that does not open, is not for one of our key packages, or whose members do not check out: skipped. */

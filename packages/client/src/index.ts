@@ -25,5 +25,6 @@ export {
   type GroupPermissions,
   type PermissionPolicySet,
 } from "./conversations/group-permissions.js";
+export { PROTOCOL_VERSION } from "./conversations/protocol-version.js";
 export { ClientError, isClientError, type ClientErrorCode } from "./client-error.js";
 export type { ClientLogger } from "./logging.js";

@@ -61,6 +61,7 @@ import {
   encodePermissions,
   METADATA_LIMITS,
 } from "./group-metadata.js";
+import { isNewerVersion, requiredVersionAboveOurs } from "./protocol-version.js";
 import { intentSpecOf, recipientsOf, sendIntentWelcomes, type IntentSpec } from "./commit-intents.js";
 import { checkMembership, membershipContextFor } from "./membership-rules.js";
 import {
@@ -172,6 +173,22 @@ export class Group {
     return this.#row().addedByInboxId;
   }
 
+  /**
+   * The protocol version a commit of the group requires above ours: the
+   * group is paused before that commit until a client that implements it
+   * (section 3.5 rule 7), as the official SDK's `pausedForVersion()`.
+   */
+  pausedForVersion(): string | undefined {
+    return this.#ctx.store.pausedForVersion(this.#groupId);
+  }
+
+  #assertNotPaused(): void {
+    const version = this.pausedForVersion();
+    if (version !== undefined && isNewerVersion(version)) {
+      throw new ClientError("client.usage", `the group is paused until a client that supports protocol version ${version}`);
+    }
+  }
+
   /** Whether we are still a member (false after we were removed). */
   get isActive(): boolean {
     return this.#isMember(this.#state());
@@ -280,6 +297,7 @@ export class Group {
 
   #sendEncoded(encoded: messageContents.EncodedContent, shouldPush: boolean, key?: string): Promise<string> {
     return this.#serial(async () => {
+      this.#assertNotPaused();
       await this.#maybeUpdateInstallations(SEND_MESSAGE_UPDATE_INSTALLATIONS_INTERVAL_NS);
       await this.#maybeUpdateKeys();
       const encodedBytes = encode(messageContents.EncodedContentSchema, encoded);
@@ -352,6 +370,11 @@ export class Group {
 
   async #sync(): Promise<void> {
     const { store } = this.#ctx;
+    const paused = store.pausedForVersion(this.#groupId);
+    if (paused !== undefined) {
+      if (isNewerVersion(paused)) return;
+      store.setPausedForVersion(this.#groupId, undefined); // this version reads it: go on
+    }
     const authenticate = identityAuthenticator(this.#ctx.api);
     const envelopes = await queryGroupMessagesAfter(this.#ctx.api, this.#groupId, this.#row().cursor);
     for (const envelope of envelopes) {
@@ -405,6 +428,13 @@ export class Group {
           // skipped, and the group stays on its epoch.
           const membership = await membershipContextFor(this.#ctx.api, state, result.state, result.committer);
           const refused = validateCommit(state, result, (before, after) => checkMembership(before, after, membership));
+          const required = refused === undefined ? requiredVersionAboveOurs(result.state) : undefined;
+          if (required !== undefined) {
+            // Rule 7: paused before this commit; the cursor stays on it.
+            store.setPausedForVersion(this.#groupId, required);
+            this.#refused("client.paused", envelope.id, { reason: `requires protocol version ${required}` });
+            return;
+          }
           if (refused === undefined) {
             const removedSelf = result.removedSelf ? this.#ctx.inboxId : undefined;
             message = commitTranscript(this.#source(envelope), state, result.state, result.committer?.inboxId ?? "", removedSelf);
@@ -766,6 +796,7 @@ export class Group {
    */
   async #publishCommit(spec: IntentSpec): Promise<void> {
     const { store } = this.#ctx;
+    this.#assertNotPaused();
     for (let attempt = 0; attempt < MAX_PUBLISH_ATTEMPTS; attempt += 1) {
       await this.#sync();
       const state = this.#state();

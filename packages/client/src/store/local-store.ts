@@ -98,6 +98,10 @@ CREATE TABLE IF NOT EXISTS group_key_updates (
   group_id BLOB PRIMARY KEY,
   committed_ns INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS group_pauses (
+  group_id BLOB PRIMARY KEY,
+  version TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS group_installation_checks (
   group_id BLOB PRIMARY KEY,
   checked_ns INTEGER NOT NULL
@@ -280,6 +284,17 @@ export class LocalStore {
           " WHERE id = ?",
       )
       .run(state, cursor ?? null, id);
+  }
+
+  /** The protocol version the group waits for (a commit raised it above ours); undefined when not paused. */
+  pausedForVersion(groupId: Uint8Array): string | undefined {
+    const row = this.#db.prepare("SELECT version FROM group_pauses WHERE group_id = ?").get(Buffer.from(groupId)) as { version: string } | undefined;
+    return row?.version;
+  }
+
+  setPausedForVersion(groupId: Uint8Array, version: string | undefined): void {
+    if (version === undefined) this.#db.prepare("DELETE FROM group_pauses WHERE group_id = ?").run(Buffer.from(groupId));
+    else this.#db.prepare("INSERT OR REPLACE INTO group_pauses (group_id, version) VALUES (?, ?)").run(Buffer.from(groupId), version);
   }
 
   /** When the periodic membership check last ran for the group; undefined if never. */
