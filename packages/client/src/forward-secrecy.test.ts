@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createPrivateKeySigner } from "@parley/identity";
-import { decodeGroupState, privateInitKey, processMessage, ratchetSecretsOf, validateKeyPackage, type GroupState } from "@parley/mls";
+import { decodeGroupState, groupMembers, privateInitKey, processMessage, ratchetSecretsOf, validateKeyPackage, type GroupState } from "@parley/mls";
 import type { RunningNode } from "@parley/node";
 import { decode, messageContents, type mlsApi } from "@parley/proto";
 import { startTestNode } from "@parley/testkit";
@@ -123,20 +123,30 @@ describe("@parley/client: key updates, forward secrecy and post-compromise secur
     const bobs = await joined(bob.client, group.id);
     await group.sync();
     const joinedEpoch = epochOf(alice.dbPath, group);
+    const bobsLeafKey = () => {
+      const leaf = groupMembers(storedGroup(alice.dbPath, group.groupIdBytes).state).find((m) => m.inboxId === bob.client.inboxId);
+      assert.ok(leaf);
+      return hex(leaf.encryptionKey);
+    };
+    const joinedKey = bobsLeafKey();
 
     await bobs.send("first");
     await group.sync();
     assert.equal(epochOf(alice.dbPath, group), joinedEpoch + 1n, "Bob's key update came before his first message");
+    const updatedKey = bobsLeafKey();
+    assert.notEqual(updatedKey, joinedKey, "Bob's leaf has a new encryption key, as Alice sees it");
     assert.deepEqual((await group.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), ["first"]);
 
     await bobs.send("second");
     await group.sync();
     assert.equal(epochOf(alice.dbPath, group), joinedEpoch + 1n, "no key update for the second send");
+    assert.equal(bobsLeafKey(), updatedKey);
 
     now += GROUP_KEY_ROTATION_INTERVAL_NS;
     await bobs.send("a month later");
     await group.sync();
     assert.equal(epochOf(alice.dbPath, group), joinedEpoch + 2n, "a key update after 30 days without a commit");
+    assert.notEqual(bobsLeafKey(), updatedKey, "and a new leaf key again");
     assert.deepEqual((await group.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), ["first", "second", "a month later"]);
     alice.client.close();
     bob.client.close();

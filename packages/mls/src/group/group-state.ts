@@ -59,6 +59,8 @@ export interface GroupMember {
   readonly leafIndex: number;
   readonly inboxId: InboxId;
   readonly installationKey: InstallationKey;
+  /** The leaf's HPKE public key (RFC 9420 7.2): a key update or any commit of the member with a path replaces it. */
+  readonly encryptionKey: Uint8Array;
 }
 
 /** Every leaf of the tree: who is in the group. */
@@ -70,6 +72,7 @@ export function groupMembers(state: GroupState): GroupMember[] {
       leafIndex: nodeIndex / 2,
       inboxId: inboxIdOfCredential(node.leaf.credential),
       installationKey: installationKeyOfLeaf(node.leaf.signaturePublicKey),
+      encryptionKey: node.leaf.hpkePublicKey.slice(),
     });
   });
   return members;

@@ -64,6 +64,7 @@ function memberAt(engine: Pick<ClientState, "ratchetTree">, leafIndex: number | 
       leafIndex,
       inboxId: inboxIdOfCredential(node.leaf.credential),
       installationKey: installationKeyOfLeaf(node.leaf.signaturePublicKey),
+      encryptionKey: node.leaf.hpkePublicKey.slice(),
     };
   } catch {
     return undefined;
