@@ -13,7 +13,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createPrivateKeySigner } from "@parley/identity";
-import { decodeGroupState, groupMembers, privateInitKey, processMessage, ratchetSecretsOf, validateKeyPackage, type GroupState } from "@parley/mls";
+import {
+  decodeGroupState,
+  encodeGroupState,
+  encryptMessage,
+  groupMembers,
+  privateInitKey,
+  processMessage,
+  ratchetSecretsOf,
+  selfUpdate,
+  validateKeyPackage,
+  type GroupState,
+} from "@parley/mls";
 import type { RunningNode } from "@parley/node";
 import { decode, messageContents, type mlsApi } from "@parley/proto";
 import { startTestNode } from "@parley/testkit";
@@ -178,6 +189,54 @@ describe("@parley/client: key updates, forward secrecy and post-compromise secur
     const ciphertexts = await envelopesAfter(api, group.groupIdBytes, before.cursor);
     assert.deepEqual(await readWith(before.state, ciphertexts), [secret], "the state before it reads it (the test can fail)");
     assert.deepEqual(await readWith(afterIt.state, ciphertexts), [], "the stored state after it cannot");
+    alice.client.close();
+    bob.client.close();
+  });
+
+  it("a key taken from the out-of-order window or from a past epoch's tree leaves the stored state once used", async () => {
+    const alice = await newClient();
+    const bob = await newClient();
+    const group = await alice.client.conversations.createGroup([bob.client.inboxId]);
+    await joined(bob.client, group.id);
+    // Ciphertexts made with @parley/mls from Alice's stored state, so that
+    // Bob meets them in an order the client itself never publishes.
+    const alices = storedGroup(alice.dbPath, group.groupIdBytes).state;
+    const text = (s: string) => new TextEncoder().encode(s);
+    const m1 = await encryptMessage(alices, text("m1"));
+    const m2 = await encryptMessage(m1.state, text("m2"));
+    const m3 = await encryptMessage(m2.state, text("m3"));
+    const update = await selfUpdate(m3.state, () => true);
+    const stored = (state: GroupState) => decodeGroupState(encodeGroupState(state));
+    const consumedBy = (before: GroupState, after: GroupState) => {
+      const kept = new Set(ratchetSecretsOf(after).map(hex));
+      return ratchetSecretsOf(before).filter((x) => !kept.has(hex(x)));
+    };
+    const stillReads = async (state: GroupState, ciphertext: Uint8Array) => {
+      try {
+        return (await processMessage(state, ciphertext, () => true)).kind === "application";
+      } catch {
+        return false;
+      }
+    };
+    const applied = async (state: GroupState, ciphertext: Uint8Array) => {
+      const result = await processMessage(state, ciphertext, () => true);
+      assert.notEqual(result.kind, "wrong_epoch");
+      return stored((result as Exclude<typeof result, { kind: "wrong_epoch" }>).state);
+    };
+
+    const start = storedGroup(bob.dbPath, group.groupIdBytes).state;
+    const windowed = await applied(start, m2.message);
+    assert.ok(await stillReads(windowed, m1.message), "m1's key waits in the out-of-order window (the test can fail)");
+    const both = await applied(windowed, m1.message);
+    assert.ok(consumedBy(windowed, both).length > 0, "m1's skipped key left the window");
+    assert.equal(await stillReads(both, m1.message), false, "m1 does not decrypt again");
+    assert.equal(await stillReads(both, m2.message), false, "m2 does not decrypt again");
+
+    const next = await applied(both, update.commit);
+    assert.ok(await stillReads(next, m3.message), "m3, of the past epoch, still decrypts (the test can fail)");
+    const afterM3 = await applied(next, m3.message);
+    assert.ok(consumedBy(next, afterM3).length > 0, "its key left the past epoch's tree");
+    assert.equal(await stillReads(afterM3, m3.message), false, "m3 does not decrypt again from the past epoch");
     alice.client.close();
     bob.client.close();
   });
