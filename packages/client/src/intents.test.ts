@@ -14,10 +14,12 @@ import { after, before, describe, it } from "node:test";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { createPrivateKeySigner } from "@parley/identity";
 import type { RunningNode } from "@parley/node";
+import { decodeGroupState } from "@parley/mls";
 import { startTestNode } from "@parley/testkit";
 import { createApiClient, type ApiClient } from "./api/api-client.js";
 import { isClientError } from "./client-error.js";
 import { Client, GroupMessageKind, type Group } from "./index.js";
+import { LocalStore } from "./store/local-store.js";
 
 type Fault = "drop-request" | "drop-answer";
 
@@ -53,7 +55,7 @@ describe("@parley/client: intents survive a stop at every step of a commit", { t
     const dbPath = join(dir, `u${(n += 1)}.db`);
     const client = await Client.create(signer, { apiUrl: node.url, dbPath, interceptors });
     const reopen = (again: Interceptor[] = []) => Client.create(signer, { apiUrl: node.url, dbPath, interceptors: again });
-    return { client, reopen };
+    return { client, reopen, dbPath };
   }
 
   async function welcomesFor(client: Client): Promise<number> {
@@ -224,5 +226,35 @@ describe("@parley/client: intents survive a stop at every step of a commit", { t
     assert.deepEqual(read, sent, "the same message ids on both sides");
     faulty.close();
     bob.client.close();
+  });
+
+  it("a key update lost on its way is finished by the next send, not made twice", async () => {
+    const alice = await user();
+    const bob = await user();
+    const group = await alice.client.conversations.createGroup([bob.client.inboxId]);
+    await bob.client.conversations.sync();
+    bob.client.close();
+    const faulty = await bob.reopen([faultOnce("SendGroupMessages", "drop-request")]);
+    const bobs = faulty.conversations.getConversationById(group.id);
+    assert.ok(bobs);
+    const alicesEpoch = () => {
+      const store = new LocalStore(alice.dbPath);
+      try {
+        const row = store.group(group.groupIdBytes);
+        assert.ok(row);
+        return decodeGroupState(row.state).epoch;
+      } finally {
+        store.close();
+      }
+    };
+    await group.sync();
+    const before = alicesEpoch();
+    await assert.rejects(bobs.send("first try"), isNetwork, "the key update before the first send is lost");
+    await bobs.send("second try");
+    await bobs.sync(); // what is left of the lost attempt is settled here
+    await group.sync();
+    assert.deepEqual(await texts(group), ["second try"]);
+    assert.equal(alicesEpoch(), before + 1n, "one key update from Bob, not two");
+    faulty.close();
   });
 });

@@ -298,6 +298,11 @@ export class Group {
   #sendEncoded(encoded: messageContents.EncodedContent, shouldPush: boolean, key?: string): Promise<string> {
     return this.#serial(async () => {
       this.#assertNotPaused();
+      // What an earlier run left unfinished goes first (a key update among them).
+      if (this.#hasUnfinishedIntents()) {
+        await this.#sync();
+        await this.#resumeIntents();
+      }
       await this.#maybeUpdateInstallations(SEND_MESSAGE_UPDATE_INSTALLATIONS_INTERVAL_NS);
       await this.#maybeUpdateKeys();
       const encodedBytes = encode(messageContents.EncodedContentSchema, encoded);
@@ -497,6 +502,8 @@ export class Group {
     }
     for (const intent of store.intents(this.#groupId, "lost")) {
       store.setIntentState(intent.id, "superseded");
+      // A lost key update is moot once any commit of ours has landed since.
+      if (intent.kind === "key_update" && !this.#keyUpdateDue()) continue;
       if (this.#isMember(this.#state())) await this.#publishCommit(intentSpecOf(intent));
     }
   }
@@ -678,10 +685,18 @@ export class Group {
    * any of them resets the clock.
    */
   async #maybeUpdateKeys(): Promise<void> {
-    const last = this.#ctx.store.lastOwnCommitNs(this.#groupId);
-    if (last !== undefined && this.#ctx.nowNs() - last < GROUP_KEY_ROTATION_INTERVAL_NS) return;
-    if (!this.#isMember(this.#state())) return;
+    if (!this.#keyUpdateDue() || !this.#isMember(this.#state())) return;
     await this.#publishCommit({ kind: "key_update", params: {} });
+  }
+
+  #hasUnfinishedIntents(): boolean {
+    const { store } = this.#ctx;
+    return (["published", "committed", "lost"] as const).some((state) => store.intents(this.#groupId, state).length > 0);
+  }
+
+  #keyUpdateDue(): boolean {
+    const last = this.#ctx.store.lastOwnCommitNs(this.#groupId);
+    return last === undefined || this.#ctx.nowNs() - last >= GROUP_KEY_ROTATION_INTERVAL_NS;
   }
 
   #publishMembershipUpdate(change: { readonly addInboxes?: readonly string[]; readonly removeInboxes?: readonly string[] }): Promise<void> {
