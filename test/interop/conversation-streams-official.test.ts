@@ -9,14 +9,14 @@ import { Client as ParleyClient, GroupMessageKind, type DecodedMessage } from "@
 import { createPrivateKeySigner } from "@parley/identity";
 import type { RunningNode } from "@parley/node";
 import { createTestWallet, officialSigner, startTestNode } from "@parley/testkit";
-import { ApiUrls, Client } from "@xmtp/node-sdk";
+import { Client } from "@xmtp/node-sdk";
+import { officialOptions as options, useNodeForOfficial } from "./official-options.js";
 
-const options = { env: "local", dbPath: null, disableDeviceSync: true, loggingLevel: "Off" } as const;
 
 let node: RunningNode;
 before(async () => {
   node = await startTestNode();
-  (ApiUrls as Record<string, string>).local = node.url;
+  useNodeForOfficial(node);
 });
 after(async () => {
   await node.stop();

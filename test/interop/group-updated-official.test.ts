@@ -14,11 +14,11 @@ import { createPrivateKeySigner } from "@parley/identity";
 import type { RunningNode } from "@parley/node";
 import { createTestWallet, officialSigner, startTestNode } from "@parley/testkit";
 import { ApiUrls, Client, type DecodedMessage, type Group } from "@xmtp/node-sdk";
+import { officialOptions as options, useNodeForOfficial } from "./official-options.js";
 
 // Read before the tests point the official "local" at the node in this process.
 const officialApiUrls = { ...ApiUrls };
 
-const options = { env: "local", dbPath: null, disableDeviceSync: true, loggingLevel: "Off" } as const;
 
 /** What both sides must agree on, in a form that compares (bigints as strings, absent fields dropped). */
 function entry(m: { id: string; senderInboxId: string; sentAtNs: bigint; content: unknown; contentType: unknown }) {
@@ -52,7 +52,7 @@ describe("group updates: the same entries in the official client's and Parley's 
 
   before(async () => {
     node = await startTestNode();
-    (ApiUrls as Record<string, string>).local = node.url;
+    useNodeForOfficial(node);
     parley = await ParleyClient.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url });
   });
 

@@ -11,9 +11,9 @@ import { Client as ParleyClient, GroupMessageKind } from "@parley/client";
 import { createPrivateKeySigner } from "@parley/identity";
 import type { RunningNode } from "@parley/node";
 import { createTestWallet, officialSigner, startTestNode } from "@parley/testkit";
-import { ApiUrls, Client } from "@xmtp/node-sdk";
+import { Client } from "@xmtp/node-sdk";
+import { officialOptions as options, useNodeForOfficial } from "./official-options.js";
 
-const options = { env: "local", dbPath: null, disableDeviceSync: true, loggingLevel: "Off" } as const;
 const SECOND_NS = 1_000_000_000n;
 
 async function officialTexts(client: Client, id: string): Promise<string[]> {
@@ -29,7 +29,7 @@ describe("installations joining and leaving, beside the official client", { time
 
   before(async () => {
     node = await startTestNode();
-    (ApiUrls as Record<string, string>).local = node.url;
+    useNodeForOfficial(node);
   });
 
   after(async () => {

@@ -10,9 +10,9 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { SqliteStore, type RunningNode } from "@parley/node";
 import { createTestWallet, officialSigner, startTestNode, type TestWallet } from "@parley/testkit";
-import { ApiUrls, Client, type DecodedMessage, type Dm, type Group } from "@xmtp/node-sdk";
+import { Client, type DecodedMessage, type Dm, type Group } from "@xmtp/node-sdk";
+import { officialOptions as options, useNodeForOfficial } from "./official-options.js";
 
-const options = { env: "local", dbPath: null, disableDeviceSync: true, loggingLevel: "Off" } as const;
 
 async function createClient(wallet: TestWallet) {
   return Client.create(officialSigner(wallet), options as never);
@@ -46,7 +46,7 @@ describe("the official client against a Parley node", { timeout: 300_000 }, () =
 
   before(async () => {
     node = await startTestNode({ store: new SqliteStore({ path: join(dir, "node.db") }) });
-    (ApiUrls as Record<string, string>).local = node.url;
+    useNodeForOfficial(node);
   });
 
   after(async () => {

@@ -11,9 +11,9 @@ import { Client as ParleyClient, contentTypeToString, GroupMessageKind, Reaction
 import { createPrivateKeySigner } from "@parley/identity";
 import type { RunningNode } from "@parley/node";
 import { createTestWallet, officialSigner, startTestNode } from "@parley/testkit";
-import { ApiUrls, Client, encodeText, type DecodedMessage, type Group } from "@xmtp/node-sdk";
+import { Client, encodeText, type DecodedMessage, type Group } from "@xmtp/node-sdk";
+import { officialOptions as options, useNodeForOfficial } from "./official-options.js";
 
-const options = { env: "local", dbPath: null, disableDeviceSync: true, loggingLevel: "Off" } as const;
 
 // Both sides list group updates too (built locally from commits); these tests compare what was sent.
 const onlyApplication = { kind: GroupMessageKind.Application } as const;
@@ -27,7 +27,7 @@ describe("the Parley client beside the official client", { timeout: 120_000 }, (
 
   before(async () => {
     node = await startTestNode();
-    (ApiUrls as Record<string, string>).local = node.url;
+    useNodeForOfficial(node);
     official = await Client.create(officialSigner(createTestWallet()), options as never);
     parley = await ParleyClient.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url });
   });

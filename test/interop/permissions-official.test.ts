@@ -19,9 +19,9 @@ import {
 import { createPrivateKeySigner } from "@parley/identity";
 import type { RunningNode } from "@parley/node";
 import { createTestWallet, officialSigner, startTestNode } from "@parley/testkit";
-import { ApiUrls, Client } from "@xmtp/node-sdk";
+import { Client } from "@xmtp/node-sdk";
+import { officialOptions as options, useNodeForOfficial } from "./official-options.js";
 
-const options = { env: "local", dbPath: null, disableDeviceSync: true, loggingLevel: "Off" } as const;
 
 describe("permissions between Parley and the official client", { timeout: 120_000 }, () => {
   let node: RunningNode;
@@ -30,7 +30,7 @@ describe("permissions between Parley and the official client", { timeout: 120_00
 
   before(async () => {
     node = await startTestNode();
-    (ApiUrls as Record<string, string>).local = node.url;
+    useNodeForOfficial(node);
     official = await Client.create(officialSigner(createTestWallet()), options as never);
     parley = await ParleyClient.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url });
   });
