@@ -75,6 +75,10 @@ describe("@parley/client: intents survive a stop at every step of a commit", { t
     await aliceGroup.sync();
     assert.deepEqual((await aliceGroup.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), ["hello Bob", "hello Alice"]);
     assert.deepEqual((await bobs.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), ["hello Bob", "hello Alice"]);
+    // Once each side has seen its own message come back, both show the node's time for it.
+    await bobs.sync();
+    const stamps = async (g: Group) => (await g.messages({ kind: GroupMessageKind.Application })).map((m) => `${m.id}@${m.sentAtNs}`);
+    assert.deepEqual(await stamps(aliceGroup), await stamps(bobs));
   }
 
   const texts = async (g: Group) => (await g.messages({ kind: GroupMessageKind.Application })).map((m) => m.content);

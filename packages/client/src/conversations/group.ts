@@ -394,8 +394,13 @@ export class Group {
       const hash = sha256(envelope.data);
       const intent = store.publishedIntentByHash(this.#groupId, hash);
       if (intent?.kind === "message") {
+        const params = JSON.parse(intent.params) as { encoded: string; idempotencyKey: string };
+        const id = messageId(this.#groupId, params.idempotencyKey, Buffer.from(params.encoded, "hex"));
         store.transaction(() => {
           store.updateGroup(this.#groupId, encodeGroupState(state), envelope.id);
+          // As the official client: the node's time once published, the time
+          // every receiver shows.
+          store.markMessagePublished(id, envelope.createdNs, envelope.id);
           // Delivered: nothing of it is needed any more.
           store.deleteIntent(intent.id);
         });

@@ -337,6 +337,11 @@ export class LocalStore {
   }
 
   /** Inserts once: the same message id stored twice keeps the first. */
+  /** Our message came back from the node: it takes the node's time and cursor, as the receivers see it. */
+  markMessagePublished(id: string, sentAtNs: bigint, cursor: bigint): void {
+    this.#db.prepare("UPDATE messages SET sent_at_ns = ?, cursor = ? WHERE id = ?").run(sentAtNs, cursor, id);
+  }
+
   insertMessage(m: StoredMessage): void {
     this.#db
       .prepare(
