@@ -261,4 +261,55 @@ describe("@parley/client: intents survive a stop at every step of a commit", { t
     assert.equal(alicesEpoch(), before + 1n, "one key update from Bob, not two");
     faulty.close();
   });
+
+  it("a welcome met by a network failure is taken again by the next sync, not skipped", async () => {
+    const gate = { fail: false };
+    const failIdentityOnce: Interceptor = (next) => async (req) => {
+      if (gate.fail && req.method.name === "GetIdentityUpdates") {
+        gate.fail = false;
+        throw new ConnectError("connection lost (test)", Code.Unavailable);
+      }
+      return next(req);
+    };
+    const alice = await user();
+    const bob = await user([failIdentityOnce]);
+    const group = await alice.client.conversations.createGroup([bob.client.inboxId]);
+    gate.fail = true;
+    await assert.rejects(bob.client.conversations.sync(), isNetwork);
+    assert.equal(bob.client.conversations.list().length, 0, "not joined while the network failed");
+    await bob.client.conversations.sync();
+    assert.ok(bob.client.conversations.getConversationById(group.id), "joined on the next sync");
+    alice.client.close();
+    bob.client.close();
+  });
+
+  it("a commit whose members could not be looked up (network) is taken again by the next sync, not refused", async () => {
+    const gate = { fail: false };
+    const failIdentityOnce: Interceptor = (next) => async (req) => {
+      if (gate.fail && req.method.name === "GetIdentityUpdates") {
+        gate.fail = false;
+        throw new ConnectError("connection lost (test)", Code.Unavailable);
+      }
+      return next(req);
+    };
+    const alice = await user();
+    const bob = await user([failIdentityOnce]);
+    const carol = await user();
+    const group = await alice.client.conversations.createGroup([bob.client.inboxId]);
+    await bob.client.conversations.sync();
+    const bobs = bob.client.conversations.getConversationById(group.id);
+    assert.ok(bobs);
+    await bobs.sync();
+    await group.addMembers([carol.client.inboxId]);
+
+    gate.fail = true;
+    await assert.rejects(bobs.sync(), isNetwork, "the lookup failed: an error, not a refusal");
+    assert.equal((await bobs.members()).length, 2, "not applied yet");
+    await bobs.sync();
+    assert.equal((await bobs.members()).length, 3, "applied on the next sync: no fork");
+    await group.send("all three");
+    await bobs.sync();
+    assert.deepEqual(await texts(bobs), ["all three"]);
+    for (const u of [alice, bob, carol]) u.client.close();
+  });
 });

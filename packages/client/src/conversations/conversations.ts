@@ -4,7 +4,7 @@ import { createGroup, encodeGroupState, joinFromWelcome, privateInitKey, unwrapW
 import { queryWelcomesAfter } from "../api/api-client.js";
 import type { ClientContext } from "../client-context.js";
 import { identityAuthenticator } from "../identity/identity-lookup.js";
-import { ClientError } from "../client-error.js";
+import { ClientError, isClientError } from "../client-error.js";
 import { maintainKeyPackages } from "../key-packages.js";
 import { Group, type DecodedMessage } from "./group.js";
 import { checkJoinedGroup } from "./membership-rules.js";
@@ -133,10 +133,12 @@ export class Conversations {
         continue;
       }
       const w = v.value;
+      const authenticate = identityAuthenticator(api);
       try {
         const keys = store.keyPackage(w.hpkePublicKey);
         if (keys === undefined) {
           logRefused(this.#ctx.logger, "client.refused_welcome", { cursor: w.id, reason: "not wrapped to a key package of ours" });
+          store.setWelcomeCursor(w.id);
           continue;
         }
         const opened = unwrapWelcome(w, privateInitKey(keys.privateKeyPackage));
@@ -144,10 +146,15 @@ export class Conversations {
           welcome: opened.welcome,
           keyPackage: keys.keyPackage,
           privateKeyPackage: keys.privateKeyPackage,
-          authenticate: identityAuthenticator(api),
+          authenticate,
         });
         // Every leaf at its inbox's pinned sequence id, every installation there in the tree.
-        if ((await checkJoinedGroup(api, state)) !== undefined) continue;
+        const refused = await checkJoinedGroup(api, state);
+        if (refused !== undefined) {
+          logRefused(this.#ctx.logger, "client.refused_welcome", { cursor: w.id, reason: refused });
+          store.setWelcomeCursor(w.id);
+          continue;
+        }
         joined = true;
         if (store.group(state.groupId) === undefined) {
           const source = { groupId: state.groupId, createdNs: w.createdNs, cursor: opened.messageCursor ?? 0n };
@@ -162,11 +169,16 @@ export class Conversations {
             store.insertMessage(welcomeTranscript(source, addedBy?.inboxId ?? "", this.#ctx.inboxId));
           });
         }
-      } catch (error) {
-        if (!isMlsError(error)) throw error;
-        logRefused(this.#ctx.logger, "client.refused_welcome", { cursor: w.id, cause: error });
-      } finally {
         store.setWelcomeCursor(w.id);
+      } catch (error) {
+        // The network failed us, not the welcome: stop here, and the next
+        // sync takes it again (the cursor stays before it).
+        if (isClientError(error) && error.code === "client.network") throw error;
+        const lost = authenticate.networkFailure();
+        if (lost !== undefined) throw lost;
+        store.setWelcomeCursor(w.id);
+        if (!isMlsError(error) && !isClientError(error)) throw error;
+        logRefused(this.#ctx.logger, "client.refused_welcome", { cursor: w.id, cause: error });
       }
     }
     // A used key package is public knowledge of who joined: rotate it, as

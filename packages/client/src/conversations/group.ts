@@ -23,6 +23,7 @@ import {
   updateGroupExtensions,
   updateMembership,
   asInstallationKey,
+  type AuthenticateMember,
   type CommitResult,
   type GroupState,
 } from "@parley/mls";
@@ -461,6 +462,10 @@ export class Group {
         // A message that does not decrypt or verify is skipped, never retried:
         // reprocessing could fork the group. Anything else is a bug.
         if (!isMlsError(error)) throw error;
+        // Not refused: we could not look a member up. Stop before this
+        // envelope (the cursor stays) and take it again on the next sync.
+        const lost = authenticate.networkFailure();
+        if (lost !== undefined) throw lost;
         this.#refused(refusalCodeOfMlsError(error.code), envelope.id, { cause: error });
       }
       store.transaction(() => {
@@ -784,6 +789,14 @@ export class Group {
   /** The commit an intent stands for, built on `state`; undefined when there is nothing to change. */
   async #build(spec: IntentSpec, state: GroupState): Promise<CommitResult | undefined> {
     const authenticate = identityAuthenticator(this.#ctx.api);
+    try {
+      return await this.#buildWith(spec, state, authenticate);
+    } catch (error) {
+      throw authenticate.networkFailure() ?? error;
+    }
+  }
+
+  async #buildWith(spec: IntentSpec, state: GroupState, authenticate: AuthenticateMember): Promise<CommitResult | undefined> {
     switch (spec.kind) {
       case "key_update":
         return selfUpdate(state, authenticate);

@@ -6,6 +6,7 @@ import { listInstallations, type AssociationState, type InboxId } from "@parley/
 import type { AuthenticateMember } from "@parley/mls";
 import { associations } from "@parley/proto";
 import { call, type ApiClient } from "../api/api-client.js";
+import { isClientError, type ClientError } from "../client-error.js";
 import { fetchInboxHistories, type InboxHistory } from "./inbox-history.js";
 
 /** The inbox an address is associated with, if any. */
@@ -45,16 +46,33 @@ export function installationKeysOf(state: AssociationState): Uint8Array[] {
  * fork the group. Histories are fetched once per inbox for the life of the
  * returned function (one sync, one commit).
  */
-export function identityAuthenticator(api: ApiClient): AuthenticateMember {
+export interface IdentityAuthenticator extends AuthenticateMember {
+  /**
+   * The network failure met while fetching a log, if any. The MLS engine
+   * turns a failed callback into "not authenticated", but a member we could
+   * not look up is not a member we refused: callers rethrow this instead,
+   * so that the message or welcome is taken again, not skipped for good.
+   */
+  networkFailure(): ClientError | undefined;
+}
+
+export function identityAuthenticator(api: ApiClient): IdentityAuthenticator {
   const cache = new Map<string, Promise<InboxHistory | undefined>>();
-  return async ({ inboxId, installationKey }) => {
+  let failure: ClientError | undefined;
+  const authenticate: AuthenticateMember = async ({ inboxId, installationKey }) => {
     let pending = cache.get(inboxId);
     if (pending === undefined) {
       pending = fetchInboxHistories(api, [inboxId]).then((m) => m.get(inboxId));
       cache.set(inboxId, pending);
     }
-    return (await pending)?.everHad(installationKey) ?? false;
+    try {
+      return (await pending)?.everHad(installationKey) ?? false;
+    } catch (error) {
+      if (isClientError(error) && error.code === "client.network") failure ??= error;
+      throw error;
+    }
   };
+  return Object.assign(authenticate, { networkFailure: () => failure });
 }
 
 export type { InboxId };
