@@ -312,4 +312,31 @@ describe("@parley/client: intents survive a stop at every step of a commit", { t
     assert.deepEqual(await texts(bobs), ["all three"]);
     for (const u of [alice, bob, carol]) u.client.close();
   });
+
+  it("the key package a welcome used is replaced by a later sync when the first upload fails", async () => {
+    const gate = { fail: false };
+    const failUploadOnce: Interceptor = (next) => async (req) => {
+      if (gate.fail && req.method.name === "UploadKeyPackage") {
+        gate.fail = false;
+        throw new ConnectError("connection lost (test)", Code.Unavailable);
+      }
+      return next(req);
+    };
+    const alice = await user();
+    const bob = await user([failUploadOnce]);
+    const onNode = async () => {
+      const res = await api.mls.fetchKeyPackages({ installationKeys: [bob.client.installationIdBytes] });
+      return Buffer.from(res.keyPackages[0]!.keyPackageTlsSerialized).toString("hex");
+    };
+    const used = await onNode();
+    const group = await alice.client.conversations.createGroup([bob.client.inboxId]);
+    gate.fail = true;
+    await assert.rejects(bob.client.conversations.sync(), isNetwork, "the rotation after the join failed");
+    assert.ok(bob.client.conversations.getConversationById(group.id), "the join itself is kept");
+    assert.equal(await onNode(), used, "the used key package is still the one handed out");
+    await bob.client.conversations.sync();
+    assert.notEqual(await onNode(), used, "replaced by the next sync");
+    alice.client.close();
+    bob.client.close();
+  });
 });

@@ -16,23 +16,34 @@ export const KEYS_EXPIRATION_INTERVAL_NS = DAY_NS;
 /** Makes, stores, then uploads a new key package. @throws ClientError `client.network` */
 export async function uploadKeyPackage(ctx: ClientContext): Promise<Uint8Array> {
   const bundle = await createKeyPackage(ctx.mlsSigner);
+  // Kept before the upload: if the node takes it and the answer is lost, a
+  // welcome wrapped to it must still open.
   ctx.store.saveKeyPackage(bundle.initKey, bundle.keyPackage, bundle.privateKeyPackage, ctx.nowNs());
-  await call("UploadKeyPackage", () =>
-    ctx.api.mls.uploadKeyPackage({ keyPackage: { keyPackageTlsSerialized: bundle.keyPackage }, isInboxIdCredential: true }),
-  );
+  await upload(ctx, bundle.initKey, bundle.keyPackage);
   return bundle.initKey;
 }
 
+async function upload(ctx: ClientContext, initKey: Uint8Array, keyPackage: Uint8Array): Promise<void> {
+  await call("UploadKeyPackage", () =>
+    ctx.api.mls.uploadKeyPackage({ keyPackage: { keyPackageTlsSerialized: keyPackage }, isInboxIdCredential: true }),
+  );
+  ctx.store.markKeyPackageUploaded(initKey);
+}
+
 /**
- * Uploads a new key package when a welcome consumed ours (who fetched it
- * knows we joined something) or the newest is 30 days old; deletes the
+ * Uploads a new key package when a welcome used the newest (who fetched it
+ * knows we joined something) or it is 30 days old; deletes the
  * private halves of those replaced more than a day ago.
  *
  * @throws ClientError `client.network`
  */
-export async function maintainKeyPackages(ctx: ClientContext, options: { consumed: boolean }): Promise<void> {
+export async function maintainKeyPackages(ctx: ClientContext): Promise<void> {
+  const unsent = ctx.store.newestKeyPackageNotUploaded();
+  if (unsent !== undefined) await upload(ctx, unsent.initKey, unsent.keyPackage);
   const newest = ctx.store.newestKeyPackageNs();
-  if (options.consumed || newest === undefined || ctx.nowNs() - newest >= KEY_PACKAGE_ROTATION_INTERVAL_NS) {
+  // The use is recorded with the join, so a rotation that failed (network)
+  // is done by a later sync.
+  if (ctx.store.newestKeyPackageUsed() || newest === undefined || ctx.nowNs() - newest >= KEY_PACKAGE_ROTATION_INTERVAL_NS) {
     await uploadKeyPackage(ctx);
   }
   if (ctx.store.deleteKeyPackagesReplacedBefore(ctx.nowNs() - KEYS_EXPIRATION_INTERVAL_NS) > 0) ctx.store.scrub();

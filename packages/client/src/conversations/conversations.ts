@@ -125,7 +125,6 @@ export class Conversations {
     const { store, api } = this.#ctx;
     const cursor = store.installation()?.welcomeCursor ?? 0n;
     const welcomes = await queryWelcomesAfter(api, this.#ctx.installationKey, cursor);
-    let joined = false;
     for (const welcome of welcomes) {
       const v = welcome.version;
       if (v.case !== "v1") {
@@ -155,7 +154,7 @@ export class Conversations {
           store.setWelcomeCursor(w.id);
           continue;
         }
-        joined = true;
+        store.markKeyPackageUsed(w.hpkePublicKey, this.#ctx.nowNs());
         if (store.group(state.groupId) === undefined) {
           const source = { groupId: state.groupId, createdNs: w.createdNs, cursor: opened.messageCursor ?? 0n };
           store.transaction(() => {
@@ -184,7 +183,7 @@ export class Conversations {
     // A used key package is public knowledge of who joined: rotate it, as
     // libxmtp queues a rotation after consuming a welcome. The old private
     // half stays a day, for welcomes still in flight to it.
-    await maintainKeyPackages(this.#ctx, { consumed: joined });
+    await maintainKeyPackages(this.#ctx);
   }
 
   /** Welcomes, then every group's messages. */

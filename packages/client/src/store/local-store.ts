@@ -98,6 +98,13 @@ CREATE TABLE IF NOT EXISTS group_key_updates (
   group_id BLOB PRIMARY KEY,
   committed_ns INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS key_package_uploads (
+  init_key BLOB PRIMARY KEY
+);
+CREATE TABLE IF NOT EXISTS key_package_uses (
+  init_key BLOB PRIMARY KEY,
+  used_ns INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS group_pauses (
   group_id BLOB PRIMARY KEY,
   version TEXT NOT NULL
@@ -200,6 +207,36 @@ export class LocalStore {
     return row === undefined
       ? undefined
       : { keyPackage: new Uint8Array(row.key_package), privateKeyPackage: new Uint8Array(row.private_key_package) };
+  }
+
+  markKeyPackageUploaded(initKey: Uint8Array): void {
+    this.#db.prepare("INSERT OR IGNORE INTO key_package_uploads (init_key) VALUES (?)").run(Buffer.from(initKey));
+  }
+
+  /** The newest key package when the node has not confirmed its upload (the call failed or its answer was lost). */
+  newestKeyPackageNotUploaded(): { initKey: Uint8Array; keyPackage: Uint8Array } | undefined {
+    const row = this.#db
+      .prepare(
+        "SELECT init_key, key_package FROM key_packages WHERE init_key NOT IN (SELECT init_key FROM key_package_uploads) " +
+          "AND created_ns = (SELECT max(created_ns) FROM key_packages)",
+      )
+      .get() as { init_key: Buffer; key_package: Buffer } | undefined;
+    return row === undefined ? undefined : { initKey: new Uint8Array(row.init_key), keyPackage: new Uint8Array(row.key_package) };
+  }
+
+  /** A welcome opened with this key package: whoever fetched it knows we joined something. */
+  markKeyPackageUsed(initKey: Uint8Array, ns: bigint): void {
+    this.#db.prepare("INSERT OR IGNORE INTO key_package_uses (init_key, used_ns) VALUES (?, ?)").run(Buffer.from(initKey), ns);
+  }
+
+  /** Whether the newest key package (the one the node hands out) was used by a welcome. */
+  newestKeyPackageUsed(): boolean {
+    const row = this.#db
+      .prepare(
+        "SELECT 1 FROM key_package_uses WHERE init_key = (SELECT init_key FROM key_packages ORDER BY created_ns DESC LIMIT 1)",
+      )
+      .get();
+    return row !== undefined;
   }
 
   /** When the newest key package was made; undefined before the first. */
