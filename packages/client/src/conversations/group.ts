@@ -459,14 +459,18 @@ export class Group {
           this.#refused("client.wrong_epoch", envelope.id, {}, "debug");
         }
       } catch (error) {
-        // A message that does not decrypt or verify is skipped, never retried:
-        // reprocessing could fork the group. Anything else is a bug.
-        if (!isMlsError(error)) throw error;
-        // Not refused: we could not look a member up. Stop before this
-        // envelope (the cursor stays) and take it again on the next sync.
+        // Not refused: the network failed us (a member's log could not be
+        // fetched). Stop before this envelope (the cursor stays) and take it
+        // again on the next sync.
+        if (isClientError(error) && error.code === "client.network") throw error;
         const lost = authenticate.networkFailure();
         if (lost !== undefined) throw lost;
-        this.#refused(refusalCodeOfMlsError(error.code), envelope.id, { cause: error });
+        // A message that does not decrypt or verify, or a commit whose
+        // members' logs the node serves do not verify, is skipped, never
+        // retried: reprocessing could fork the group. Anything else is a bug.
+        if (isClientError(error)) this.#refused("client.refused_commit", envelope.id, { cause: error });
+        else if (isMlsError(error)) this.#refused(refusalCodeOfMlsError(error.code), envelope.id, { cause: error });
+        else throw error;
       }
       store.transaction(() => {
         store.updateGroup(this.#groupId, encodeGroupState(state), envelope.id);
