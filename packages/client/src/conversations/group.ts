@@ -323,12 +323,21 @@ export class Group {
       // generation is never reused, and the message shows up exactly once.
       const hash = sha256(result.message);
       const epoch = this.#state().epoch;
-      store.transaction(() => {
+      const intentId = store.transaction(() => {
         store.updateGroup(this.#groupId, encodeGroupState(result.state), row.cursor);
         store.addOwnPayload(hash, this.#groupId);
+        store.insertMessage({
+          id,
+          groupId: this.#groupId,
+          senderInboxId: this.#ctx.inboxId,
+          sentAtNs,
+          contentType: contentTypeString(encoded.type),
+          encodedContent: encodedBytes,
+          cursor: 0n,
+        });
         // A SendMessage intent: if publishing fails, the next sync publishes
         // it again (section 3.8).
-        store.insertIntent({
+        return store.insertIntent({
           groupId: this.#groupId,
           kind: "message",
           params: JSON.stringify({ encoded: Buffer.from(encodedBytes).toString("hex"), idempotencyKey, shouldPush }),
@@ -339,20 +348,13 @@ export class Group {
           welcome: undefined,
           recipients: undefined,
         });
-        store.insertMessage({
-          id,
-          groupId: this.#groupId,
-          senderInboxId: this.#ctx.inboxId,
-          sentAtNs,
-          contentType: contentTypeString(encoded.type),
-          encodedContent: encodedBytes,
-          cursor: 0n,
-        });
       });
       store.scrub();
       await call("SendGroupMessages", () =>
         this.#ctx.api.mls.sendGroupMessages({ messages: [groupMessageInput(result.message, shouldPush)] }),
       );
+      // The node has it: nothing to resend, only to recognise when it comes back.
+      store.setIntentState(intentId, "acknowledged");
       return id;
     });
   }
@@ -550,6 +552,8 @@ export class Group {
     }
     const data = payload;
     await call("SendGroupMessages", () => this.#ctx.api.mls.sendGroupMessages({ messages: [groupMessageInput(data, params.shouldPush)] }));
+    const sent = store.publishedIntentByHash(this.#groupId, sha256(data));
+    if (sent !== undefined) store.setIntentState(sent.id, "acknowledged");
   }
 
   #refused(code: Parameters<typeof logRefused>[1], cursor: bigint, fields: { reason?: string; cause?: unknown }, level?: "debug"): void {

@@ -24,13 +24,15 @@ export interface GroupRow {
 }
 
 /**
- * A change to a group, written before its commit is published (section
- * 3.8): `published` until the commit is seen in the node's order, then
- * `committed` (it won its epoch; the staged state was merged) or `lost`
- * (another commit came first); `done` once its welcomes are sent, and
- * `superseded` when a new attempt replaced a lost one.
+ * A change to a group (a commit, or a message), written before it is
+ * published (section 3.8). A commit is `published` until it is seen in the
+ * node's order, then `committed` (it won its epoch; the staged state was
+ * merged) or `lost` (another commit came first), `done` once its welcomes
+ * are sent, `superseded` when a new attempt replaced a lost one. A message
+ * is `published` until the node acknowledges it, then `acknowledged` until
+ * it comes back (and is deleted).
  */
-export type IntentState = "published" | "committed" | "lost" | "done" | "superseded";
+export type IntentState = "published" | "acknowledged" | "committed" | "lost" | "done" | "superseded";
 
 export interface IntentRow {
   readonly id: bigint;
@@ -302,7 +304,7 @@ export class LocalStore {
 
   publishedIntentByHash(groupId: Uint8Array, hash: Uint8Array): IntentRow | undefined {
     const row = this.#db
-      .prepare("SELECT * FROM intents WHERE group_id = ? AND payload_hash = ? AND state = 'published'")
+      .prepare("SELECT * FROM intents WHERE group_id = ? AND payload_hash = ? AND state IN ('published', 'acknowledged')")
       .get(Buffer.from(groupId), Buffer.from(hash)) as RawIntent | undefined;
     return row === undefined ? undefined : intentRow(row);
   }
