@@ -148,7 +148,7 @@ export class Conversations {
           authenticate,
         });
         // Every leaf at its inbox's pinned sequence id, every installation there in the tree.
-        const refused = await checkJoinedGroup(api, state);
+        const refused = await checkJoinedGroup(authenticate.histories, state);
         if (refused !== undefined) {
           logRefused(this.#ctx.logger, "client.refused_welcome", { cursor: w.id, reason: refused });
           store.setWelcomeCursor(w.id);

@@ -23,7 +23,6 @@ import {
   updateGroupExtensions,
   updateMembership,
   asInstallationKey,
-  type AuthenticateMember,
   type CommitResult,
   type GroupState,
 } from "@parley/mls";
@@ -45,7 +44,7 @@ import { call, groupMessageInput, queryGroupMessagesAfter } from "../api/api-cli
 import type { ClientContext } from "../client-context.js";
 import { ClientError, isClientError } from "../client-error.js";
 import { contentTypeString, decodeContent, encodeEnvelope, encodeText, messageId } from "../content/text-codec.js";
-import { identityAuthenticator } from "../identity/identity-lookup.js";
+import { identityAuthenticator, type IdentityAuthenticator } from "../identity/identity-lookup.js";
 import type { IntentRow, StoredMessage } from "../store/local-store.js";
 import { decodeReaction, encodeReaction, type Reaction } from "../content/reaction-codec.js";
 import { decodeReply, encodeReply, type Reply } from "../content/reply-codec.js";
@@ -439,7 +438,7 @@ export class Group {
           // Checked before it applies (section 3.5): a commit whose tree,
           // membership map, identity states or permissions disagree is
           // skipped, and the group stays on its epoch.
-          const membership = await membershipContextFor(this.#ctx.api, state, result.state, result.committer);
+          const membership = await membershipContextFor(authenticate.histories, state, result.state, result.committer);
           const refused = validateCommit(state, result, (before, after) => checkMembership(before, after, membership));
           const required = refused === undefined ? requiredVersionAboveOurs(result.state) : undefined;
           if (required !== undefined) {
@@ -804,12 +803,13 @@ export class Group {
     }
   }
 
-  async #buildWith(spec: IntentSpec, state: GroupState, authenticate: AuthenticateMember): Promise<CommitResult | undefined> {
+  async #buildWith(spec: IntentSpec, state: GroupState, authenticate: IdentityAuthenticator): Promise<CommitResult | undefined> {
     switch (spec.kind) {
       case "key_update":
         return selfUpdate(state, authenticate);
       case "membership": {
-        const plan = await planMembershipUpdate(this.#ctx, state, spec.params);
+        // The plan's logs are the ones the engine checks the new leaves against: fetched and replayed once.
+        const plan = await planMembershipUpdate(this.#ctx, state, spec.params, authenticate.histories);
         if (!plan.changed) return undefined;
         return updateMembership(state, { add: plan.add, remove: plan.remove.map(asInstallationKey), membership: plan.membership, authenticate });
       }

@@ -11,8 +11,7 @@
 // means the latest state.
 import { groupExtensions, groupMembers, type GroupState } from "@parley/mls";
 import { decode, messageContents as mc } from "@parley/proto";
-import type { ApiClient } from "../api/api-client.js";
-import { fetchInboxHistories, hasInstallation, installationsOf, type InboxHistory } from "../identity/inbox-history.js";
+import { hasInstallation, installationsOf, type InboxHistory } from "../identity/inbox-history.js";
 import { decodeMembership } from "./group-metadata.js";
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
@@ -89,6 +88,9 @@ export function inboxesToCheck(before: MembershipMap, after: MembershipMap, comm
   return [...out];
 }
 
+/** Verified inbox histories by inbox id (the authenticator's cache, or a fetch). */
+export type HistoryLookup = (inboxIds: readonly string[]) => Promise<Histories>;
+
 /** What the identity-aware rules need beside the two states. */
 export interface MembershipContext {
   /** Verified histories of at least the inboxes {@link inboxesToCheck} names. */
@@ -104,7 +106,7 @@ export interface MembershipContext {
  * @throws ClientError `client.network`, `client.identity`.
  */
 export async function membershipContextFor(
-  api: ApiClient,
+  lookup: HistoryLookup,
   before: GroupState,
   after: GroupState,
   committer: MembershipContext["committer"],
@@ -114,7 +116,7 @@ export async function membershipContextFor(
     decodeMembershipMap(groupExtensions(after).membership),
     committer?.inboxId,
   );
-  return { histories: await fetchInboxHistories(api, inboxes), committer };
+  return { histories: await lookup(inboxes), committer };
 }
 
 /**
@@ -208,7 +210,7 @@ export function checkWelcomeMembership(state: GroupState, histories: Histories):
  *
  * @throws ClientError `client.network`, `client.identity`.
  */
-export async function checkJoinedGroup(api: ApiClient, state: GroupState): Promise<string | undefined> {
+export async function checkJoinedGroup(lookup: HistoryLookup, state: GroupState): Promise<string | undefined> {
   const inboxes = [...decodeMembershipMap(groupExtensions(state).membership).members.keys()];
-  return checkWelcomeMembership(state, await fetchInboxHistories(api, inboxes));
+  return checkWelcomeMembership(state, await lookup(inboxes));
 }

@@ -12,7 +12,7 @@ import type { ClientContext } from "../client-context.js";
 import { ClientError } from "../client-error.js";
 import { fetchInboxHistories, installationsOf } from "../identity/inbox-history.js";
 import { encodeMembership } from "./group-metadata.js";
-import { decodeMembershipMap, expectedInstallationDiff } from "./membership-rules.js";
+import { decodeMembershipMap, expectedInstallationDiff, type HistoryLookup } from "./membership-rules.js";
 
 /** libxmtp SYNC_UPDATE_INSTALLATIONS_INTERVAL_NS: the check on sync, every 30 minutes. */
 export const SYNC_UPDATE_INSTALLATIONS_INTERVAL_NS = 30n * 60n * 1_000_000_000n;
@@ -44,12 +44,13 @@ export async function planMembershipUpdate(
   ctx: ClientContext,
   state: GroupState,
   change: { readonly addInboxes?: readonly string[]; readonly removeInboxes?: readonly string[] } = {},
+  lookup: HistoryLookup = (ids) => fetchInboxHistories(ctx.api, ids),
 ): Promise<MembershipPlan> {
   const addInboxes = change.addInboxes ?? [];
   const removeInboxes = new Set(change.removeInboxes ?? []);
   const before = decodeMembershipMap(groupExtensions(state).membership);
   const inboxes = [...new Set([...before.members.keys(), ...addInboxes])].filter((id) => !removeInboxes.has(id));
-  const histories = await fetchInboxHistories(ctx.api, [...inboxes, ...removeInboxes]);
+  const histories = await lookup([...inboxes, ...removeInboxes]);
 
   const members = new Map<string, bigint>();
   for (const inboxId of inboxes) {
