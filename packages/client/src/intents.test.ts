@@ -34,6 +34,21 @@ function faultOnce(method: string, fault: Fault): Interceptor {
   };
 }
 
+/** Fails the next call of `method` once `arm()` was called: for calls the client makes after setup. */
+function armedFault(method: string): { interceptor: Interceptor; arm(): void } {
+  let armed = false;
+  return {
+    interceptor: (next) => async (req) => {
+      if (!armed || req.method.name !== method) return next(req);
+      armed = false;
+      throw new ConnectError("connection lost (test)", Code.Unavailable);
+    },
+    arm: () => {
+      armed = true;
+    },
+  };
+}
+
 describe("@parley/client: intents survive a stop at every step of a commit", { timeout: 60_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "parley-intents-"));
   let node: RunningNode;
@@ -263,18 +278,12 @@ describe("@parley/client: intents survive a stop at every step of a commit", { t
   });
 
   it("a welcome met by a network failure is taken again by the next sync, not skipped", async () => {
-    const gate = { fail: false };
-    const failIdentityOnce: Interceptor = (next) => async (req) => {
-      if (gate.fail && req.method.name === "GetIdentityUpdates") {
-        gate.fail = false;
-        throw new ConnectError("connection lost (test)", Code.Unavailable);
-      }
-      return next(req);
-    };
+    const gate = armedFault("GetIdentityUpdates");
+    const failIdentityOnce = gate.interceptor;
     const alice = await user();
     const bob = await user([failIdentityOnce]);
     const group = await alice.client.conversations.createGroup([bob.client.inboxId]);
-    gate.fail = true;
+    gate.arm();
     await assert.rejects(bob.client.conversations.sync(), isNetwork);
     assert.equal(bob.client.conversations.list().length, 0, "not joined while the network failed");
     await bob.client.conversations.sync();
@@ -284,14 +293,8 @@ describe("@parley/client: intents survive a stop at every step of a commit", { t
   });
 
   it("a commit whose members could not be looked up (network) is taken again by the next sync, not refused", async () => {
-    const gate = { fail: false };
-    const failIdentityOnce: Interceptor = (next) => async (req) => {
-      if (gate.fail && req.method.name === "GetIdentityUpdates") {
-        gate.fail = false;
-        throw new ConnectError("connection lost (test)", Code.Unavailable);
-      }
-      return next(req);
-    };
+    const gate = armedFault("GetIdentityUpdates");
+    const failIdentityOnce = gate.interceptor;
     const alice = await user();
     const bob = await user([failIdentityOnce]);
     const carol = await user();
@@ -302,7 +305,7 @@ describe("@parley/client: intents survive a stop at every step of a commit", { t
     await bobs.sync();
     await group.addMembers([carol.client.inboxId]);
 
-    gate.fail = true;
+    gate.arm();
     await assert.rejects(bobs.sync(), isNetwork, "the lookup failed: an error, not a refusal");
     assert.equal((await bobs.members()).length, 2, "not applied yet");
     await bobs.sync();
@@ -314,14 +317,8 @@ describe("@parley/client: intents survive a stop at every step of a commit", { t
   });
 
   it("the key package a welcome used is replaced by a later sync when the first upload fails", async () => {
-    const gate = { fail: false };
-    const failUploadOnce: Interceptor = (next) => async (req) => {
-      if (gate.fail && req.method.name === "UploadKeyPackage") {
-        gate.fail = false;
-        throw new ConnectError("connection lost (test)", Code.Unavailable);
-      }
-      return next(req);
-    };
+    const gate = armedFault("UploadKeyPackage");
+    const failUploadOnce = gate.interceptor;
     const alice = await user();
     const bob = await user([failUploadOnce]);
     const onNode = async () => {
@@ -330,7 +327,7 @@ describe("@parley/client: intents survive a stop at every step of a commit", { t
     };
     const used = await onNode();
     const group = await alice.client.conversations.createGroup([bob.client.inboxId]);
-    gate.fail = true;
+    gate.arm();
     await assert.rejects(bob.client.conversations.sync(), isNetwork, "the rotation after the join failed");
     assert.ok(bob.client.conversations.getConversationById(group.id), "the join itself is kept");
     assert.equal(await onNode(), used, "the used key package is still the one handed out");
