@@ -74,6 +74,31 @@ const PATH_KEYS_BROKEN =
 const PATH_KEYS_MENDED =
   "const { ct, enc } = await encryptWithLabel(await cs.hpke.importPublicKey(getHpkePublicKey(updatedTree[nodeIndex] /* parley: tree after proposals */)), \"UpdatePathNode\"";
 
+// Not a correctness gap, a cost: parentHashCoverage (RFC 9420 7.9.2, run on
+// every tree a joiner receives) computed each leaf's parent hash, a tree
+// hash of a sibling subtree, before looking whether the leaf carries a
+// parent hash to compare at all. Leaves from key packages carry none, so
+// once add commits carry a path (a filled root) every new member's leaf
+// hashed half the tree: quadratic, 46 ms to 350 ms for a 252-member join.
+// The same checks, in the order that skips the hash when nothing is to be
+// compared.
+const COVERAGE_BROKEN = `            // parentHashNodeIndex is the node index where the nearest non blank ancestor was
+            const [parentHash, parentHashNodeIndex] = await calculateParentHash(tree, currentIndex, h);
+            if (parentHashNodeIndex === undefined) {
+                throw new InternalError("Reached root before completing parent hash coeverage");
+            }
+            const expectedParentHash = getParentHash(currentNode);
+            if (expectedParentHash !== undefined && constantTimeEqual(parentHash, expectedParentHash)) {`;
+const COVERAGE_MENDED = `            const expectedParentHash = getParentHash(currentNode);
+            if (expectedParentHash === undefined)
+                break; /* parley: nothing to compare, so no tree hash to compute */
+            // parentHashNodeIndex is the node index where the nearest non blank ancestor was
+            const [parentHash, parentHashNodeIndex] = await calculateParentHash(tree, currentIndex, h);
+            if (parentHashNodeIndex === undefined) {
+                throw new InternalError("Reached root before completing parent hash coeverage");
+            }
+            if (constantTimeEqual(parentHash, expectedParentHash)) {`;
+
 function mend(file, broken, mended, what) {
   const text = readFileSync(file, "utf8");
   if (text.includes(mended)) return console.log(`patch-ts-mls: ${what}: already applied`);
@@ -117,3 +142,4 @@ mend(join(root, "dist/src/createCommit.js"), ADDED_BROKEN, ADDED_MENDED, "added 
 mend(join(root, "dist/src/updatePath.js"), PATH_SIGNATURE_BROKEN, PATH_SIGNATURE_MENDED, "createUpdatePath takes the added leaves");
 mend(join(root, "dist/src/updatePath.js"), PATH_EXCLUDE_BROKEN, PATH_EXCLUDE_MENDED, "added leaves left out of the path's resolutions");
 mend(join(root, "dist/src/updatePath.js"), PATH_KEYS_BROKEN, PATH_KEYS_MENDED, "path secrets encrypted to the tree after proposals");
+mend(join(root, "dist/src/parentHash.js"), COVERAGE_BROKEN, COVERAGE_MENDED, "parent-hash coverage skips leaves with nothing to compare");

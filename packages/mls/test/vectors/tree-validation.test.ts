@@ -31,6 +31,17 @@ if (v !== undefined) {
         }
         for (const [n, r] of c.resolutions.entries()) assert.deepEqual(resolution(tree, toNodeIndex(n)), r);
         assert.equal(await verifyParentHashes(tree, cs.hash), true);
+        // And a spoiled parent hash is caught (the coverage check is mended
+        // at install to skip work, not checks: scripts/patch-ts-mls.mjs).
+        const at = tree.findIndex((node) => node?.nodeType === 2 && node.parent.parentHash.length > 0);
+        const spoilt = tree[at];
+        if (spoilt?.nodeType === 2) {
+          const parentHash = spoilt.parent.parentHash.slice();
+          parentHash[0] = (parentHash[0] ?? 0) ^ 1;
+          const copy = tree.slice();
+          copy[at] = { ...spoilt, parent: { ...spoilt.parent, parentHash } };
+          assert.equal(await verifyParentHashes(copy, cs.hash), false, `spoilt parent hash at node ${at}`);
+        }
         for (const [n, node] of tree.entries()) {
           if (node?.nodeType !== 1) continue;
           const ok = await verifyLeafNodeSignature(node.leaf, hex(c.group_id), nodeToLeafIndex(toNodeIndex(n)), cs.signature);
