@@ -1,5 +1,5 @@
 // Mends ts-mls 2.0.0-rc.10 after install (run by the root package's
-// postinstall): four mends, six small edits in its dist, each checked
+// postinstall): five mends, seven small edits in its dist, each checked
 // against the exact text it replaces. The patch refuses to run against any
 // other text or version, so an upgrade can't pass silently. Upstream fixed
 // the same gaps after rc.10 (rc.11-rc.13), but no later 2.x is on npm.
@@ -16,6 +16,7 @@
 //    carries a path as well, as OpenMLS's add_members does: the committer's
 //    keys are refreshed whenever the group grows.
 // 2-4. createCommit.js and updatePath.js, how the path is built (below).
+// 5. parentHash.js, a cost rather than a gap: the order of two checks (below).
 import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
