@@ -2,6 +2,7 @@
 import type { InstallationSigner } from "@parley/mls";
 import type { ApiClient } from "./api/api-client.js";
 import type { ClientLogger } from "./logging.js";
+import type { InboxLogCache } from "./identity/inbox-history.js";
 import type { LocalStore } from "./store/local-store.js";
 
 export interface ClientContext {
@@ -16,6 +17,8 @@ export interface ClientContext {
   readonly logger: ClientLogger;
   /** The clock, in nanoseconds. */
   readonly nowNs: () => bigint;
+  /** Identity logs verified so far, extended rather than fetched again. */
+  readonly inboxLogs: InboxLogCache;
 }
 
 export const systemNowNs = (): bigint => BigInt(Date.now()) * 1_000_000n + BigInt(Math.floor(Math.random() * 1_000_000));

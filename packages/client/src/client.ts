@@ -26,6 +26,7 @@ import { systemNowNs, type ClientContext } from "./client-context.js";
 import { ClientError } from "./client-error.js";
 import { Conversations } from "./conversations/conversations.js";
 import { fetchAssociationStates, inboxIdOf } from "./identity/identity-lookup.js";
+import { InboxLogCache } from "./identity/inbox-history.js";
 import { revokeInstallations } from "./identity/revoke-installations.js";
 import { LocalStore } from "./store/local-store.js";
 import { silentLogger, type ClientLogger } from "./logging.js";
@@ -244,5 +245,6 @@ function contextOf(api: ApiClient, store: LocalStore, inboxId: string, secret: U
     mlsSigner: { inboxId: asInboxId(inboxId), privateKey: secret },
     nowNs: options.nowNs ?? systemNowNs,
     logger: options.logger ?? silentLogger,
+    inboxLogs: new InboxLogCache(),
   };
 }

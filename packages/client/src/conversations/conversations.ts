@@ -132,7 +132,7 @@ export class Conversations {
         continue;
       }
       const w = v.value;
-      const authenticate = identityAuthenticator(api);
+      const authenticate = identityAuthenticator(api, this.#ctx.inboxLogs);
       try {
         const keys = store.keyPackage(w.hpkePublicKey);
         if (keys === undefined) {

@@ -382,7 +382,7 @@ export class Group {
       if (isNewerVersion(paused)) return;
       store.setPausedForVersion(this.#groupId, undefined); // this version reads it: go on
     }
-    const authenticate = identityAuthenticator(this.#ctx.api);
+    const authenticate = identityAuthenticator(this.#ctx.api, this.#ctx.inboxLogs);
     const envelopes = await queryGroupMessagesAfter(this.#ctx.api, this.#groupId, this.#row().cursor);
     for (const envelope of envelopes) {
       let state = this.#state();
@@ -795,7 +795,7 @@ export class Group {
 
   /** The commit an intent stands for, built on `state`; undefined when there is nothing to change. */
   async #build(spec: IntentSpec, state: GroupState): Promise<CommitResult | undefined> {
-    const authenticate = identityAuthenticator(this.#ctx.api);
+    const authenticate = identityAuthenticator(this.#ctx.api, this.#ctx.inboxLogs);
     try {
       return await this.#buildWith(spec, state, authenticate);
     } catch (error) {

@@ -44,7 +44,7 @@ export async function planMembershipUpdate(
   ctx: ClientContext,
   state: GroupState,
   change: { readonly addInboxes?: readonly string[]; readonly removeInboxes?: readonly string[] } = {},
-  lookup: HistoryLookup = (ids) => fetchInboxHistories(ctx.api, ids),
+  lookup: HistoryLookup = (ids) => fetchInboxHistories(ctx.api, ids, ctx.inboxLogs),
 ): Promise<MembershipPlan> {
   const addInboxes = change.addInboxes ?? [];
   const removeInboxes = new Set(change.removeInboxes ?? []);

@@ -7,7 +7,7 @@ import type { AuthenticateMember } from "@parley/mls";
 import { associations } from "@parley/proto";
 import { call, type ApiClient } from "../api/api-client.js";
 import { isClientError, type ClientError } from "../client-error.js";
-import { fetchInboxHistories, type InboxHistory } from "./inbox-history.js";
+import { fetchInboxHistories, type InboxHistory, type InboxLogCache } from "./inbox-history.js";
 
 /** The inbox an address is associated with, if any. */
 export async function inboxIdOf(api: ApiClient, address: string): Promise<string | undefined> {
@@ -63,7 +63,7 @@ export interface IdentityAuthenticator extends AuthenticateMember {
   readonly histories: (inboxIds: readonly string[]) => Promise<Map<string, InboxHistory | undefined>>;
 }
 
-export function identityAuthenticator(api: ApiClient): IdentityAuthenticator {
+export function identityAuthenticator(api: ApiClient, logs?: InboxLogCache): IdentityAuthenticator {
   const cache = new Map<string, Promise<InboxHistory | undefined>>();
   let failure: ClientError | undefined;
   const remember = (error: unknown) => {
@@ -73,7 +73,7 @@ export function identityAuthenticator(api: ApiClient): IdentityAuthenticator {
   const histories = async (inboxIds: readonly string[]) => {
     const missing = [...new Set(inboxIds)].filter((id) => !cache.has(id));
     if (missing.length > 0) {
-      const batch = fetchInboxHistories(api, missing);
+      const batch = fetchInboxHistories(api, missing, logs);
       for (const id of missing) cache.set(id, batch.then((m) => m.get(id)));
     }
     try {

@@ -35,41 +35,77 @@ export function installationsOf(state: AssociationState | undefined): Set<string
   return new Set(listInstallations(state).map((m) => m.identifier.key));
 }
 
+type VerifiedEntry = { readonly sequenceId: bigint; readonly state: AssociationState };
+
+/**
+ * Verified logs kept for the life of a client: a later fetch asks only for
+ * the entries after the last one seen and replays them from the state it
+ * ends on, so each signature is verified once, not at every sync.
+ */
+export class InboxLogCache {
+  readonly #logs = new Map<string, readonly VerifiedEntry[]>();
+
+  entries(inboxId: string): readonly VerifiedEntry[] {
+    return this.#logs.get(inboxId) ?? [];
+  }
+
+  keep(inboxId: string, entries: readonly VerifiedEntry[]): void {
+    this.#logs.set(inboxId, entries);
+  }
+}
+
 /**
  * The verified histories of the given inboxes (undefined for an inbox with
- * no log), one GetIdentityUpdates call for all of them.
+ * no log), one GetIdentityUpdates call for all of them; with a cache, only
+ * what the cache has not seen is fetched and verified.
  *
  * @throws ClientError `client.network`; `client.identity` when a log does
  *   not verify; `client.bad_response` for another inbox's log.
  */
-export async function fetchInboxHistories(api: ApiClient, inboxIds: readonly string[]): Promise<Map<string, InboxHistory | undefined>> {
+export async function fetchInboxHistories(
+  api: ApiClient,
+  inboxIds: readonly string[],
+  cache: InboxLogCache = new InboxLogCache(),
+): Promise<Map<string, InboxHistory | undefined>> {
   const out = new Map<string, InboxHistory | undefined>();
   const unique = [...new Set(inboxIds)];
   if (unique.length === 0) return out;
+  const lastSeen = (inboxId: string) => cache.entries(inboxId).at(-1)?.sequenceId ?? 0n;
   const response = await call("GetIdentityUpdates", () =>
-    api.identity.getIdentityUpdates({ requests: unique.map((inboxId) => ({ inboxId, sequenceId: 0n })) }),
+    api.identity.getIdentityUpdates({ requests: unique.map((inboxId) => ({ inboxId, sequenceId: lastSeen(inboxId) })) }),
   );
   for (const inboxId of unique) {
-    const log = response.responses.find((r) => r.inboxId === inboxId)?.updates ?? [];
-    out.set(inboxId, await replayHistory(inboxId, log.flatMap((e) => (e.update === undefined ? [] : [{ sequenceId: e.sequenceId, update: e.update }]))));
+    const after = lastSeen(inboxId);
+    // Entries at or before what we verified are not new (a node repeating them is ignored).
+    const log = (response.responses.find((r) => r.inboxId === inboxId)?.updates ?? []).flatMap((e) =>
+      e.update === undefined || e.sequenceId <= after ? [] : [{ sequenceId: e.sequenceId, update: e.update }],
+    );
+    const entries = await extendHistory(inboxId, cache.entries(inboxId), log);
+    cache.keep(inboxId, entries);
+    out.set(inboxId, historyOf(inboxId, entries));
   }
   return out;
 }
 
 type LogEntry = { readonly sequenceId: bigint; readonly update: Parameters<typeof validateIdentityUpdate>[1] };
 
-async function replayHistory(inboxId: string, log: readonly LogEntry[]): Promise<InboxHistory | undefined> {
-  if (log.length === 0) return undefined;
-  const states: { sequenceId: bigint; state: AssociationState }[] = [];
-  let state: AssociationState | undefined;
+async function extendHistory(inboxId: string, known: readonly VerifiedEntry[], log: readonly LogEntry[]): Promise<readonly VerifiedEntry[]> {
+  if (log.length === 0) return known;
+  const states = [...known];
+  let state = known.at(-1)?.state;
   for (const entry of log) {
     const applied = await validateIdentityUpdate(state, entry.update, { sequenceId: entry.sequenceId });
     if (!applied.ok) throw new ClientError("client.identity", `the log of inbox ${inboxId} does not verify`, { cause: applied.error });
     state = applied.value.state;
     states.push({ sequenceId: entry.sequenceId, state });
   }
-  const latest = state as AssociationState;
-  if (latest.inboxId !== inboxId) throw new ClientError("client.bad_response", "the node returned another inbox's log");
+  if (state?.inboxId !== inboxId) throw new ClientError("client.bad_response", "the node returned another inbox's log");
+  return states;
+}
+
+function historyOf(inboxId: string, states: readonly VerifiedEntry[]): InboxHistory | undefined {
+  const latest = states.at(-1)?.state;
+  if (latest === undefined) return undefined;
   const ever = new Set(states.flatMap((s) => [...installationsOf(s.state)]));
   return {
     inboxId,
