@@ -105,62 +105,49 @@ describe("@parley/client: intents survive a stop at every step of a commit", { t
 
   const isNetwork = (e: unknown) => isClientError(e) && e.code === "client.network";
 
-  it("the node took the commit but the answer was lost: reopened, the commit is merged and the welcome sent once", async () => {
-    const alice = await user([faultOnce("SendGroupMessages", "drop-answer")]);
+  /**
+   * Alice makes a group with Bob through a transport that fails `fault`;
+   * the call fails, she stops, reopens without the fault, and syncs once.
+   */
+  async function stopDuringCreate(fault: Interceptor) {
+    const alice = await user([fault]);
     const bob = await user();
-    await assert.rejects(alice.client.conversations.createGroup([bob.client.inboxId], { groupName: "after a stop" }), isNetwork);
+    await assert.rejects(alice.client.conversations.createGroup([bob.client.inboxId]), isNetwork);
     const id = alice.client.conversations.list()[0]?.id;
-    assert.ok(id);
+    assert.ok(id, "the group is in Alice's store");
     alice.client.close();
-    assert.equal(await welcomesFor(bob.client), 0, "no welcome before the commit is confirmed");
-
+    assert.equal(await welcomesFor(bob.client), 0, "no welcome went out before the stop");
     const reopened = await alice.reopen();
     const group = reopened.conversations.getConversationById(id);
     assert.ok(group);
     await group.sync();
-    assert.deepEqual((await group.members()).map((m) => m.inboxId).sort(), [alice.client.inboxId, bob.client.inboxId].sort());
+    return { alice, bob: bob.client, reopened, group };
+  }
+
+  it("the node took the commit but the answer was lost: reopened, the commit is merged and the welcome sent once", async () => {
+    const { alice, bob, reopened, group } = await stopDuringCreate(faultOnce("SendGroupMessages", "drop-answer"));
+    assert.deepEqual((await group.members()).map((m) => m.inboxId).sort(), [alice.client.inboxId, bob.inboxId].sort());
     await group.sync();
-    assert.equal(await welcomesFor(bob.client), 1, "one welcome, however many syncs");
-    await assertTalking(group, bob.client);
+    assert.equal(await welcomesFor(bob), 1, "one welcome, however many syncs");
+    await assertTalking(group, bob);
     reopened.close();
-    bob.client.close();
+    bob.close();
   });
 
   it("the commit never reached the node: reopened, it is sent again and completes", async () => {
-    const alice = await user([faultOnce("SendGroupMessages", "drop-request")]);
-    const bob = await user();
-    await assert.rejects(alice.client.conversations.createGroup([bob.client.inboxId]), isNetwork);
-    const id = alice.client.conversations.list()[0]?.id;
-    assert.ok(id);
-    alice.client.close();
-
-    const reopened = await alice.reopen();
-    const group = reopened.conversations.getConversationById(id);
-    assert.ok(group);
-    await group.sync();
-    assert.equal(await welcomesFor(bob.client), 1);
-    await assertTalking(group, bob.client);
+    const { bob, reopened, group } = await stopDuringCreate(faultOnce("SendGroupMessages", "drop-request"));
+    assert.equal(await welcomesFor(bob), 1);
+    await assertTalking(group, bob);
     reopened.close();
-    bob.client.close();
+    bob.close();
   });
 
   it("the welcomes were never sent: the next sync sends them", async () => {
-    const alice = await user([faultOnce("SendWelcomeMessages", "drop-request")]);
-    const bob = await user();
-    await assert.rejects(alice.client.conversations.createGroup([bob.client.inboxId]), isNetwork);
-    const id = alice.client.conversations.list()[0]?.id;
-    assert.ok(id);
-    assert.equal(await welcomesFor(bob.client), 0);
-    alice.client.close();
-
-    const reopened = await alice.reopen();
-    const group = reopened.conversations.getConversationById(id);
-    assert.ok(group);
-    await group.sync();
-    assert.equal(await welcomesFor(bob.client), 1);
-    await assertTalking(group, bob.client);
+    const { bob, reopened, group } = await stopDuringCreate(faultOnce("SendWelcomeMessages", "drop-request"));
+    assert.equal(await welcomesFor(bob), 1);
+    await assertTalking(group, bob);
     reopened.close();
-    bob.client.close();
+    bob.close();
   });
 
   it("a commit that never reached the node while another took its epoch is rebuilt on the new epoch after a restart", async () => {
