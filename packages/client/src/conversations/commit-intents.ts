@@ -1,17 +1,31 @@
 // What an intent (section 3.8) must keep to survive a crash: the operation
-// and its parameters, to regenerate the commit on a new epoch; and, for the
+// and its parameters, to regenerate the commit on a new epoch (and how it
+// is built from them, `buildIntentCommit`); and, for the
 // attempt in flight, the Welcome and who it is for, to be wrapped and sent
 // once the commit is confirmed in the node's order (the wrap names that
 // commit's cursor, so it can only be made then).
 import { create } from "@bufbuild/protobuf";
-import { wrapWelcome, type CommitResult } from "@parley/mls";
+import {
+  asInstallationKey,
+  groupExtensions,
+  selfUpdate,
+  updateGroupExtensions,
+  updateMembership,
+  wrapWelcome,
+  type CommitResult,
+  type GroupState,
+} from "@parley/mls";
 import { mlsApi } from "@parley/proto";
 import { call } from "../api/api-client.js";
 import type { ClientContext } from "../client-context.js";
 import { ClientError } from "../client-error.js";
 import type { IntentRow } from "../store/local-store.js";
-import type { AdminListChange } from "./admin-lists.js";
-import type { MetadataField, PermissionPolicy, PermissionUpdateType } from "./group-permissions.js";
+import { identityAuthenticator, type IdentityAuthenticator } from "../identity/identity-lookup.js";
+import { changeAdminList, type AdminListChange } from "./admin-lists.js";
+import { decodeMutableMetadata, encodeMutableMetadata, encodePermissions } from "./group-metadata.js";
+import { withPermission, type MetadataField, type PermissionPolicy, type PermissionUpdateType } from "./group-permissions.js";
+import { planMembershipUpdate } from "./membership-update.js";
+import { decodePolicySet } from "./permissions.js";
 
 /** Every change we commit, by the operation that regenerates it. */
 export type IntentSpec =
@@ -38,6 +52,48 @@ export function intentSpecOf(row: IntentRow): IntentSpec {
     throw new ClientError("client.bad_store", `intent ${row.id}: unknown kind ${row.kind}`);
   }
   return { kind: row.kind, params } as IntentSpec;
+}
+
+/**
+ * The commit an intent stands for, built on `state`; undefined when there
+ * is nothing to change.
+ *
+ * @throws ClientError `client.network` when a member's log could not be
+ *   fetched (not the engine's "unauthenticated"), `client.bad_store`.
+ */
+export async function buildIntentCommit(ctx: ClientContext, spec: IntentSpec, state: GroupState): Promise<CommitResult | undefined> {
+  const authenticate = identityAuthenticator(ctx.api, ctx.inboxLogs);
+  try {
+    return await buildWith(ctx, spec, state, authenticate);
+  } catch (error) {
+    throw authenticate.networkFailure() ?? error;
+  }
+}
+
+async function buildWith(ctx: ClientContext, spec: IntentSpec, state: GroupState, authenticate: IdentityAuthenticator): Promise<CommitResult | undefined> {
+  switch (spec.kind) {
+    case "key_update":
+      return selfUpdate(state, authenticate);
+    case "membership": {
+      // The plan's logs are the ones the engine checks the new leaves against: fetched and replayed once.
+      const plan = await planMembershipUpdate(ctx, state, spec.params, authenticate.histories);
+      if (!plan.changed) return undefined;
+      return updateMembership(state, { add: plan.add, remove: plan.remove.map(asInstallationKey), membership: plan.membership, authenticate });
+    }
+    case "metadata": {
+      const meta = decodeMutableMetadata(groupExtensions(state).mutableMetadata);
+      meta.attributes[spec.params.key] = spec.params.value;
+      return updateGroupExtensions(state, { mutableMetadata: encodeMutableMetadata(meta) }, authenticate);
+    }
+    case "admins":
+      return updateGroupExtensions(state, { mutableMetadata: changeAdminList(groupExtensions(state), spec.params.change, spec.params.inboxId) }, authenticate);
+    case "permission": {
+      const policies = decodePolicySet(groupExtensions(state).permissions);
+      if (policies === undefined) throw new ClientError("client.bad_store", "the group's permission policies do not decode");
+      const { type, policy, metadataField } = spec.params;
+      return updateGroupExtensions(state, { permissions: encodePermissions(withPermission(policies, type, policy, metadataField)) }, authenticate);
+    }
+  }
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");

@@ -19,21 +19,15 @@ import {
   isRemoved,
   MAX_PAST_EPOCHS,
   processMessage,
-  selfUpdate,
-  updateGroupExtensions,
-  updateMembership,
-  asInstallationKey,
-  type CommitResult,
   type GroupState,
 } from "@parley/mls";
 import { decode, encode, messageContents, type mlsApi } from "@parley/proto";
 import { decodeIncomingPayload } from "../content/incoming-payload.js";
 import { logRefused, refusalCodeOfMlsError } from "../logging.js";
-import { changeAdminList, type AdminListChange } from "./admin-lists.js";
+import type { AdminListChange } from "./admin-lists.js";
 import { assertOwnCommitAllowed, validateCommit } from "./commit-validation.js";
 import {
   groupPermissionsOf,
-  withPermission,
   type GroupPermissions,
   type MetadataField,
   type PermissionPolicy,
@@ -44,7 +38,7 @@ import { call, groupMessageInput, queryGroupMessagesAfter } from "../api/api-cli
 import type { ClientContext } from "../client-context.js";
 import { ClientError, isClientError } from "../client-error.js";
 import { contentTypeString, decodeContent, encodeEnvelope, encodeText, messageId } from "../content/text-codec.js";
-import { identityAuthenticator, type IdentityAuthenticator } from "../identity/identity-lookup.js";
+import { identityAuthenticator } from "../identity/identity-lookup.js";
 import type { IntentRow, StoredMessage } from "../store/local-store.js";
 import { decodeReaction, encodeReaction, type Reaction } from "../content/reaction-codec.js";
 import { decodeReply, encodeReply, type Reply } from "../content/reply-codec.js";
@@ -57,15 +51,12 @@ import {
   decodeImmutableMetadata,
   decodeMembership,
   decodeMutableMetadata,
-  encodeMutableMetadata,
-  encodePermissions,
   METADATA_LIMITS,
 } from "./group-metadata.js";
 import { isNewerVersion, requiredVersionAboveOurs } from "./protocol-version.js";
-import { intentSpecOf, recipientsOf, sendIntentWelcomes, type IntentSpec } from "./commit-intents.js";
+import { buildIntentCommit, intentSpecOf, recipientsOf, sendIntentWelcomes, type IntentSpec } from "./commit-intents.js";
 import { checkMembership, membershipContextFor } from "./membership-rules.js";
 import {
-  planMembershipUpdate,
   SEND_MESSAGE_UPDATE_INSTALLATIONS_INTERVAL_NS,
   SYNC_UPDATE_INSTALLATIONS_INTERVAL_NS,
 } from "./membership-update.js";
@@ -299,7 +290,7 @@ export class Group {
     return this.#serial(async () => {
       this.#assertNotPaused();
       // What an earlier run left unfinished goes first (a key update among them).
-      if (this.#hasUnfinishedIntents()) {
+      if (this.#ctx.store.hasUnfinishedIntents(this.#groupId)) {
         await this.#sync();
         await this.#resumeIntents();
       }
@@ -706,11 +697,6 @@ export class Group {
     await this.#publishCommit({ kind: "key_update", params: {} });
   }
 
-  #hasUnfinishedIntents(): boolean {
-    const { store } = this.#ctx;
-    return (["published", "committed", "lost"] as const).some((state) => store.intents(this.#groupId, state).length > 0);
-  }
-
   #keyUpdateDue(): boolean {
     const last = this.#ctx.store.lastOwnCommitNs(this.#groupId);
     return last === undefined || this.#ctx.nowNs() - last >= GROUP_KEY_ROTATION_INTERVAL_NS;
@@ -794,41 +780,6 @@ export class Group {
   }
 
   /** The commit an intent stands for, built on `state`; undefined when there is nothing to change. */
-  async #build(spec: IntentSpec, state: GroupState): Promise<CommitResult | undefined> {
-    const authenticate = identityAuthenticator(this.#ctx.api, this.#ctx.inboxLogs);
-    try {
-      return await this.#buildWith(spec, state, authenticate);
-    } catch (error) {
-      throw authenticate.networkFailure() ?? error;
-    }
-  }
-
-  async #buildWith(spec: IntentSpec, state: GroupState, authenticate: IdentityAuthenticator): Promise<CommitResult | undefined> {
-    switch (spec.kind) {
-      case "key_update":
-        return selfUpdate(state, authenticate);
-      case "membership": {
-        // The plan's logs are the ones the engine checks the new leaves against: fetched and replayed once.
-        const plan = await planMembershipUpdate(this.#ctx, state, spec.params, authenticate.histories);
-        if (!plan.changed) return undefined;
-        return updateMembership(state, { add: plan.add, remove: plan.remove.map(asInstallationKey), membership: plan.membership, authenticate });
-      }
-      case "metadata": {
-        const meta = decodeMutableMetadata(groupExtensions(state).mutableMetadata);
-        meta.attributes[spec.params.key] = spec.params.value;
-        return updateGroupExtensions(state, { mutableMetadata: encodeMutableMetadata(meta) }, authenticate);
-      }
-      case "admins":
-        return updateGroupExtensions(state, { mutableMetadata: changeAdminList(groupExtensions(state), spec.params.change, spec.params.inboxId) }, authenticate);
-      case "permission": {
-        const policies = decodePolicySet(groupExtensions(state).permissions);
-        if (policies === undefined) throw new ClientError("client.bad_store", "the group's permission policies do not decode");
-        const { type, policy, metadataField } = spec.params;
-        return updateGroupExtensions(state, { permissions: encodePermissions(withPermission(policies, type, policy, metadataField)) }, authenticate);
-      }
-    }
-  }
-
   /**
    * Builds the intent's commit on the current epoch, writes it as an
    * intent (with the state it leads to and its welcome), publishes it, and
@@ -841,7 +792,7 @@ export class Group {
     for (let attempt = 0; attempt < MAX_PUBLISH_ATTEMPTS; attempt += 1) {
       await this.#sync();
       const state = this.#state();
-      const result = await this.#build(spec, state);
+      const result = await buildIntentCommit(this.#ctx, spec, state);
       if (result === undefined) return;
       assertOwnCommitAllowed(state, result.state, this.#ctx.inboxId);
       const hash = sha256(result.commit);

@@ -302,6 +302,14 @@ export class LocalStore {
     );
   }
 
+  /** Whether the group has intents an earlier run left to finish (published, committed or lost). */
+  hasUnfinishedIntents(groupId: Uint8Array): boolean {
+    return (
+      this.#db.prepare("SELECT 1 FROM intents WHERE group_id = ? AND state IN ('published', 'committed', 'lost') LIMIT 1").get(Buffer.from(groupId)) !==
+      undefined
+    );
+  }
+
   publishedIntentByHash(groupId: Uint8Array, hash: Uint8Array): IntentRow | undefined {
     const row = this.#db
       .prepare("SELECT * FROM intents WHERE group_id = ? AND payload_hash = ? AND state IN ('published', 'acknowledged')")
