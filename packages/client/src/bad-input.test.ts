@@ -390,4 +390,33 @@ describe("@parley/client: bad input is refused, logged without secrets, and the 
     await bobs.sync();
     assert.equal(bobs.pausedForVersion(), "99.0.0", "still waiting at the same commit");
   });
+
+  it("commits whose XMTP extensions do not decode (membership map, metadata, policies) are refused; the group goes on", async () => {
+    const log = recorder();
+    const alice = await newClient({ db: "garbage-alice.db" });
+    const bob = await newClient({ logger: log });
+    const carol = await newClient();
+    const group = await alice.conversations.createGroup([bob.inboxId, carol.inboxId]);
+    const bobs = await joined(bob, group.id);
+    const carols = await joined(carol, group.id);
+    await bobs.sync();
+    await carols.sync();
+    alice.close();
+
+    // Alice, the super admin (whom every policy lets change these), commits garbage.
+    const { state } = storedState(join(dir, "garbage-alice.db"), group.groupIdBytes);
+    const garbage = Uint8Array.of(0xff, 0xff, 0xff, 0x0a, 0x01);
+    const cursors: bigint[] = [];
+    for (const change of [{ membership: garbage }, { mutableMetadata: garbage }, { permissions: garbage }]) {
+      const forged = await updateGroupExtensions(state, change, () => true);
+      cursors.push(await publish(api, group.groupIdBytes, forged.commit));
+    }
+    await bobs.sync();
+    for (const cursor of cursors) refusedAt(log, "client.refused_commit", cursor);
+
+    await carols.send("still one group");
+    await bobs.sync();
+    assert.deepEqual(await texts(bobs), ["still one group"]);
+    assertNoSecrets(log, ["still one group"]);
+  });
 });

@@ -1,6 +1,7 @@
 // client.conversations (../shared/spec/xmtp-client.md sections 2.5, 3.1, 7):
 // creating groups, joining from welcomes, listing.
 import { createGroup, encodeGroupState, joinFromWelcome, privateInitKey, unwrapWelcome, isMlsError } from "@parley/mls";
+import { isProtoError } from "@parley/proto";
 import { queryWelcomesAfter } from "../api/api-client.js";
 import type { ClientContext } from "../client-context.js";
 import { identityAuthenticator } from "../identity/identity-lookup.js";
@@ -176,7 +177,7 @@ export class Conversations {
         const lost = authenticate.networkFailure();
         if (lost !== undefined) throw lost;
         store.setWelcomeCursor(w.id);
-        if (!isMlsError(error) && !isClientError(error)) throw error;
+        if (!isMlsError(error) && !isClientError(error) && !isProtoError(error)) throw error;
         logRefused(this.#ctx.logger, "client.refused_welcome", { cursor: w.id, cause: error });
       }
     }

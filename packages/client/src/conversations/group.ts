@@ -21,7 +21,7 @@ import {
   processMessage,
   type GroupState,
 } from "@parley/mls";
-import { decode, encode, messageContents, type mlsApi } from "@parley/proto";
+import { decode, encode, isProtoError, messageContents, type mlsApi } from "@parley/proto";
 import { decodeIncomingPayload } from "../content/incoming-payload.js";
 import { logRefused, refusalCodeOfMlsError } from "../logging.js";
 import type { AdminListChange } from "./admin-lists.js";
@@ -457,10 +457,11 @@ export class Group {
         if (isClientError(error) && error.code === "client.network") throw error;
         const lost = authenticate.networkFailure();
         if (lost !== undefined) throw lost;
-        // A message that does not decrypt or verify, or a commit whose
-        // members' logs the node serves do not verify, is skipped, never
-        // retried: reprocessing could fork the group. Anything else is a bug.
-        if (isClientError(error)) this.#refused("client.refused_commit", envelope.id, { cause: error });
+        // A message that does not decrypt or verify, or a commit whose XMTP
+        // extensions do not decode or whose members' logs the node serves do
+        // not verify, is skipped, never retried: reprocessing could fork the
+        // group. Anything else is a bug.
+        if (isClientError(error) || isProtoError(error)) this.#refused("client.refused_commit", envelope.id, { cause: error });
         else if (isMlsError(error)) this.#refused(refusalCodeOfMlsError(error.code), envelope.id, { cause: error });
         else throw error;
       }
