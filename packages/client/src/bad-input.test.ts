@@ -17,11 +17,14 @@ import { create } from "@bufbuild/protobuf";
 import { createPrivateKeySigner } from "@parley/identity";
 import {
   asInboxId,
+  createGroup,
   createKeyPackage,
   decodeGroupState,
   groupExtensions,
   updateGroupExtensions,
   updateMembership,
+  validateKeyPackage,
+  wrapWelcome,
   type GroupState,
 } from "@parley/mls";
 import type { RunningNode } from "@parley/node";
@@ -29,7 +32,7 @@ import { mlsApi } from "@parley/proto";
 import { startTestNode } from "@parley/testkit";
 import { createApiClient, groupMessageInput, type ApiClient } from "./api/api-client.js";
 import type { ClientErrorCode } from "./client-error.js";
-import { decodeMembership, decodeMutableMetadata, encodeMembership, encodeMutableMetadata } from "./conversations/group-metadata.js";
+import { decodeMembership, decodeMutableMetadata, encodeMembership, encodeMutableMetadata, newGroupExtensions } from "./conversations/group-metadata.js";
 import { Client, GroupMessageKind, GroupPermissionsOptions, isClientError, PROTOCOL_VERSION, type Group } from "./index.js";
 import { fetchAssociationStates } from "./identity/identity-lookup.js";
 import type { ClientLogger } from "./logging.js";
@@ -91,6 +94,18 @@ function storedState(dbPath: string, groupId: Uint8Array): { state: GroupState; 
     const installation = store.installation();
     assert.ok(row && installation);
     return { state: decodeGroupState(row.state), secret: installation.installationSecret };
+  } finally {
+    store.close();
+  }
+}
+
+/** An installation's own secret key, read while its client is open (WAL lets a second reader in). */
+function storedInstallation(dbPath: string): { secret: Uint8Array } {
+  const store = new LocalStore(dbPath);
+  try {
+    const installation = store.installation();
+    assert.ok(installation);
+    return { secret: installation.installationSecret };
   } finally {
     store.close();
   }
@@ -418,5 +433,43 @@ describe("@parley/client: bad input is refused, logged without secrets, and the 
     await bobs.sync();
     assert.deepEqual(await texts(bobs), ["still one group"]);
     assertNoSecrets(log, ["still one group"]);
+  });
+
+  it("a welcome whose group metadata does not decode is refused; a sound one still joins", async () => {
+    const log = recorder();
+    const alice = await newClient({ db: "welcome-garbage-alice.db" });
+    const bob = await newClient({ logger: log });
+    const { secret } = storedInstallation(join(dir, "welcome-garbage-alice.db"));
+    const kp = (await api.mls.fetchKeyPackages({ installationKeys: [bob.installationIdBytes] })).keyPackages[0]!.keyPackageTlsSerialized;
+    const { initKey } = await validateKeyPackage(kp);
+    const seqs = await fetchAssociationStates(api, [alice.inboxId, bob.inboxId]);
+    const pin = (id: string) => seqs.get(id)?.sequenceId ?? 0n;
+    const state = await createGroup({
+      signer: { inboxId: asInboxId(alice.inboxId), privateKey: secret },
+      extensions: { ...newGroupExtensions(alice.inboxId, { groupName: "garbled" }), mutableMetadata: Uint8Array.of(0xff, 0xff, 0x0a) },
+      authenticate: () => true,
+    });
+    const added = await updateMembership(state, {
+      add: [kp],
+      membership: encodeMembership(new Map([[alice.inboxId, pin(alice.inboxId)], [bob.inboxId, pin(bob.inboxId)]])),
+      authenticate: () => true,
+    });
+    const wrapped = wrapWelcome(added.welcome!, initKey, 0n);
+    await api.mls.sendWelcomeMessages({
+      messages: [
+        create(mlsApi.WelcomeMessageInputSchema, {
+          version: { case: "v1", value: { installationKey: bob.installationIdBytes, ...wrapped } },
+        }),
+      ],
+    });
+    await bob.conversations.sync();
+    assert.equal(bob.conversations.list().length, 0, "not joined");
+    const entry = log.entries.find((e) => e.fields["code"] === "client.refused_welcome");
+    assert.equal(entry?.fields["reason"], "an XMTP extension does not decode");
+
+    const sound = await alice.conversations.createGroup([bob.inboxId], { groupName: "sound" });
+    await bob.conversations.sync();
+    assert.deepEqual(bob.conversations.list().map((g) => g.id), [sound.id]);
+    assertNoSecrets(log, [secret]);
   });
 });

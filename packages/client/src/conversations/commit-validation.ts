@@ -10,8 +10,8 @@
 // from the members who refuse it.
 import { groupExtensions, type GroupState, type ProcessResult, type XmtpGroupExtensions } from "@parley/mls";
 import { ClientError } from "../client-error.js";
-import { decodeMembership, decodeMutableMetadata, encodeMembership, METADATA_LIMITS } from "./group-metadata.js";
-import { permissionViolation } from "./permissions.js";
+import { decodeImmutableMetadata, decodeMembership, decodeMutableMetadata, encodeMembership, METADATA_LIMITS } from "./group-metadata.js";
+import { decodePolicySet, permissionViolation } from "./permissions.js";
 
 export type CommitOutcome = Extract<ProcessResult, { kind: "commit" }>;
 export type MembershipCheck = (before: GroupState, after: GroupState) => string | undefined;
@@ -41,6 +41,25 @@ function extensionRules(before: GroupState, after: GroupState, committerInboxId:
     return lengthViolation(a) ?? permissionViolation(b, a, committerInboxId);
   } catch {
     // Metadata or membership payloads that do not decode.
+    return "an XMTP extension does not decode";
+  }
+}
+
+/**
+ * A group joined from a welcome must carry XMTP's extensions in a form we
+ * read (every getter and every later check decodes them), within the
+ * length limits: the welcome's counterpart of rules 6 and 8.
+ *
+ * @returns undefined when it does, else what is wrong (for logs).
+ */
+export function welcomeExtensionViolation(state: GroupState): string | undefined {
+  try {
+    const ext = groupExtensions(state);
+    decodeImmutableMetadata(ext.immutableMetadata);
+    decodeMembership(ext.membership);
+    if (decodePolicySet(ext.permissions) === undefined) return "the permission policies do not decode";
+    return lengthViolation(ext);
+  } catch {
     return "an XMTP extension does not decode";
   }
 }

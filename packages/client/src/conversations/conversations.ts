@@ -8,6 +8,7 @@ import { identityAuthenticator } from "../identity/identity-lookup.js";
 import { ClientError, isClientError } from "../client-error.js";
 import { maintainKeyPackages } from "../key-packages.js";
 import { Group, type DecodedMessage } from "./group.js";
+import { welcomeExtensionViolation } from "./commit-validation.js";
 import { checkJoinedGroup } from "./membership-rules.js";
 import { createAsyncStream, type AsyncStream } from "../streams/async-stream.js";
 import type { FollowedConversation } from "../streams/new-messages.js";
@@ -149,7 +150,7 @@ export class Conversations {
           authenticate,
         });
         // Every leaf at its inbox's pinned sequence id, every installation there in the tree.
-        const refused = await checkJoinedGroup(authenticate.histories, state);
+        const refused = welcomeExtensionViolation(state) ?? (await checkJoinedGroup(authenticate.histories, state));
         if (refused !== undefined) {
           logRefused(this.#ctx.logger, "client.refused_welcome", { cursor: w.id, reason: refused });
           store.setWelcomeCursor(w.id);
