@@ -300,9 +300,10 @@ export class Group {
       const sentAtNs = this.#ctx.nowNs();
       const idempotencyKey = key ?? sentAtNs.toString();
       const id = messageId(this.#groupId, idempotencyKey, encodedBytes);
+      const before = this.#state();
       let result;
       try {
-        result = await encryptMessage(this.#state(), encodeEnvelope(encodedBytes, idempotencyKey));
+        result = await encryptMessage(before, encodeEnvelope(encodedBytes, idempotencyKey));
       } catch (error) {
         if (isMlsError(error) && error.code === "mls.usage") throw new ClientError("client.usage", "cannot send in this group", { cause: error });
         throw error;
@@ -312,7 +313,7 @@ export class Group {
       // Written before publishing: the new ratchet state is never lost, so a
       // generation is never reused, and the message shows up exactly once.
       const hash = sha256(result.message);
-      const epoch = this.#state().epoch;
+      const epoch = before.epoch;
       const intentId = store.transaction(() => {
         store.updateGroup(this.#groupId, encodeGroupState(result.state), row.cursor);
         store.addOwnPayload(hash, this.#groupId);
@@ -375,13 +376,16 @@ export class Group {
     }
     const authenticate = identityAuthenticator(this.#ctx.api, this.#ctx.inboxLogs);
     const envelopes = await queryGroupMessagesAfter(this.#ctx.api, this.#groupId, this.#row().cursor);
+    // Decoded once: each envelope's outcome is written with its cursor, and
+    // the state carried on in memory.
+    let state = envelopes.length === 0 ? undefined : this.#state();
     for (const envelope of envelopes) {
-      let state = this.#state();
+      if (state === undefined) break;
       if (!this.#isMember(state)) {
         // Removed: nothing after our removal is ours to read. This is also
         // a guard: @parley/mls (ts-mls) still derives the next epoch for a
         // removed member today, so we must not even try.
-        store.updateGroup(this.#groupId, encodeGroupState(state), envelope.id);
+        store.setCursor(this.#groupId, envelope.id);
         continue;
       }
       const hash = sha256(envelope.data);
@@ -390,7 +394,7 @@ export class Group {
         const params = JSON.parse(intent.params) as { encoded: string; idempotencyKey: string };
         const id = messageId(this.#groupId, params.idempotencyKey, Buffer.from(params.encoded, "hex"));
         store.transaction(() => {
-          store.updateGroup(this.#groupId, encodeGroupState(state), envelope.id);
+          store.setCursor(this.#groupId, envelope.id);
           // As the official client: the node's time once published, the time
           // every receiver shows.
           store.markMessagePublished(id, envelope.createdNs, envelope.id);
@@ -405,20 +409,23 @@ export class Group {
         // Intent, state and the local group update move in one transaction,
         // so a crash leaves all before or all after.
         const staged = state.epoch === intent.baseEpoch ? intent.stagedState : undefined;
-        const transcript = staged === undefined ? undefined : commitTranscript(this.#source(envelope), state, decodeGroupState(staged), this.#ctx.inboxId);
-        const next = staged ?? encodeGroupState(state);
+        const merged = staged === undefined ? undefined : decodeGroupState(staged);
+        const transcript = merged === undefined ? undefined : commitTranscript(this.#source(envelope), state, merged, this.#ctx.inboxId);
         store.transaction(() => {
-          store.updateGroup(this.#groupId, next, envelope.id);
+          if (staged === undefined) store.setCursor(this.#groupId, envelope.id);
+          else store.updateGroup(this.#groupId, staged, envelope.id);
           store.setIntentState(intent.id, staged !== undefined ? "committed" : "lost", envelope.id);
           if (staged !== undefined) store.setLastOwnCommitNs(this.#groupId, this.#ctx.nowNs());
           if (transcript !== undefined) store.insertMessage(transcript);
         });
+        state = merged ?? state;
         continue;
       }
       if (store.isOwnPayload(hash)) {
-        store.updateGroup(this.#groupId, encodeGroupState(state), envelope.id);
+        store.setCursor(this.#groupId, envelope.id);
         continue;
       }
+      const unchanged = state;
       let message: StoredMessage | undefined;
       try {
         const result = await processMessage(state, envelope.data, authenticate);
@@ -465,8 +472,11 @@ export class Group {
         else if (isMlsError(error)) this.#refused(refusalCodeOfMlsError(error.code), envelope.id, { cause: error });
         else throw error;
       }
+      const after = state;
       store.transaction(() => {
-        store.updateGroup(this.#groupId, encodeGroupState(state), envelope.id);
+        // A refused or skipped envelope leaves the state as it was: only the cursor moves.
+        if (after === unchanged) store.setCursor(this.#groupId, envelope.id);
+        else store.updateGroup(this.#groupId, encodeGroupState(after), envelope.id);
         if (message !== undefined) store.insertMessage(message);
       });
     }

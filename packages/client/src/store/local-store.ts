@@ -384,6 +384,11 @@ export class LocalStore {
   }
 
   /** Inserts once: the same message id stored twice keeps the first. */
+  /** Moves the group's cursor past an envelope that left its state as it was. */
+  setCursor(groupId: Uint8Array, cursor: bigint): void {
+    this.#db.prepare("UPDATE groups SET cursor = ? WHERE group_id = ?").run(cursor, Buffer.from(groupId));
+  }
+
   /** Our message came back from the node: it takes the node's time and cursor, as the receivers see it. */
   markMessagePublished(id: string, sentAtNs: bigint, cursor: bigint): void {
     this.#db.prepare("UPDATE messages SET sent_at_ns = ?, cursor = ? WHERE id = ?").run(sentAtNs, cursor, id);
