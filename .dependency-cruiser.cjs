@@ -73,12 +73,12 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: "node_modules" },
-    exclude: { path: "(^|/)(node_modules|gen)/" },
+    exclude: { path: "(^|/)(node_modules|gen|dist)/" },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },
     enhancedResolveOptions: {
       exportsFields: ["exports"],
-      conditionNames: ["import", "node", "default"],
+      conditionNames: ["@parley/source", "import", "node", "default"],
       extensions: [".ts", ".js", ".mjs", ".cjs", ".json"],
     },
   },

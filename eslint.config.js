@@ -4,7 +4,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", "packages/*/src/gen/**", ".parley/**"] },
+  { ignores: ["**/node_modules/**", "packages/*/src/gen/**", "packages/*/dist/**", ".parley/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

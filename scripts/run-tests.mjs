@@ -1,5 +1,6 @@
 // Runs every *.test.ts of the repository with node's own test runner (TypeScript
-// through tsx), so that node prints its summary. Node 20 has no glob support
+// through tsx, and our packages from their sources through the `@parley/source`
+// export condition, so no build is needed), so that node prints its summary. Node 20 has no glob support
 // in --test, so the files are found here. Arguments narrow the set: any test
 // file whose path contains one of them.
 import { spawnSync } from "node:child_process";
@@ -40,7 +41,7 @@ if (files.length === 0) {
 
 const result = spawnSync(
   process.execPath,
-  ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files],
+  ["--import", "tsx", "--conditions=@parley/source", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files],
   { cwd: root, stdio: "inherit" },
 );
 process.exit(result.status ?? 1);

@@ -2,7 +2,7 @@
 // in this process (in-memory store, no rate limits) and each client's SQLite
 // file on disk: registration, making a group, sending, a member reading what
 // arrived, a member joining. A printed table, not a test: run with
-// `node --import tsx bench/client/run.ts` (BENCH_MESSAGES sets the batch).
+// `node --import tsx --conditions=@parley/source bench/client/run.ts` (BENCH_MESSAGES sets the batch).
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -25,7 +25,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main(): Promise<void> {
   const cpu = cpus();
-  console.log("command: node --import tsx bench/client/run.ts");
+  console.log("command: node --import tsx --conditions=@parley/source bench/client/run.ts");
   console.log(`machine: ${cpu[0]?.model ?? "unknown cpu"}, ${cpu.length} cores, node ${process.version}`);
   console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   console.log(`setup: a Parley node in process (in-memory store, no rate limits), each client's SQLite file on local disk; ${MESSAGES} text messages of ~40 bytes\n`);

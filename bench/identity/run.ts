@@ -1,7 +1,7 @@
 // Benchmark: replaying one inbox's full log of 256 identity updates (the
 // node's cap), as a node does on every PublishIdentityUpdate and a client
 // when it loads an inbox. Prints a table; never part of `npm test`.
-//   node --import tsx bench/identity/run.ts
+//   node --import tsx --conditions=@parley/source bench/identity/run.ts
 import { cpus } from "node:os";
 import { performance } from "node:perf_hooks";
 import {
@@ -109,7 +109,7 @@ const rows = [
 ];
 
 const cpu = cpus();
-console.log(`command: node --import tsx bench/identity/run.ts  (RUNS=${runs})`);
+console.log(`command: node --import tsx --conditions=@parley/source bench/identity/run.ts  (RUNS=${runs})`);
 console.log(`machine: ${cpu[0]?.model ?? "unknown cpu"}, ${cpu.length} cores, node ${process.version}, ${process.platform}/${process.arch}`);
 const signatures = verified.flatMap((u) =>
   u.actions.flatMap((a) =>

@@ -6,24 +6,15 @@
 // concurrently (Promise.all in tree hashing); what is not in the listed
 // calls is the engine (ts-mls's encoding, tree walks, copies). The default
 // provider's work is truly asynchronous, so only its totals are shown.
-// Run: node --import tsx bench/mls/provider-calls.ts
+// Run: node --import tsx --conditions=@parley/source bench/mls/provider-calls.ts
 import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
-import {
-  createApplicationMessage,
-  createCommit,
-  createGroup,
-  defaultCapabilities,
-  defaultCryptoProvider,
-  generateKeyPackage,
-  joinGroup,
-  processPrivateMessage,
-  unsafeTestingAuthenticationService,
-  type CiphersuiteImpl,
-  type ClientState,
-  type MlsContext,
-} from "ts-mls";
-import { nodeCryptoProvider, xmtpClientConfig } from "@parley/mls";
+import type { CiphersuiteImpl, ClientState, MlsContext } from "ts-mls";
+import { nodeCryptoProvider, tsMls, xmtpClientConfig } from "@parley/mls";
+
+// The engine as @parley/mls loads it (mended and verified): importing
+// ts-mls first would make @parley/mls refuse to start.
+const { createApplicationMessage, createCommit, createGroup, defaultCapabilities, defaultCryptoProvider, generateKeyPackage, joinGroup, processPrivateMessage, unsafeTestingAuthenticationService } = tsMls;
 
 type Totals = Map<string, { ms: number; calls: number }>;
 
@@ -127,7 +118,7 @@ async function selfUpdates(label: string, cs: CiphersuiteImpl, on: boolean): Pro
 }
 
 const cpu = cpus();
-console.log("command: node --import tsx bench/mls/provider-calls.ts");
+console.log("command: node --import tsx --conditions=@parley/source bench/mls/provider-calls.ts");
 console.log(`machine: ${cpu[0]?.model ?? "unknown cpu"}, ${cpu.length} cores, node ${process.version}, load ${loadavg()[0]!.toFixed(2)}`);
 console.log("(the timing wrappers add a little to every call)");
 for (const [label, provider, on] of [

@@ -1,28 +1,17 @@
 // Benchmark of @parley/mls's node:crypto provider against ts-mls with its
 // default provider, on the same engine, configuration and steps. A printed
-// table, not a test: run with `node --import tsx bench/mls/run.ts`.
+// table, not a test: run with `node --import tsx --conditions=@parley/source bench/mls/run.ts`.
 // Goals (issue 3, 2 cores): application messages >= 8x the default
 // provider; processing a commit at 250 members >= 2x, a self-update
 // processed in <= 20 ms; joining a 250-member group in <= 100 ms.
 import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
-import {
-  createApplicationMessage,
-  createCommit,
-  createGroup,
-  defaultCapabilities,
-  defaultCryptoProvider,
-  generateKeyPackage,
-  joinGroup,
-  processPrivateMessage,
-  unsafeTestingAuthenticationService,
-  type CiphersuiteImpl,
-  type ClientState,
-  type KeyPackage,
-  type MlsContext,
-  type PrivateKeyPackage,
-} from "ts-mls";
-import { nodeCryptoProvider, xmtpClientConfig } from "@parley/mls";
+import type { CiphersuiteImpl, ClientState, KeyPackage, MlsContext, PrivateKeyPackage } from "ts-mls";
+import { nodeCryptoProvider, tsMls, xmtpClientConfig } from "@parley/mls";
+
+// The engine as @parley/mls loads it (mended and verified): importing
+// ts-mls first would make @parley/mls refuse to start.
+const { createApplicationMessage, createCommit, createGroup, defaultCapabilities, defaultCryptoProvider, generateKeyPackage, joinGroup, processPrivateMessage, unsafeTestingAuthenticationService } = tsMls;
 
 const SIZES = [10, 100, 250];
 const SUITE = 3;
@@ -161,7 +150,7 @@ async function compare(ours: CiphersuiteImpl, theirs: CiphersuiteImpl, runs: num
 
 async function main(): Promise<void> {
   const cpu = cpus();
-  console.log(`command: node --import tsx bench/mls/run.ts`);
+  console.log(`command: node --import tsx --conditions=@parley/source bench/mls/run.ts`);
   console.log(`machine: ${cpu[0]?.model ?? "unknown cpu"}, ${cpu.length} cores, node ${process.version}`);
   // Other work on the machine skews single runs; the load says how much.
   console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// Runs the TypeScript command line through tsx, so no build step is needed.
-import { register } from "tsx/esm/api";
+// The `parley` command: the built command line (npm run build), no
+// TypeScript loader at run time.
+import { main } from "../dist/main.js";
 
-register();
-const { main } = await import("../src/main.ts");
 process.exitCode = await main(process.argv.slice(2));

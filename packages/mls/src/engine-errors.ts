@@ -3,13 +3,7 @@
 // did not expect, sometimes plain TypeErrors/RangeErrors from its decoders;
 // untrusted input must never surface as those. The engine's message is kept
 // only as `cause`: ours name the failure, not the data.
-import {
-  CodecError,
-  CryptoError,
-  CryptoVerificationError,
-  UsageError,
-  ValidationError,
-} from "ts-mls";
+import { CodecError, CryptoError, CryptoVerificationError, UsageError, ValidationError } from "./engine/ts-mls.js";
 import { AeadError } from "./crypto/aead.js";
 import { HpkeError } from "./crypto/hpke.js";
 import { KeyImportError } from "./crypto/okp-keys.js";

@@ -2,7 +2,8 @@
 // 6: PublicMessage, 6.3: PrivateMessage), which is all the node can read:
 // group id, epoch, content type. PrivateMessage carries content_type in the
 // clear, which is how the node tells commits apart (xmtp-client.md 3.9).
-import { mlsMessageDecoder, type MlsFramedMessage } from "ts-mls";
+import type { MlsFramedMessage } from "ts-mls";
+import { mlsMessageDecoder } from "./engine/ts-mls.js";
 import { decodeExactly } from "./codec.js";
 import { MlsError } from "./mls-error.js";
 

@@ -73,3 +73,8 @@ export {
 // Cryptography for the rest of Parley (Ed25519 installation keys).
 export { ed25519Keygen, ed25519PublicKey, ed25519Sign, ed25519Verify } from "./crypto/signature.js";
 export { nodeCryptoProvider } from "./crypto/provider.js";
+
+// The engine itself, mended and verified, for benchmarks and tools that drive
+// ts-mls directly (importing ts-mls before this package makes it refuse to start).
+export { engine as tsMls } from "./engine/ts-mls.js";
+export { ENGINE_PACKAGE, ENGINE_VERSION } from "./engine/mends.js";

@@ -5,7 +5,8 @@
 // the leaf node then extensions<V>, and a key-package LeafNode is its TBS ||
 // signature<V>. A package that does not re-encode to what was signed fails
 // verification, which is the strict outcome we want.
-import { encode, keyPackageEncoder, type KeyPackage } from "ts-mls";
+import type { KeyPackage } from "ts-mls";
+import { encode, keyPackageEncoder } from "./engine/ts-mls.js";
 import { MlsError } from "./mls-error.js";
 import { encodeVarint } from "./tls.js";
 

@@ -4,19 +4,8 @@
 // LastResort on the key package, a 12-week lifetime, suite 3 only.
 // The node validates with no secrets (`validateKeyPackage`); the client
 // creates them (`createKeyPackage`).
-import {
-  encode,
-  generateKeyPackageWithKey,
-  keyPackageDecoder,
-  keyPackageEncoder,
-  makeCustomExtension,
-  makeKeyPackageRef,
-  mlsMessageDecoder,
-  privateKeyPackageDecoder,
-  privateKeyPackageEncoder,
-  type KeyPackage,
-  type PrivateKeyPackage,
-} from "ts-mls";
+import type { KeyPackage, PrivateKeyPackage } from "ts-mls";
+import { encode, generateKeyPackageWithKey, keyPackageDecoder, keyPackageEncoder, makeCustomExtension, makeKeyPackageRef, mlsMessageDecoder, privateKeyPackageDecoder, privateKeyPackageEncoder } from "./engine/ts-mls.js";
 import { utf8 } from "./crypto/bytes.js";
 import { nodeCiphersuite } from "./crypto/provider.js";
 import { ed25519PublicKey, ed25519Verify } from "./crypto/signature.js";

@@ -39,7 +39,12 @@ export type MlsErrorCode =
   /** The caller asked for something the state can't do (e.g. send after removal). */
   | "mls.usage"
   /** A failure inside the engine that is not attributable to the input. */
-  | "mls.internal";
+  | "mls.internal"
+  /**
+   * Thrown while this package loads: the MLS engine found is not the exact
+   * version verified, or runs without this package's mends (engine/mends.ts).
+   */
+  | "mls.engine_unverified";
 
 export class MlsError extends Error {
   override readonly name = "MlsError";

@@ -2,7 +2,7 @@
 // encoding of its ClientState. The byte names the engine format, so that a
 // ts-mls upgrade that changes its encoding (2.x did, spec mls-engine.md)
 // becomes a new version here with a migration, not a silent misread.
-import { clientStateDecoder, clientStateEncoder, encode } from "ts-mls";
+import { clientStateDecoder, clientStateEncoder, encode } from "./engine/ts-mls.js";
 import { concat } from "./crypto/bytes.js";
 import { decodeExactly } from "./codec.js";
 import { engineOf, wrapState, type GroupState } from "./group/group-state.js";

@@ -1,5 +1,5 @@
 // Application messages (RFC 9420 6.3), always PrivateMessages, no padding.
-import { createApplicationMessage, encode, mlsMessageEncoder } from "ts-mls";
+import { createApplicationMessage, encode, mlsMessageEncoder } from "../engine/ts-mls.js";
 import { guard } from "../engine-errors.js";
 import { engineContext, engineOf, wrapState, type GroupState } from "./group-state.js";
 

@@ -2,7 +2,8 @@
 // (issue 3 point 6), and commits with proposals XMTP refuses are refused.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { bytesToBase64, createCommit, encode, mlsMessageEncoder } from "ts-mls";
+import { engine } from "../engine/ts-mls.js";
+const { bytesToBase64, createCommit, encode, mlsMessageEncoder } = engine;
 import type { MemberIdentity } from "../authentication.js";
 import { allowAll, groupExtensionsFor, installation, membership } from "../scenario.test-util.js";
 import { selfUpdate, updateMembership } from "./commit.js";

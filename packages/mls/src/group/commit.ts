@@ -4,13 +4,8 @@
 // 0xFF01; a metadata/permission change is a GCE-only commit; a key update is
 // an empty commit with a path. Always a PrivateMessage, always with the
 // ratchet tree in the Welcome's GroupInfo.
-import {
-  createCommit,
-  defaultProposalTypes,
-  encode,
-  mlsMessageEncoder,
-  type Proposal,
-} from "ts-mls";
+import type { Proposal } from "ts-mls";
+import { createCommit, defaultProposalTypes, encode, mlsMessageEncoder } from "../engine/ts-mls.js";
 import type { AuthenticateMember } from "../authentication.js";
 import { guard } from "../engine-errors.js";
 import {

@@ -1,7 +1,7 @@
 // Creating a group the way libxmtp's build_group_config does
 // (xmtp-client.md 1.4, 3.1): a one-member group, suite 3, with XMTP's
 // extensions and RequiredCapabilities in the group context.
-import { createGroup as engineCreateGroup } from "ts-mls";
+import { createGroup as engineCreateGroup } from "../engine/ts-mls.js";
 import type { AuthenticateMember } from "../authentication.js";
 import { plain } from "../crypto/bytes.js";
 import { nodeCiphersuite } from "../crypto/provider.js";

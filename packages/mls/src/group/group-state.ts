@@ -2,7 +2,8 @@
 // ts-mls ClientState. Every operation takes one and returns a new one; the
 // old one stays valid until the caller's store has committed the new one
 // (../shared/spec/mls-engine.md, "State").
-import { getOwnLeafNode, type ClientState, type MlsContext } from "ts-mls";
+import type { ClientState, MlsContext } from "ts-mls";
+import { getOwnLeafNode } from "../engine/ts-mls.js";
 import { createAuthService, type AuthenticateMember, type TrackingAuthService } from "../authentication.js";
 import { nodeCiphersuite } from "../crypto/provider.js";
 import { inboxIdOfCredential, installationKeyOfLeaf, type InboxId, type InstallationKey } from "../xmtp/credential.js";

@@ -2,7 +2,8 @@
 // (xmtp-client.md 2.5): the ratchet tree comes from the GroupInfo's
 // ratchet_tree extension, every leaf passes the caller's authentication
 // check, PSKs are refused, and the group must carry XMTP's extensions.
-import { joinGroup, makeKeyPackageRef, mlsMessageDecoder, type Welcome } from "ts-mls";
+import type { Welcome } from "ts-mls";
+import { joinGroup, makeKeyPackageRef, mlsMessageDecoder } from "../engine/ts-mls.js";
 import { nodeCiphersuite } from "../crypto/provider.js";
 import type { AuthenticateMember } from "../authentication.js";
 import { decodeExactly } from "../codec.js";

@@ -3,7 +3,8 @@
 // epoch, out-of-order and forward-distance limits; state versioning.
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { createCommit, createGroup as createEngineGroup, encode, mlsMessageEncoder } from "ts-mls";
+import { engine } from "../engine/ts-mls.js";
+const { createCommit, createGroup: createEngineGroup, encode, mlsMessageEncoder } = engine;
 import { decodeKeyPackage, decodePrivateKeyPackage } from "../key-package.js";
 import { encodeGroupState, decodeGroupState } from "../state-codec.js";
 import { allowAll, groupExtensionsFor, installation, membership, type TestInstallation } from "../scenario.test-util.js";

@@ -3,7 +3,8 @@
 // up to MAX_PAST_EPOCHS epochs back; handshake messages only for the current
 // epoch. Expected outcomes of untrusted input (another epoch) are returned
 // as tagged results; broken input throws MlsError.
-import { processPrivateMessage, type ClientState, type PrivateMessage } from "ts-mls";
+import type { ClientState, PrivateMessage } from "ts-mls";
+import { processPrivateMessage } from "../engine/ts-mls.js";
 import type { AuthenticateMember } from "../authentication.js";
 import { guard } from "../engine-errors.js";
 import { decodeFramedMessage } from "../framing.js";

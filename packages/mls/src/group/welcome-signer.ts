@@ -4,7 +4,8 @@
 // again here: group secrets with our init key (EncryptWithLabel "Welcome"),
 // welcome_secret from the joiner secret with a zero psk_secret (PSK welcomes
 // are refused anyway), then the AEAD. Called only after the join succeeded.
-import { mlsMessageDecoder, type Welcome } from "ts-mls";
+import type { Welcome } from "ts-mls";
+import { mlsMessageDecoder } from "../engine/ts-mls.js";
 import { aeadOpen } from "../crypto/aead.js";
 import { concat, utf8 } from "../crypto/bytes.js";
 import { HASH_LENGTH, hkdfExpand, hkdfExtract } from "../crypto/hkdf.js";

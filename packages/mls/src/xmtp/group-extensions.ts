@@ -3,7 +3,8 @@
 // framed and placed: 0xF000 ImmutableMetadata is OpenMLS `Metadata{Vec<u8>}`,
 // i.e. a varint length then the GroupMetadataV1 bytes; 0xFF00/0xFF01/0xFF02
 // are the raw protobuf bytes; RequiredCapabilities as in `profile.ts`.
-import { makeCustomExtension, type GroupContextExtension } from "ts-mls";
+import type { GroupContextExtension } from "ts-mls";
+import { makeCustomExtension } from "../engine/ts-mls.js";
 import { decodeVarint, vector } from "../tls.js";
 import { MlsError } from "../mls-error.js";
 import { ExtensionId, xmtpRequiredCapabilities } from "./profile.js";

@@ -2,7 +2,8 @@
 // ../shared/spec/xmtp-client.md section 1 (1.1 core parameters, 1.2 extension
 // ids, 1.3 key packages, 1.4 group context). Everything here is a wire fact
 // or a receiver-visible policy; change it only with that spec in hand.
-import { defaultKeyPackageEqualityConfig, type Capabilities, type ClientConfig, type RequiredCapabilities } from "ts-mls";
+import type { Capabilities, ClientConfig, RequiredCapabilities } from "ts-mls";
+import { defaultKeyPackageEqualityConfig } from "../engine/ts-mls.js";
 
 /** MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519. */
 export const CIPHERSUITE = 3;

@@ -2,7 +2,8 @@
 // key pair and the exporter.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { encode } from "ts-mls";
+import { engine } from "../../src/engine/ts-mls.js";
+const { encode } = engine;
 import { nodeCiphersuite } from "../../src/crypto/provider.js";
 import { groupContextEncoder, initializeEpoch, mlsExporter, type GroupContext } from "./ts-mls-internals.js";
 import { hex, loadVectors, notSuite3, report, SUITE_3, toHex } from "./vectors.test-util.js";

@@ -3,7 +3,9 @@
 // commit and application content.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { defaultCapabilities, defaultKeyRetentionConfig, encode, mlsMessageDecoder, type RatchetTree } from "ts-mls";
+import type { RatchetTree } from "ts-mls";
+import { engine } from "../../src/engine/ts-mls.js";
+const { defaultCapabilities, defaultKeyRetentionConfig, encode, mlsMessageDecoder } = engine;
 import { nodeCiphersuite } from "../../src/crypto/provider.js";
 import {
   commitDecoder,

@@ -3,7 +3,9 @@
 // entry points (parseFraming, key package and Welcome decoding).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { encode, mlsMessageDecoder, mlsMessageEncoder, type Decoder, type Encoder } from "ts-mls";
+import type { Decoder, Encoder } from "ts-mls";
+import { engine } from "../../src/engine/ts-mls.js";
+const { encode, mlsMessageDecoder, mlsMessageEncoder } = engine;
 import { parseFraming } from "../../src/framing.js";
 import { decodeWelcome } from "../../src/group/join.js";
 import { decodeKeyPackage } from "../../src/key-package.js";

@@ -4,16 +4,9 @@
 // engine's RFC behaviour with our provider; XMTP's stricter policy (no
 // PublicMessages, authentication) is tested on our own API, not here.
 import assert from "node:assert/strict";
-import {
-  bytesToBase64,
-  joinGroup,
-  mlsMessageDecoder,
-  processPrivateMessage,
-  processPublicMessage,
-  unsafeTestingAuthenticationService,
-  type ClientState,
-  type MlsContext,
-} from "ts-mls";
+import type { ClientState, MlsContext } from "ts-mls";
+import { engine } from "../../src/engine/ts-mls.js";
+const { bytesToBase64, joinGroup, mlsMessageDecoder, processPrivateMessage, processPublicMessage, unsafeTestingAuthenticationService } = engine;
 import { nodeCiphersuite } from "../../src/crypto/provider.js";
 import { ratchetTreeDecoder } from "./ts-mls-internals.js";
 import { hex, toHex } from "./vectors.test-util.js";

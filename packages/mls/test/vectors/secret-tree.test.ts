@@ -2,7 +2,8 @@
 // per-leaf handshake and application ratchets at given generations.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { defaultKeyRetentionConfig } from "ts-mls";
+import { engine } from "../../src/engine/ts-mls.js";
+const { defaultKeyRetentionConfig } = engine;
 import { nodeCiphersuite } from "../../src/crypto/provider.js";
 import { createSecretTree, expandSenderDataKey, expandSenderDataNonce, ratchetToGeneration, toLeafIndex } from "./ts-mls-internals.js";
 import { hex, loadVectors, notSuite3, report, SUITE_3, toHex } from "./vectors.test-util.js";

@@ -4,7 +4,9 @@
 // and 3 share, so they run with our provider's suite-1 instance.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { encode, type Proposal, type RatchetTree } from "ts-mls";
+import type { Proposal, RatchetTree } from "ts-mls";
+import { engine } from "../../src/engine/ts-mls.js";
+const { encode } = engine;
 import { nodeCiphersuite } from "../../src/crypto/provider.js";
 import {
   addLeafNodeMutable,

@@ -2,7 +2,8 @@
 // init_priv, decrypt the GroupInfo, check its confirmation tag and signature.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { makeKeyPackageRef, mlsMessageDecoder } from "ts-mls";
+import { engine } from "../../src/engine/ts-mls.js";
+const { makeKeyPackageRef, mlsMessageDecoder } = engine;
 import { nodeCiphersuite } from "../../src/crypto/provider.js";
 import {
   decryptGroupInfo,

@@ -1,0 +1,156 @@
+// The engine this package is verified against, and the mends it needs:
+// exact texts in ts-mls 2.0.0-rc.10's dist and what replaces each. They are
+// applied in memory as the engine's modules load (engine/ts-mls.ts), never
+// by editing installed files, so no install flag, registry or copied
+// node_modules can leave them out. A text that is not found exactly once
+// stops the engine from loading: an upgrade can't pass silently. Upstream
+// fixed the same gaps after rc.10 (rc.11-rc.13), but no later 2.x is on npm;
+// moving to one is the step in this package's README ("Moving to a newer
+// engine").
+
+/** The npm package and the one version whose texts these are. */
+export const ENGINE_PACKAGE = "ts-mls";
+export const ENGINE_VERSION = "2.0.0-rc.10";
+
+export interface EngineMend {
+  /** A stable name, carried by the mended module so that load can check it. */
+  readonly id: string;
+  /** Path inside the engine's package. */
+  readonly file: string;
+  /** The exact text, found exactly once. */
+  readonly find: string;
+  readonly replace: string;
+}
+
+// 1. Which commits need an UpdatePath. RFC 9420 12.4 and 17.4: a Commit MUST
+// carry one when it covers any Update, Remove or GroupContextExtensions
+// proposal (or none at all). rc.10 asked for one only with two or more
+// Updates or Removes and never for GroupContextExtensions, so a single
+// removal left the removed member able to derive the next epoch, and OpenMLS
+// (libxmtp) refused our metadata and add commits ("Unable to determine
+// commit path": XMTP's add is Adds plus a GroupContextExtensions rewriting
+// 0xFF01). The same rule decides what a received commit must carry. A commit
+// we create that adds members always carries a path as well, as OpenMLS's
+// add_members does: the committer's keys are refreshed whenever the group
+// grows.
+const updatePathRule: EngineMend = {
+  id: "update-path-rule",
+  file: "dist/src/clientState.js",
+  find: `        const needsUpdatePath = allProposals.length === 0 ||
+            Object.values(grouped[defaultProposalTypes.update]).length > 1 ||
+            Object.values(grouped[defaultProposalTypes.remove]).length > 1;`,
+  replace: `        const needsUpdatePath = allProposals.length === 0 ||
+            grouped[defaultProposalTypes.update].length > 0 ||
+            grouped[defaultProposalTypes.remove].length > 0 ||
+            grouped[defaultProposalTypes.group_context_extensions].length > 0 ||
+            (sentByClient && grouped[defaultProposalTypes.add].length > 0); /* parley: RFC 9420 12.4 */`,
+};
+
+// 2. RFC 9420 12.4.1-12.4.2: path secrets are encrypted to the provisional
+// GroupContext, which carries the extensions a GroupContextExtensions
+// proposal sets; rc.10's sender used the old context (its receiver uses the
+// new one), so a GCE commit with a path could not be decrypted. (The text
+// stops before the call's last argument, which mend 3 extends.)
+const provisionalContext: EngineMend = {
+  id: "provisional-context",
+  file: "dist/src/createCommit.js",
+  find: "createUpdatePath(state.ratchetTree, mutableTree, toLeafIndex(state.privatePath.leafIndex), state.groupContext, state.signaturePrivateKey",
+  replace:
+    "createUpdatePath(state.ratchetTree, mutableTree, toLeafIndex(state.privatePath.leafIndex), " +
+    '{ ...state.groupContext, extensions: res.additionalResult.kind === "memberCommit" && res.additionalResult.extensions.length > 0 ' +
+    "? res.additionalResult.extensions : state.groupContext.extensions } /* parley: provisional context */, state.signaturePrivateKey",
+};
+
+// 3. RFC 9420 12.4.1 and 7.5: the UpdatePath is computed on the tree after
+// the proposals, new leaves included (they decide the filtered direct path),
+// but the members an Add brings in are left out of every copath resolution
+// the path secrets are encrypted to: they get the secret of our lowest
+// common ancestor from the Welcome (GroupSecrets.path_secret, 12.4.3.1),
+// which rc.10 already fills in. rc.10 encrypted to the whole resolution and
+// looked the new leaves up in the tree before the Adds, where they are
+// missing: createUpdatePath threw, so add commits could not carry a path.
+// createCommit now passes the added leaves' indices to createUpdatePath.
+const addedLeavesPassed: EngineMend = {
+  id: "added-leaves-passed",
+  file: "dist/src/createCommit.js",
+  find: "/* parley: provisional context */, state.signaturePrivateKey, cipherSuite)",
+  replace:
+    "/* parley: provisional context */, state.signaturePrivateKey, cipherSuite, " +
+    'res.additionalResult.kind === "memberCommit" ? res.additionalResult.addedLeafNodes.map(([leaf]) => leaf) : [] /* parley: new leaves */)',
+};
+const addedLeavesTaken: EngineMend = {
+  id: "added-leaves-taken",
+  file: "dist/src/updatePath.js",
+  find: "export async function createUpdatePath(originalTree, mutableTree, senderLeafIndex, groupContext, signaturePrivateKey, cs) {",
+  replace:
+    "export async function createUpdatePath(originalTree, mutableTree, senderLeafIndex, groupContext, signaturePrivateKey, cs, newLeaves = [] /* parley: RFC 9420 12.4.1 */) {",
+};
+const addedLeavesExcluded: EngineMend = {
+  id: "added-leaves-excluded",
+  file: "dist/src/updatePath.js",
+  find: "    const ps = await applyInitialTreeUpdate(fdp, pathSecret, senderLeafIndex, mutableTree, cs);",
+  replace:
+    "    const excluded = new Set(newLeaves.map((leaf) => leafToNodeIndex(leaf))); /* parley: new members take the path secret from the Welcome */\n" +
+    "    const ps = await applyInitialTreeUpdate(fdp.map(({ nodeIndex, resolution }) => ({ nodeIndex, resolution: resolution.filter((n) => !excluded.has(n)) })), pathSecret, senderLeafIndex, mutableTree, cs);",
+};
+
+// 4. RFC 9420 12.4.1: the path secrets are encrypted to the public keys of
+// the tree after the proposals. rc.10 read them from the tree before, which
+// holds a removed member's key where an Add reuses its blank leaf, the keys
+// of parent nodes a Remove blanks (which the removed member holds), and an
+// updated member's old key; the copath nodes are never on our direct path,
+// so the tree being built has exactly the keys the receivers hold.
+const keysAfterProposals: EngineMend = {
+  id: "keys-after-proposals",
+  file: "dist/src/updatePath.js",
+  find: 'const { ct, enc } = await encryptWithLabel(await cs.hpke.importPublicKey(getHpkePublicKey(originalTree[nodeIndex])), "UpdatePathNode"',
+  replace:
+    'const { ct, enc } = await encryptWithLabel(await cs.hpke.importPublicKey(getHpkePublicKey(updatedTree[nodeIndex] /* parley: tree after proposals */)), "UpdatePathNode"',
+};
+
+// 5. Not a correctness gap, a cost: parentHashCoverage (RFC 9420 7.9.2, run
+// on every tree a joiner receives) computed each leaf's parent hash, a tree
+// hash of a sibling subtree, before looking whether the leaf carries a
+// parent hash to compare at all. Leaves from key packages carry none, so
+// once add commits carry a path (a filled root) every new member's leaf
+// hashed half the tree: quadratic, 46 ms to 350 ms for a 252-member join.
+// The same checks, in the order that skips the hash when nothing is to be
+// compared.
+const coverageOrder: EngineMend = {
+  id: "parent-hash-coverage-order",
+  file: "dist/src/parentHash.js",
+  find: `            // parentHashNodeIndex is the node index where the nearest non blank ancestor was
+            const [parentHash, parentHashNodeIndex] = await calculateParentHash(tree, currentIndex, h);
+            if (parentHashNodeIndex === undefined) {
+                throw new InternalError("Reached root before completing parent hash coeverage");
+            }
+            const expectedParentHash = getParentHash(currentNode);
+            if (expectedParentHash !== undefined && constantTimeEqual(parentHash, expectedParentHash)) {`,
+  replace: `            const expectedParentHash = getParentHash(currentNode);
+            if (expectedParentHash === undefined)
+                break; /* parley: nothing to compare, so no tree hash to compute */
+            // parentHashNodeIndex is the node index where the nearest non blank ancestor was
+            const [parentHash, parentHashNodeIndex] = await calculateParentHash(tree, currentIndex, h);
+            if (parentHashNodeIndex === undefined) {
+                throw new InternalError("Reached root before completing parent hash coeverage");
+            }
+            if (constantTimeEqual(parentHash, expectedParentHash)) {`,
+};
+
+/** In the order they apply: a later mend of one file may find an earlier one's text. */
+export const ENGINE_MENDS: readonly EngineMend[] = [
+  updatePathRule,
+  provisionalContext,
+  addedLeavesPassed,
+  addedLeavesTaken,
+  addedLeavesExcluded,
+  keysAfterProposals,
+  coverageOrder,
+];
+
+/** The mends of each file, in order. */
+export function mendsByFile(mends: readonly EngineMend[] = ENGINE_MENDS): Record<string, EngineMend[]> {
+  const files: Record<string, EngineMend[]> = {};
+  for (const mend of mends) (files[mend.file] ??= []).push(mend);
+  return files;
+}
