@@ -1,6 +1,7 @@
 // Stored state written by an older version loads in this one: the fixture
 // under test/store-fixture/v0 (the store before versioned migrations, see
-// its README) is copied, opened with today's code, upgraded, and used.
+// its README) is copied, opened with this code, upgraded (migrations/), and
+// used with the node it was written against.
 // Every conversation, message and unfinished intent it held must still be
 // there, and each intent must finish: the welcome held back, the message
 // never sent, the rename never sent.
@@ -16,6 +17,7 @@ import Database from "better-sqlite3";
 import { FIXTURE, FIXTURE_USERS, fixtureAddress, type FixtureUser } from "../../test/store-fixture/fixture-users.js";
 import { Client, GroupMessageKind, type Group } from "../index.js";
 import { LocalStore } from "./local-store.js";
+import { STORE_VERSION } from "./migrations/migrate.js";
 
 const V0 = fileURLToPath(new URL("../../test/store-fixture/v0/", import.meta.url));
 
@@ -56,10 +58,13 @@ describe("@parley/client store: a database written before versioned migrations o
     for (const user of FIXTURE_USERS) assert.equal(userVersion(user), 0, user);
   });
 
+  it("opened with this code, each is upgraded to the latest store version", async () => {
+    for (const user of FIXTURE_USERS) await open(user);
+    for (const user of FIXTURE_USERS) assert.equal(userVersion(user), STORE_VERSION, user);
+  });
+
   it("every conversation and message is there, the unsent message among them", async () => {
-    const alice = await open("alice");
-    await open("bob");
-    await open("carol");
+    const alice = clients.get("alice")!;
     const names = alice.conversations.listGroups().map((g) => g.name).sort();
     assert.deepEqual(names, [FIXTURE.firstGroupName, FIXTURE.secondGroupName]);
     const g1 = alice.conversations.listGroups().find((g) => g.name === FIXTURE.firstGroupName);
