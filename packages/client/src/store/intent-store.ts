@@ -1,8 +1,18 @@
 // Intents (table `intents`, ../shared/spec/xmtp-client.md section 3.8): a
 // change to a group written before it is published, so that a restart can
-// finish it.
+// finish it. The operation and the Welcome's recipients are typed records
+// (intent-record.ts), decoded and checked on every read; the rest are
+// columns. A row that does not decode is `client.bad_store`, never guessed at.
 import type Database from "better-sqlite3";
 import { ClientError } from "../client-error.js";
+import {
+  decodeIntentOperation,
+  decodeWelcomeRecipients,
+  encodeIntentOperation,
+  encodeWelcomeRecipients,
+  type IntentOperation,
+  type WelcomeRecipient,
+} from "./intent-record.js";
 import { blob, blobOrNull, bytesOf, bytesOrUndefined } from "./sql-values.js";
 
 /**
@@ -22,9 +32,8 @@ const isIntentState = (state: string): state is IntentState => INTENT_STATES.has
 export interface IntentRow {
   readonly id: bigint;
   readonly groupId: Uint8Array;
-  /** What to regenerate on a new epoch: the operation and its parameters (JSON). */
-  readonly kind: string;
-  readonly params: string;
+  /** What to regenerate on a new epoch: the operation and its parameters. */
+  readonly operation: IntentOperation;
   readonly state: IntentState;
   readonly baseEpoch: bigint;
   readonly payloadHash: Uint8Array;
@@ -32,8 +41,7 @@ export interface IntentRow {
   readonly payload: Uint8Array | undefined;
   readonly stagedState: Uint8Array | undefined;
   readonly welcome: Uint8Array | undefined;
-  /** JSON: [{ installationKey, initKey }] in hex. */
-  readonly recipients: string | undefined;
+  readonly recipients: readonly WelcomeRecipient[] | undefined;
   /** The node's id of the commit, once seen. */
   readonly cursor: bigint | undefined;
 }
@@ -43,15 +51,14 @@ export type NewIntent = Omit<IntentRow, "id" | "state" | "cursor">;
 interface RawIntent {
   id: bigint;
   group_id: Buffer;
-  kind: string;
-  params: string;
+  operation: Buffer;
   state: string;
   base_epoch: bigint;
   payload_hash: Buffer;
   payload: Buffer | null;
   staged_state: Buffer | null;
   welcome: Buffer | null;
-  recipients: string | null;
+  recipients: Buffer | null;
   cursor: bigint | null;
 }
 
@@ -63,24 +70,23 @@ function intentRow(r: RawIntent): IntentRow {
   return {
     id: r.id,
     groupId: bytesOf(r.group_id),
-    kind: r.kind,
-    params: r.params,
+    operation: decodeIntentOperation(bytesOf(r.operation), what),
     state,
     baseEpoch: r.base_epoch,
     payloadHash: bytesOf(r.payload_hash),
     payload: bytesOrUndefined(r.payload),
     stagedState: bytesOrUndefined(r.staged_state),
     welcome: bytesOrUndefined(r.welcome),
-    recipients: r.recipients ?? undefined,
+    recipients: r.recipients === null ? undefined : decodeWelcomeRecipients(bytesOf(r.recipients), what),
     cursor: r.cursor ?? undefined,
   };
 }
 
-const COLUMNS = "id, group_id, kind, params, state, base_epoch, payload_hash, payload, staged_state, welcome, recipients, cursor";
+const COLUMNS = "id, group_id, operation, state, base_epoch, payload_hash, payload, staged_state, welcome, recipients, cursor";
 const UNFINISHED = "('published', 'committed', 'lost')";
 
 export class IntentStore {
-  readonly #insert: Database.Statement<[Buffer, string, string, bigint, Buffer, Buffer | null, Buffer | null, Buffer | null, string | null]>;
+  readonly #insert: Database.Statement<[Buffer, Buffer, bigint, Buffer, Buffer | null, Buffer | null, Buffer | null, Buffer | null]>;
   readonly #get: Database.Statement<[bigint], RawIntent>;
   readonly #inState: Database.Statement<[Buffer, string], RawIntent>;
   readonly #unfinished: Database.Statement<[Buffer]>;
@@ -91,8 +97,8 @@ export class IntentStore {
 
   constructor(db: Database.Database) {
     this.#insert = db.prepare(
-      "INSERT INTO intents (group_id, kind, params, state, base_epoch, payload_hash, payload, staged_state, welcome, recipients) " +
-        "VALUES (?, ?, ?, 'published', ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO intents (group_id, operation, state, base_epoch, payload_hash, payload, staged_state, welcome, recipients) " +
+        "VALUES (?, ?, 'published', ?, ?, ?, ?, ?, ?)",
     );
     this.#get = db.prepare(`SELECT ${COLUMNS} FROM intents WHERE id = ?`);
     this.#inState = db.prepare(`SELECT ${COLUMNS} FROM intents WHERE group_id = ? AND state = ? ORDER BY id`);
@@ -111,19 +117,18 @@ export class IntentStore {
   insert(row: NewIntent): bigint {
     const info = this.#insert.run(
       blob(row.groupId),
-      row.kind,
-      row.params,
+      Buffer.from(encodeIntentOperation(row.operation)),
       row.baseEpoch,
       blob(row.payloadHash),
       blobOrNull(row.payload),
       blobOrNull(row.stagedState),
       blobOrNull(row.welcome),
-      row.recipients ?? null,
+      row.recipients === undefined ? null : Buffer.from(encodeWelcomeRecipients(row.recipients)),
     );
     return BigInt(info.lastInsertRowid);
   }
 
-  /** @throws ClientError `client.bad_store` for an unknown state. */
+  /** @throws ClientError `client.bad_store` for a row that does not decode. */
   get(id: bigint): IntentRow | undefined {
     const row = this.#get.get(id);
     return row === undefined ? undefined : intentRow(row);

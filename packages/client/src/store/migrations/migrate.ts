@@ -9,6 +9,7 @@
 import type Database from "better-sqlite3";
 import { ClientError } from "../../client-error.js";
 import { adoptSchema } from "./adopt-schema.js";
+import { migrateIntentRecords } from "./intent-records.js";
 
 interface Migration {
   readonly description: string;
@@ -18,6 +19,7 @@ interface Migration {
 /** Migration i (from 0) brings the store to version i + 1. */
 const MIGRATIONS: readonly Migration[] = [
   { description: "adopt the schema of the store before versioned migrations", apply: adoptSchema },
+  { description: "intent operations and welcome recipients as typed, versioned records", apply: migrateIntentRecords },
 ];
 
 /** The store version this code writes and reads. */
