@@ -13,6 +13,8 @@ export type ClientErrorCode =
   | "client.not_registered"
   /** The local database belongs to another inbox or is unreadable. */
   | "client.bad_store"
+  /** The local database was written by a newer version of the client (its store version is above ours): refused, never read. */
+  | "client.store_too_new"
   /** A commit of ours lost the race too many times. */
   | "client.publish_failed"
   /** The identity state refused a member or an update. */

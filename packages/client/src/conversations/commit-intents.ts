@@ -1,9 +1,9 @@
-// What an intent (section 3.8) must keep to survive a crash: the operation
-// and its parameters, to regenerate the commit on a new epoch (and how it
-// is built from them, `buildIntentCommit`); and, for the
-// attempt in flight, the Welcome and who it is for, to be wrapped and sent
-// once the commit is confirmed in the node's order (the wrap names that
-// commit's cursor, so it can only be made then).
+// The commits intents (section 3.8) stand for: how each operation is built
+// on the current epoch (`buildIntentCommit`), and, for the attempt in
+// flight, the Welcome wrapped to each recipient and sent once the commit is
+// confirmed in the node's order (the wrap names that commit's cursor, so it
+// can only be made then). What an intent keeps is a typed record of the
+// store (../store/intent-record.ts).
 import { create } from "@bufbuild/protobuf";
 import {
   asInstallationKey,
@@ -19,39 +19,21 @@ import { mlsApi } from "@parley/proto";
 import { call } from "../api/api-client.js";
 import type { ClientContext } from "../client-context.js";
 import { ClientError } from "../client-error.js";
+import type { IntentSpec, WelcomeRecipient } from "../store/intent-record.js";
 import type { IntentRow } from "../store/local-store.js";
 import { identityAuthenticator, type IdentityAuthenticator } from "../identity/identity-lookup.js";
-import { changeAdminList, type AdminListChange } from "./admin-lists.js";
+import { changeAdminList } from "./admin-lists.js";
 import { decodeMutableMetadata, encodeMutableMetadata, encodePermissions } from "./group-metadata.js";
-import { withPermission, type MetadataField, type PermissionPolicy, type PermissionUpdateType } from "./group-permissions.js";
+import { withPermission } from "./group-permissions.js";
 import { planMembershipUpdate } from "./membership-update.js";
 import { decodePolicySet } from "./permissions.js";
 
-/** Every change we commit, by the operation that regenerates it. */
-export type IntentSpec =
-  | { readonly kind: "key_update"; readonly params: Record<string, never> }
-  | { readonly kind: "membership"; readonly params: { readonly addInboxes?: readonly string[]; readonly removeInboxes?: readonly string[] } }
-  | { readonly kind: "metadata"; readonly params: { readonly key: string; readonly value: string } }
-  | { readonly kind: "admins"; readonly params: { readonly change: AdminListChange; readonly inboxId: string } }
-  | {
-      readonly kind: "permission";
-      readonly params: { readonly type: PermissionUpdateType; readonly policy: PermissionPolicy; readonly metadataField?: MetadataField };
-    };
+export type { IntentSpec };
 
-const KINDS = new Set(["key_update", "membership", "metadata", "admins", "permission"]);
-
-/** @throws ClientError `client.bad_store` for a row this version did not write. */
+/** The commit a stored intent stands for. @throws ClientError `client.bad_store` for a message intent. */
 export function intentSpecOf(row: IntentRow): IntentSpec {
-  let params: unknown;
-  try {
-    params = JSON.parse(row.params);
-  } catch (cause) {
-    throw new ClientError("client.bad_store", `intent ${row.id}: parameters do not parse`, { cause });
-  }
-  if (!KINDS.has(row.kind) || typeof params !== "object" || params === null) {
-    throw new ClientError("client.bad_store", `intent ${row.id}: unknown kind ${row.kind}`);
-  }
-  return { kind: row.kind, params } as IntentSpec;
+  if (row.operation.kind === "message") throw new ClientError("client.bad_store", `intent ${row.id}: a message, not a commit`);
+  return row.operation;
 }
 
 /**
@@ -96,17 +78,10 @@ async function buildWith(ctx: ClientContext, spec: IntentSpec, state: GroupState
   }
 }
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
-
-interface Recipient {
-  readonly installationKey: string;
-  readonly initKey: string;
-}
-
-/** The Welcome's recipients, as the intent row keeps them. */
-export function recipientsOf(result: CommitResult): string | undefined {
+/** The Welcome's recipients, as the intent keeps them. */
+export function recipientsOf(result: CommitResult): WelcomeRecipient[] | undefined {
   if (result.welcome === undefined || result.added.length === 0) return undefined;
-  return JSON.stringify(result.added.map((kp): Recipient => ({ installationKey: hex(kp.installationKey), initKey: hex(kp.initKey) })));
+  return result.added.map((kp) => ({ installationKey: kp.installationKey, initKey: kp.initKey }));
 }
 
 /**
@@ -120,14 +95,13 @@ export async function sendIntentWelcomes(ctx: ClientContext, row: IntentRow): Pr
   if (row.cursor === undefined) throw new ClientError("client.bad_store", `intent ${row.id}: committed without a cursor`);
   const welcome = row.welcome;
   const cursor = row.cursor;
-  const recipients = JSON.parse(row.recipients) as Recipient[];
-  const messages = recipients.map((r) => {
-    const wrapped = wrapWelcome(welcome, Buffer.from(r.initKey, "hex"), cursor);
+  const messages = row.recipients.map((r) => {
+    const wrapped = wrapWelcome(welcome, r.initKey, cursor);
     return create(mlsApi.WelcomeMessageInputSchema, {
       version: {
         case: "v1",
         value: {
-          installationKey: Buffer.from(r.installationKey, "hex"),
+          installationKey: r.installationKey,
           data: wrapped.data,
           hpkePublicKey: wrapped.hpkePublicKey,
           wrapperAlgorithm: wrapped.wrapperAlgorithm,

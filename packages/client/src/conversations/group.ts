@@ -39,6 +39,7 @@ import type { ClientContext } from "../client-context.js";
 import { ClientError, isClientError } from "../client-error.js";
 import { contentTypeString, decodeContent, encodeEnvelope, encodeText, messageId } from "../content/text-codec.js";
 import { identityAuthenticator } from "../identity/identity-lookup.js";
+import type { MessageIntent } from "../store/intent-record.js";
 import type { IntentRow, StoredMessage } from "../store/local-store.js";
 import { decodeReaction, encodeReaction, type Reaction } from "../content/reaction-codec.js";
 import { decodeReply, encodeReply, type Reply } from "../content/reply-codec.js";
@@ -330,8 +331,7 @@ export class Group {
         // it again (section 3.8).
         return store.insertIntent({
           groupId: this.#groupId,
-          kind: "message",
-          params: JSON.stringify({ encoded: Buffer.from(encodedBytes).toString("hex"), idempotencyKey, shouldPush }),
+          operation: { kind: "message", params: { encodedContent: encodedBytes, idempotencyKey, shouldPush } },
           baseEpoch: epoch,
           payloadHash: hash,
           payload: result.message,
@@ -390,9 +390,9 @@ export class Group {
       }
       const hash = sha256(envelope.data);
       const intent = store.publishedIntentByHash(this.#groupId, hash);
-      if (intent?.kind === "message") {
-        const params = JSON.parse(intent.params) as { encoded: string; idempotencyKey: string };
-        const id = messageId(this.#groupId, params.idempotencyKey, Buffer.from(params.encoded, "hex"));
+      if (intent?.operation.kind === "message") {
+        const { params } = intent.operation;
+        const id = messageId(this.#groupId, params.idempotencyKey, params.encodedContent);
         store.transaction(() => {
           store.setCursor(this.#groupId, envelope.id);
           // As the official client: the node's time once published, the time
@@ -506,8 +506,8 @@ export class Group {
   async #resumeIntents(): Promise<void> {
     const { store } = this.#ctx;
     for (const intent of store.intents(this.#groupId, "published")) {
-      if (intent.kind === "message") {
-        await this.#republishMessage(intent);
+      if (intent.operation.kind === "message") {
+        await this.#republishMessage(intent, intent.operation.params);
         continue;
       }
       if (this.#state().epoch === intent.baseEpoch && intent.payload !== undefined) {
@@ -520,7 +520,7 @@ export class Group {
     for (const intent of store.intents(this.#groupId, "lost")) {
       store.setIntentState(intent.id, "superseded");
       // A lost key update is moot once any commit of ours has landed since.
-      if (intent.kind === "key_update" && !this.#keyUpdateDue()) continue;
+      if (intent.operation.kind === "key_update" && !this.#keyUpdateDue()) continue;
       if (this.#isMember(this.#state())) await this.#publishCommit(intentSpecOf(intent));
     }
   }
@@ -530,9 +530,8 @@ export class Group {
    * receivers still read its epoch (MAX_PAST_EPOCHS), else the same content
    * and idempotency key (so the same message id) encrypted anew.
    */
-  async #republishMessage(intent: IntentRow): Promise<void> {
+  async #republishMessage(intent: IntentRow, params: MessageIntent["params"]): Promise<void> {
     const { store } = this.#ctx;
-    const params = JSON.parse(intent.params) as { encoded: string; idempotencyKey: string; shouldPush: boolean };
     let payload = intent.payload;
     const state = this.#state();
     if (payload === undefined || state.epoch - intent.baseEpoch > BigInt(MAX_PAST_EPOCHS)) {
@@ -540,7 +539,7 @@ export class Group {
         store.deleteIntent(intent.id);
         return;
       }
-      const result = await encryptMessage(state, encodeEnvelope(Buffer.from(params.encoded, "hex"), params.idempotencyKey));
+      const result = await encryptMessage(state, encodeEnvelope(params.encodedContent, params.idempotencyKey));
       const hash = sha256(result.message);
       const fresh = result.message;
       store.transaction(() => {
@@ -811,8 +810,7 @@ export class Group {
         store.addOwnPayload(hash, this.#groupId);
         return store.insertIntent({
           groupId: this.#groupId,
-          kind: spec.kind,
-          params: JSON.stringify(spec.params),
+          operation: spec,
           baseEpoch: state.epoch,
           payloadHash: hash,
           payload: result.commit,

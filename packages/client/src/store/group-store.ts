@@ -1,0 +1,68 @@
+// Each group we are in (table `groups`): its MLS state (the @parley/mls
+// state codec, which carries its own version byte) and the cursor of the
+// last envelope processed, always written together so that a restart
+// resumes from a cursor that matches its state (section 3.9).
+import type Database from "better-sqlite3";
+import { blob, bytesOf } from "./sql-values.js";
+
+export interface GroupRow {
+  readonly groupId: Uint8Array;
+  readonly state: Uint8Array;
+  readonly cursor: bigint;
+  readonly createdNs: bigint;
+  readonly addedByInboxId: string;
+}
+
+interface RawGroup {
+  group_id: Buffer;
+  state: Buffer;
+  cursor: bigint;
+  created_ns: bigint;
+  added_by_inbox_id: string;
+}
+
+function groupRow(r: RawGroup): GroupRow {
+  return { groupId: bytesOf(r.group_id), state: bytesOf(r.state), cursor: r.cursor, createdNs: r.created_ns, addedByInboxId: r.added_by_inbox_id };
+}
+
+const COLUMNS = "group_id, state, cursor, created_ns, added_by_inbox_id";
+
+export class GroupStore {
+  readonly #get: Database.Statement<[Buffer], RawGroup>;
+  readonly #all: Database.Statement<[], RawGroup>;
+  readonly #insert: Database.Statement<[Buffer, Buffer, bigint, bigint, string]>;
+  readonly #update: Database.Statement<[Buffer, bigint, Buffer]>;
+  readonly #setCursor: Database.Statement<[bigint, Buffer]>;
+
+  constructor(db: Database.Database) {
+    this.#get = db.prepare(`SELECT ${COLUMNS} FROM groups WHERE group_id = ?`);
+    this.#all = db.prepare(`SELECT ${COLUMNS} FROM groups ORDER BY created_ns`);
+    this.#insert = db.prepare(`INSERT INTO groups (${COLUMNS}) VALUES (?, ?, ?, ?, ?)`);
+    this.#update = db.prepare("UPDATE groups SET state = ?, cursor = ? WHERE group_id = ?");
+    this.#setCursor = db.prepare("UPDATE groups SET cursor = ? WHERE group_id = ?");
+  }
+
+  get(groupId: Uint8Array): GroupRow | undefined {
+    const row = this.#get.get(blob(groupId));
+    return row === undefined ? undefined : groupRow(row);
+  }
+
+  /** Oldest first. */
+  all(): GroupRow[] {
+    return this.#all.all().map(groupRow);
+  }
+
+  insert(row: GroupRow): void {
+    this.#insert.run(blob(row.groupId), blob(row.state), row.cursor, row.createdNs, row.addedByInboxId);
+  }
+
+  /** State and cursor together: they must never disagree. */
+  update(groupId: Uint8Array, state: Uint8Array, cursor: bigint): void {
+    this.#update.run(blob(state), cursor, blob(groupId));
+  }
+
+  /** Moves the group's cursor past an envelope that left its state as it was. */
+  setCursor(groupId: Uint8Array, cursor: bigint): void {
+    this.#setCursor.run(cursor, blob(groupId));
+  }
+}
