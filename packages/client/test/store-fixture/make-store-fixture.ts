@@ -3,7 +3,7 @@
 // client store holding rows and Alice holding one unfinished intent of each
 // kind a restart must finish. Run it with the code whose format the fixture
 // is to keep:
-//   node --import tsx packages/client/test/store-fixture/make-store-fixture.ts <dir>
+//   node --import tsx --conditions=@parley/source packages/client/test/store-fixture/make-store-fixture.ts <dir>
 // The fixture under v0/ was written by the store before versioned
 // migrations (user_version 0); see v0/README.md. Re-running this script now
 // writes the current format, which is no replacement for v0.
