@@ -1,7 +1,7 @@
 // Benchmark of @parley/mls's node:crypto provider against ts-mls with its
 // default provider, on the same engine, configuration and steps. A printed
 // table, not a test: run with `node --import tsx --conditions=@parley/source bench/mls/run.ts`.
-// Goals (issue 3, 2 cores): application messages >= 8x the default
+// Goals (2 cores): application messages >= 8x the default
 // provider; processing a commit at 250 members >= 2x, a self-update
 // processed in <= 20 ms; joining a 250-member group in <= 100 ms.
 import { cpus, loadavg } from "node:os";

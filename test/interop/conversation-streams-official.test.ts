@@ -1,5 +1,5 @@
-// Parley's conversation streams fed by the official @xmtp/node-sdk 5.5.0
-// (issue 6 point 2): the official client's group and DM with Parley arrive
+// Parley's conversation streams fed by the official @xmtp/node-sdk 5.5.0:
+// the official client's group and DM with Parley arrive
 // on Parley's conversations.stream() (and each only on the matching typed
 // stream), and streamAllMessages picks up a group joined while it runs.
 import assert from "node:assert/strict";

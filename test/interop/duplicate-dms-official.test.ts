@@ -1,5 +1,5 @@
 // Duplicate DMs between Parley and the official @xmtp/node-sdk 5.5.0
-// (issue 6 point 5; ../shared/spec/xmtp-client.md 3.2): each opens a DM
+// (../shared/spec/xmtp-client.md 3.2): each opens a DM
 // with the other at the same moment, so two DMs exist. Both sides keep
 // both, list one, read the messages of both in either, and, once each DM
 // carries a message, show the same one (the one with the newest message).

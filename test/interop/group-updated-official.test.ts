@@ -1,5 +1,5 @@
 // Group updates side by side with the official @xmtp/node-sdk 5.5.0
-// (issue 6 point 4; ../shared/spec/xmtp-client.md 2.5 item 7 and 4.3):
+// (../shared/spec/xmtp-client.md 2.5 item 7 and 4.3):
 // neither side sends them, each builds them from the commits it applies, so
 // both message lists must hold the same entries: the same ids (sha256 over
 // the group id, the commit's created_ns and the encoded GroupUpdated), the

@@ -1,6 +1,6 @@
 // Installations joining and leaving inboxes, between the Parley client and
-// the official @xmtp/node-sdk 5.5.0 through a Parley node in this process
-// (issue 6 point 6): Parley's periodic membership check adds an official
+// the official @xmtp/node-sdk 5.5.0 through a Parley node in this process:
+// Parley's periodic membership check adds an official
 // member's new installation, and removes it once the official client
 // revokes it; the official client's check adds a new Parley installation.
 import assert from "node:assert/strict";

@@ -1,5 +1,5 @@
 // The Parley client and the official @xmtp/node-sdk 5.5.0 in the same
-// groups, through a Parley node in this process (issue 6 point 10): the
+// groups, through a Parley node in this process: the
 // official client creates a group with a Parley client in it, Parley reads
 // and replies, the official client reads the reply; then Parley creates a
 // group with the official client in it and messages go both ways; and each

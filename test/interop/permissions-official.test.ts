@@ -1,6 +1,6 @@
 // Admins, super admins and permission policies between the Parley client
 // and the official @xmtp/node-sdk 5.5.0, through a Parley node in this
-// process (issue 6 points 3 and 10): Parley's admin-list commits reach the
+// process: Parley's admin-list commits reach the
 // official client, the official client's admin and policy commits reach
 // Parley, and Parley reads the official presets as the official SDK names
 // them. Parley's enum values are the node bindings' (passed across as is).

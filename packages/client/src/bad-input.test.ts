@@ -1,4 +1,4 @@
-// Bad input from the network (issue 6 point 9), through a node in this
+// Bad input from the network, through a node in this
 // process: tampered and replayed messages, a commit from a removed member,
 // a welcome meant for another installation, a commit adding an installation
 // its inbox does not have, and commits that break the permission policy.

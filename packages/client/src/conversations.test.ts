@@ -1,4 +1,4 @@
-// Conversations beyond one group (issue 6 points 2 to 4), two or three
+// Conversations beyond one group, two or three
 // Parley clients on a node in this process: the group updates each side
 // lists; duplicate DMs created at the same time, stitched as the official
 // client stitches them; conversation streams; streamAllMessages following a

@@ -1,4 +1,4 @@
-// Issue 6 points 6 and 8 against a node in this process: key updates before
+// Key rotation and forward secrecy against a node in this process: key updates before
 // the first send and after 30 days; forward secrecy on disk (what the local
 // database keeps after a message is processed cannot decrypt it again);
 // post-compromise security (a copy of a member's state from before its key

@@ -1,5 +1,5 @@
 // Admins, super admins and permission policies between Parley clients
-// through a node in this process (issue 6 points 2, 3, 5): what one member
+// through a node in this process: what one member
 // changes the others read; what the policy forbids is refused before it is
 // published, with `client.permission_denied`.
 import assert from "node:assert/strict";

@@ -1,4 +1,4 @@
-// Intents (issue 6 points 5 and 7, spec section 3.8) against a node in this
+// Intents (spec section 3.8) against a node in this
 // process: a client that stops at each step of publishing a commit (the
 // node's answer lost, the commit never sent, the welcomes never sent) is
 // reopened from its database and finishes the change, with nothing lost

@@ -1,4 +1,4 @@
-// What the client tells its host about input it refused (issue 6 point 9).
+// What the client tells its host about input it refused.
 // The logger is the host's (pino, console, or anything with the same
 // `warn(fields, message)` shape); by default nothing is printed.
 //

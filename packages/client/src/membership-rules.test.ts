@@ -1,5 +1,5 @@
 // The receiver's membership rules against commits a misbehaving member
-// builds by hand (issue 6 points 5 and 9; ../shared/spec/xmtp-client.md
+// builds by hand (../shared/spec/xmtp-client.md
 // section 3.5 rules 3 and 4): installations added outside the expected
 // diff and revoked installations left in place are refused, and the group
 // goes on; a commit is judged at the group's pinned sequence id, not the

@@ -1,4 +1,4 @@
-// Installations joining and leaving inboxes (issue 6 points 1, 5, 6),
+// Installations joining and leaving inboxes,
 // against a node in this process: revocation through the wallet, and the
 // periodic membership check that adds a member's new installation and
 // removes its revoked one, on a clock the test moves.

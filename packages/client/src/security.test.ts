@@ -1,4 +1,4 @@
-// Security properties and bad input (issue 6 points 8 and 9), against a
+// Security properties and bad input, against a
 // node in this process: the node sees only ciphertext; welcomes that do not
 // open are skipped without stopping the ones after them; a stranger's
 // key package cannot be used to read a group.

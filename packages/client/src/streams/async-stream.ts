@@ -1,4 +1,4 @@
-// Streams as async iterables that end on return() (issue 6 point 2), the
+// Streams as async iterables that end on return(), the
 // shape of the official SDK's AsyncStream: a pump pushes values into a
 // queue; next() takes from it or waits; return() stops the pump at once,
 // even while next() is waiting, and settles every waiting next() as done.

@@ -1,4 +1,4 @@
-// New conversations as they arrive (issue 6 point 2, the official
+// New conversations as they arrive (the official
 // `conversations.stream()`): the node's welcome subscription for our
 // installation is only a wake-up; each welcome triggers an ordered welcome
 // sync (which validates and joins), and every conversation that was not

@@ -1,5 +1,5 @@
-// The caller's authentication check sees every leaf that enters or changes
-// (issue 3 point 6), and commits with proposals XMTP refuses are refused.
+// The caller's authentication check sees every leaf that enters or changes,
+// and commits with proposals XMTP refuses are refused.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { engine } from "../engine/ts-mls.js";

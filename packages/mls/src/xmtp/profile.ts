@@ -93,8 +93,8 @@ export function xmtpClientConfig(): ClientConfig {
     },
     lifetimeConfig: {
       maximumTotalLifetime: MAX_KEY_PACKAGE_LIFETIME_SECONDS,
-      // ts-mls checks lifetimes only when we add someone unless told; the
-      // issue asks for the check on receive as well (libxmtp skips it for
+      // ts-mls checks lifetimes only when we add someone unless told; we
+      // check on receive as well (libxmtp skips it for
       // welcomes; we are stricter, see README).
       validateLifetimeOnReceive: true,
     },
