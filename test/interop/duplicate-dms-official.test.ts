@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, it } from "node:test";
-import { Client as ParleyClient, GroupMessageKind } from "@parley/client";
+import { Client as ParleyClient, Dm as ParleyDm, GroupMessageKind } from "@parley/client";
 import { createPrivateKeySigner } from "@parley/identity";
 import type { RunningNode } from "@parley/node";
 import { createTestWallet, officialSigner, startTestNode } from "@parley/testkit";
@@ -41,7 +41,7 @@ it("DMs opened by both sides at once: both kept, one listed, the same one shown,
     await officials.sendText("in the official client's DM");
     await new Promise((resolve) => setTimeout(resolve, 20));
     const parleysDm = parley.conversations.getConversationById(parleys.id);
-    assert.ok(parleysDm);
+    assert.ok(parleysDm instanceof ParleyDm);
     await parleysDm.send("in Parley's DM");
     await official.conversations.syncAll();
     await parley.conversations.syncAll();

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { Client as ParleyClient, contentTypeToString, GroupMessageKind, ReactionAction, ReactionSchema, type Reaction } from "@parley/client";
+import { Client as ParleyClient, Group as ParleyGroup, contentTypeToString, GroupMessageKind, ReactionAction, ReactionSchema, type Reaction } from "@parley/client";
 import { createPrivateKeySigner } from "@parley/identity";
 import type { RunningNode } from "@parley/node";
 import { createTestWallet, officialSigner, startTestNode } from "@parley/testkit";
@@ -49,7 +49,7 @@ describe("the Parley client beside the official client", { timeout: 120_000 }, (
 
     await parley.conversations.sync();
     const parleysGroup = parley.conversations.getConversationById(group.id);
-    assert.ok(parleysGroup, "Parley joined from the official client's welcome");
+    assert.ok(parleysGroup instanceof ParleyGroup, "Parley joined from the official client's welcome");
     assert.equal(parleysGroup.name, "made by the official client");
     await parleysGroup.sync();
     assert.deepEqual(
@@ -82,7 +82,7 @@ describe("the Parley client beside the official client", { timeout: 120_000 }, (
     const group = await official.conversations.createGroup([parley.inboxId], { groupName: "before" });
     await parley.conversations.sync();
     const parleysGroup = parley.conversations.getConversationById(group.id);
-    assert.ok(parleysGroup);
+    assert.ok(parleysGroup instanceof ParleyGroup);
     await parleysGroup.sync();
 
     await group.updateName("renamed by the official client");
@@ -103,7 +103,7 @@ describe("the Parley client beside the official client", { timeout: 120_000 }, (
     const group = await official.conversations.createGroup([parley.inboxId]);
     await parley.conversations.sync();
     const parleysGroup = parley.conversations.getConversationById(group.id);
-    assert.ok(parleysGroup);
+    assert.ok(parleysGroup instanceof ParleyGroup);
     await group.removeMembers([parley.inboxId]);
     await parleysGroup.sync();
     assert.equal(parleysGroup.isActive, false);
@@ -115,7 +115,7 @@ describe("the Parley client beside the official client", { timeout: 120_000 }, (
     const group = await official.conversations.createGroup([parley.inboxId], { groupName: "before" });
     await parley.conversations.sync();
     const parleysGroup = parley.conversations.getConversationById(group.id);
-    assert.ok(parleysGroup);
+    assert.ok(parleysGroup instanceof ParleyGroup);
     await parleysGroup.sync();
     await parleysGroup.updateName("renamed by Parley");
     await group.sync();
@@ -131,7 +131,7 @@ describe("the Parley client beside the official client", { timeout: 120_000 }, (
       const group = await official.conversations.createGroup([parley.inboxId]);
       await parley.conversations.sync();
       const parleysGroup = parley.conversations.getConversationById(group.id);
-      assert.ok(parleysGroup);
+      assert.ok(parleysGroup instanceof ParleyGroup);
       await parleysGroup.sync();
 
       await parleysGroup.addMembers([second.inboxId]);
@@ -196,7 +196,7 @@ describe("the Parley client beside the official client", { timeout: 120_000 }, (
       const group = await official.conversations.createGroup([parley.inboxId]);
       await parley.conversations.sync();
       const parleysGroup = parley.conversations.getConversationById(group.id);
-      assert.ok(parleysGroup);
+      assert.ok(parleysGroup instanceof ParleyGroup);
       await parleysGroup.sync();
 
       await group.addMembers([second.inboxId]);
@@ -312,7 +312,7 @@ describe("the Parley client beside the official client", { timeout: 120_000 }, (
     const group = await official.conversations.createGroup([parley.inboxId]);
     await parley.conversations.sync();
     const parleysGroup = parley.conversations.getConversationById(group.id);
-    assert.ok(parleysGroup);
+    assert.ok(parleysGroup instanceof ParleyGroup);
     await parleysGroup.sync();
     const stream = parleysGroup.stream();
     try {
@@ -331,7 +331,7 @@ describe("the Parley client beside the official client", { timeout: 120_000 }, (
     const officialsMessage = await group.sendText("react to this");
     await parley.conversations.sync();
     const parleysGroup = parley.conversations.getConversationById(group.id);
-    assert.ok(parleysGroup);
+    assert.ok(parleysGroup instanceof ParleyGroup);
     await parleysGroup.sync();
 
     const reaction: Reaction = {
@@ -370,7 +370,7 @@ describe("the Parley client beside the official client", { timeout: 120_000 }, (
     const officialsMessage = await group.sendText("reply to this");
     await parley.conversations.sync();
     const parleysGroup = parley.conversations.getConversationById(group.id);
-    assert.ok(parleysGroup);
+    assert.ok(parleysGroup instanceof ParleyGroup);
     await parleysGroup.sync();
 
     const parleysReply = await parleysGroup.sendReply(officialsMessage, "a reply from Parley", official.inboxId);

@@ -14,7 +14,7 @@ import {
   MetadataField,
   PermissionPolicy,
   PermissionUpdateType,
-  type Group as ParleyGroup,
+  Group as ParleyGroup,
 } from "@parley/client";
 import { createPrivateKeySigner } from "@parley/identity";
 import type { RunningNode } from "@parley/node";
@@ -43,7 +43,7 @@ describe("permissions between Parley and the official client", { timeout: 120_00
   const parleysCopy = async (id: string): Promise<ParleyGroup> => {
     await parley.conversations.sync();
     const group = parley.conversations.getConversationById(id);
-    assert.ok(group, "Parley joined from the official client's welcome");
+    assert.ok(group instanceof ParleyGroup, "Parley joined from the official client's welcome");
     await group.sync();
     return group;
   };

@@ -31,9 +31,8 @@ import type { RunningNode } from "@parley/node";
 import { mlsApi } from "@parley/proto";
 import { startTestNode } from "@parley/testkit";
 import { createApiClient, groupMessageInput, type ApiClient } from "./api/api-client.js";
-import type { ClientErrorCode } from "./client-error.js";
 import { decodeMembership, decodeMutableMetadata, encodeMembership, encodeMutableMetadata, newGroupExtensions } from "./conversations/group-metadata.js";
-import { Client, GroupMessageKind, GroupPermissionsOptions, isClientError, PROTOCOL_VERSION, type Group } from "./index.js";
+import { Client, Group, GroupMessageKind, GroupPermissionsOptions, isClientError, PROTOCOL_VERSION, type Conversation, type RefusalCode } from "./index.js";
 import { fetchAssociationStates } from "./identity/identity-lookup.js";
 import type { ClientLogger } from "./logging.js";
 import { LocalStore } from "./store/local-store.js";
@@ -68,7 +67,7 @@ function assertNoSecrets(log: { entries: Entry[] }, secrets: readonly (string | 
   }
 }
 
-function refusedAt(log: { entries: Entry[] }, code: ClientErrorCode, cursor: bigint): Entry {
+function refusedAt(log: { entries: Entry[] }, code: RefusalCode, cursor: bigint): Entry {
   const entry = log.entries.find((e) => e.fields["code"] === code && e.fields["cursor"] === cursor.toString());
   assert.ok(entry, `${code} logged for envelope ${cursor}; log: ${JSON.stringify(log.entries.map((e) => e.fields))}`);
   return entry;
@@ -174,11 +173,11 @@ describe("@parley/client: bad input is refused, logged without secrets, and the 
   const joined = async (client: Client, id: string): Promise<Group> => {
     await client.conversations.sync();
     const group = client.conversations.getConversationById(id);
-    assert.ok(group);
+    assert.ok(group instanceof Group);
     return group;
   };
 
-  const texts = async (group: Group) => (await group.messages({ kind: GroupMessageKind.Application })).map((m) => m.content);
+  const texts = async (group: Conversation) => (await group.messages({ kind: GroupMessageKind.Application })).map((m) => m.content);
 
   it("tampered ciphertext: a flipped byte in the sender data or the ciphertext is refused; the original reads once", async () => {
     const log = recorder();
@@ -194,11 +193,11 @@ describe("@parley/client: bad input is refused, logged without secrets, and the 
 
     await bobs.sync();
     assert.deepEqual(await texts(bobs), ["TamperedTextMustNotLeak"]);
-    refusedAt(log, "client.undecryptable", badSenderData);
+    refusedAt(log, "refused.undecryptable", badSenderData);
     // The ciphertext copy comes after the original used its generation: a
     // replay or a broken tag, refused either way.
     const tag = log.entries.find((e) => e.fields["cursor"] === badTag.toString());
-    assert.ok(tag && ["client.undecryptable", "client.replayed"].includes(tag.fields["code"] as string));
+    assert.ok(tag && ["refused.undecryptable", "refused.replayed"].includes(tag.fields["code"] as string));
 
     await group.send("after the tampering");
     await bobs.sync();
@@ -224,7 +223,7 @@ describe("@parley/client: bad input is refused, logged without secrets, and the 
 
     await bobs.sync();
     assert.deepEqual(await texts(bobs), ["SaidOnce"]);
-    refusedAt(log, "client.replayed", replay);
+    refusedAt(log, "refused.replayed", replay);
     await group.send("and then");
     await bobs.sync();
     assert.deepEqual(await texts(bobs), ["SaidOnce", "and then"]);
@@ -251,7 +250,7 @@ describe("@parley/client: bad input is refused, logged without secrets, and the 
     await bobs.sync();
     assert.equal(bobs.name, "kept");
     assert.deepEqual((await bobs.members()).map((m) => m.inboxId).sort(), [alice.inboxId, bob.inboxId].sort());
-    refusedAt(log, "client.wrong_epoch", cursor);
+    refusedAt(log, "refused.wrong_epoch", cursor);
     await group.send("carol is gone");
     await bobs.sync();
     assert.deepEqual(await texts(bobs), ["carol is gone"]);
@@ -279,7 +278,7 @@ describe("@parley/client: bad input is refused, logged without secrets, and the 
     });
     await carol.conversations.sync();
     assert.equal(carol.conversations.list().length, 0);
-    const entry = log.entries.find((e) => e.fields["code"] === "client.refused_welcome");
+    const entry = log.entries.find((e) => e.fields["code"] === "refused.welcome");
     assert.ok(entry, "refused and logged");
 
     await group.addMembers([carol.inboxId]);
@@ -307,7 +306,7 @@ describe("@parley/client: bad input is refused, logged without secrets, and the 
     const cursor = await publish(api, group.groupIdBytes, forged.commit);
 
     await bobs.sync();
-    const entry = refusedAt(log, "client.refused_commit", cursor);
+    const entry = refusedAt(log, "refused.commit", cursor);
     assert.equal(entry.fields["causeCode"], "mls.unauthenticated_member");
     const members = await bobs.members();
     assert.deepEqual(members.find((m) => m.inboxId === bob.inboxId)?.installationIds, [bob.installationId]);
@@ -354,15 +353,15 @@ describe("@parley/client: bad input is refused, logged without secrets, and the 
     const removed = await publish(api, group.groupIdBytes, removal.commit);
 
     await carols.sync();
-    assert.equal(refusedAt(carolLog, "client.refused_commit", promoted).fields["reason"], "add_admin_policy");
-    assert.equal(refusedAt(carolLog, "client.refused_commit", added).fields["reason"], "add_member_policy");
-    assert.equal(refusedAt(carolLog, "client.refused_commit", removed).fields["reason"], "remove_member_policy");
+    assert.equal(refusedAt(carolLog, "refused.commit", promoted).fields["reason"], "add_admin_policy");
+    assert.equal(refusedAt(carolLog, "refused.commit", added).fields["reason"], "add_member_policy");
+    assert.equal(refusedAt(carolLog, "refused.commit", removed).fields["reason"], "remove_member_policy");
     assert.deepEqual(carols.listAdmins(), []);
     assert.deepEqual((await carols.members()).map((m) => m.inboxId).sort(), [alice.inboxId, bob.inboxId, carol.inboxId, dave.inboxId].sort());
 
     // Dave, the one "removed", does not leave on a non-admin's word.
     await daves.sync();
-    assert.equal(refusedAt(daveLog, "client.refused_commit", removed).fields["reason"], "remove_member_policy");
+    assert.equal(refusedAt(daveLog, "refused.commit", removed).fields["reason"], "remove_member_policy");
     assert.ok(daves.isActive);
 
     await group.send("the group goes on");
@@ -400,7 +399,7 @@ describe("@parley/client: bad input is refused, logged without secrets, and the 
     const cursor = await publish(api, group.groupIdBytes, raised.commit);
     await bobs.sync();
     assert.equal(bobs.pausedForVersion(), "99.0.0");
-    refusedAt(log, "client.paused", cursor);
+    refusedAt(log, "refused.paused", cursor);
     await assert.rejects(bobs.send("not while paused"), (e) => isClientError(e) && e.code === "client.usage");
     await bobs.sync();
     assert.equal(bobs.pausedForVersion(), "99.0.0", "still waiting at the same commit");
@@ -427,7 +426,7 @@ describe("@parley/client: bad input is refused, logged without secrets, and the 
       cursors.push(await publish(api, group.groupIdBytes, forged.commit));
     }
     await bobs.sync();
-    for (const cursor of cursors) refusedAt(log, "client.refused_commit", cursor);
+    for (const cursor of cursors) refusedAt(log, "refused.commit", cursor);
 
     await carols.send("still one group");
     await bobs.sync();
@@ -464,7 +463,7 @@ describe("@parley/client: bad input is refused, logged without secrets, and the 
     });
     await bob.conversations.sync();
     assert.equal(bob.conversations.list().length, 0, "not joined");
-    const entry = log.entries.find((e) => e.fields["code"] === "client.refused_welcome");
+    const entry = log.entries.find((e) => e.fields["code"] === "refused.welcome");
     assert.equal(entry?.fields["reason"], "an XMTP extension does not decode");
 
     const sound = await alice.conversations.createGroup([bob.inboxId], { groupName: "sound" });

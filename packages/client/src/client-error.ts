@@ -23,20 +23,8 @@ export type ClientErrorCode =
   | "client.usage"
   /** The group's permission policy does not let us make this change (sending side). */
   | "client.permission_denied"
-  /** A commit from the network broke XMTP's rules (sender, membership, identity, permissions, metadata): not applied. */
-  | "client.refused_commit"
-  /** A group message did not decrypt, verify or parse: skipped. */
-  | "client.undecryptable"
-  /** A group message for a ratchet generation already used (a replay) or out of the window: skipped. */
-  | "client.replayed"
-  /** A group message for another epoch (a commit that lost its race, a stale or removed sender): skipped. */
-  | "client.wrong_epoch"
-  /** A commit requires a protocol version above ours: the group waits before it (not skipped). */
-  | "client.paused"
-  /** A decrypted application message whose envelope or content does not decode: skipped. */
-  | "client.bad_content"
-  /** A welcome that does not open, is not for one of our key packages, or whose members do not check out: skipped. */
-  | "client.refused_welcome";
+  /** An application message's envelope or content does not decode. */
+  | "client.bad_content";
 
 export class ClientError extends Error {
   override readonly name = "ClientError";

@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { createPrivateKeySigner, deriveInboxId, ethereumMember, toEthereumAddress } from "@parley/identity";
 import type { RunningNode } from "@parley/node";
 import { startTestNode } from "@parley/testkit";
-import { Client, GroupMessageKind } from "./index.js";
+import { Client, Group, GroupMessageKind } from "./index.js";
 import { isClientError } from "./client-error.js";
 import { createApiClient } from "./api/api-client.js";
 import { randomBytes } from "node:crypto";
@@ -88,7 +88,7 @@ describe("@parley/client against an in-process node", { timeout: 60_000 }, () =>
     await bob.conversations.sync();
     assert.notDeepEqual(await bobsKeyPackage(), before, "the key package the welcome used was rotated");
     const bobsGroup = bob.conversations.getConversationById(group.id);
-    assert.ok(bobsGroup, "bob joined from the welcome");
+    assert.ok(bobsGroup instanceof Group, "bob joined from the welcome");
     assert.equal(bobsGroup.name, "parley only");
     await bobsGroup.sync();
     const bobReads = await bobsGroup.messages({ kind: GroupMessageKind.Application });
@@ -120,7 +120,7 @@ describe("@parley/client against an in-process node", { timeout: 60_000 }, () =>
     const group = await alice.conversations.createGroup([bob.inboxId]);
     await bob.conversations.sync();
     const bobsGroup = bob.conversations.getConversationById(group.id);
-    assert.ok(bobsGroup);
+    assert.ok(bobsGroup instanceof Group);
 
     await group.updateName("renamed");
     await bobsGroup.sync();
@@ -149,7 +149,7 @@ describe("@parley/client against an in-process node", { timeout: 60_000 }, () =>
     const group = await alice.conversations.createGroup([bob.inboxId]);
     await bob.conversations.sync();
     const bobsGroup = bob.conversations.getConversationById(group.id);
-    assert.ok(bobsGroup);
+    assert.ok(bobsGroup instanceof Group);
     await Promise.all([group.updateName("by alice"), bobsGroup.updateDescription("by bob")]);
     await group.sync();
     await bobsGroup.sync();
@@ -170,7 +170,7 @@ describe("@parley/client against an in-process node", { timeout: 60_000 }, () =>
     const group = await alice.conversations.createGroup([bob.inboxId]);
     await bob.conversations.sync();
     const bobsGroup = bob.conversations.getConversationById(group.id);
-    assert.ok(bobsGroup);
+    assert.ok(bobsGroup instanceof Group);
     await bobsGroup.sync();
 
     const stream = bobsGroup.stream();

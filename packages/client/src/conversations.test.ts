@@ -18,7 +18,7 @@ import { createApiClient, groupMessageInput } from "./api/api-client.js";
 import { isClientError } from "./client-error.js";
 import { emptyGroupUpdated, encodeGroupUpdated } from "./content/group-updated-codec.js";
 import { encodeEnvelope } from "./content/text-codec.js";
-import { Client, ConversationType, GroupMessageKind, type GroupUpdated } from "./index.js";
+import { Client, ConversationType, Group, GroupMessageKind, type GroupUpdated } from "./index.js";
 import { LocalStore } from "./store/local-store.js";
 
 const updates = (ms: { content: unknown; kind: number }[]) => ms.filter((m) => m.kind === GroupMessageKind.MembershipChange).map((m) => m.content as GroupUpdated);
@@ -49,7 +49,7 @@ describe("@parley/client conversations", { timeout: 60_000 }, () => {
     const group = await alice.conversations.createGroup([bob.inboxId, carol.inboxId], { groupName: "one" });
     await bob.conversations.sync();
     const bobs = bob.conversations.getConversationById(group.id);
-    assert.ok(bobs);
+    assert.ok(bobs instanceof Group);
     await bobs.updateName("two");
     await group.sync();
     await group.removeMembers([carol.inboxId]);

@@ -30,8 +30,8 @@ import { decode, messageContents, type mlsApi } from "@parley/proto";
 import { startTestNode } from "@parley/testkit";
 import { createApiClient, type ApiClient } from "./api/api-client.js";
 import { decodeContent, decodeEnvelope } from "./content/text-codec.js";
-import { GROUP_KEY_ROTATION_INTERVAL_NS } from "./conversations/group.js";
-import { Client, GroupMessageKind, type Group } from "./index.js";
+import { GROUP_KEY_ROTATION_INTERVAL_NS } from "./conversations/key-rotation.js";
+import { Client, Group, GroupMessageKind } from "./index.js";
 import { KEY_PACKAGE_ROTATION_INTERVAL_NS, KEYS_EXPIRATION_INTERVAL_NS } from "./key-packages.js";
 import { LocalStore } from "./store/local-store.js";
 
@@ -121,7 +121,7 @@ describe("@parley/client: key updates, forward secrecy and post-compromise secur
   async function joined(client: Client, id: string): Promise<Group> {
     await client.conversations.sync();
     const group = client.conversations.getConversationById(id);
-    assert.ok(group, "joined from the welcome");
+    assert.ok(group instanceof Group, "joined from the welcome");
     return group;
   }
 

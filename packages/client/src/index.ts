@@ -4,7 +4,11 @@ export { Client, DEFAULT_NONCE, type ClientOptions, type InboxState } from "./cl
 export { ApiUrls, type XmtpEnv } from "./api/api-urls.js";
 export { Conversations, type CreateGroupOptions } from "./conversations/conversations.js";
 export { ConversationType, type ListConversationsOptions } from "./conversations/conversation-list.js";
-export { Group, type DecodedMessage, type ListMessagesOptions, type GroupMemberInfo } from "./conversations/group.js";
+export { Conversation, type GroupMemberInfo } from "./conversations/conversation.js";
+export { Group } from "./conversations/group.js";
+export { Dm } from "./conversations/dm.js";
+export type { DecodedMessage, ListMessagesOptions } from "./conversations/decoded-message.js";
+export type { RefusalCode } from "./incoming/incoming-failure.js";
 export { ContentTypeText } from "./content/text-codec.js";
 export { ContentTypeReaction, ReactionAction, ReactionSchema, type Reaction } from "./content/reaction-codec.js";
 export { ContentTypeReply, type Reply } from "./content/reply-codec.js";

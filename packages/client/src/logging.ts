@@ -4,14 +4,18 @@
 //
 // Only stable codes, ids and cursors are logged: never key material,
 // never plaintext, never an engine's error message (it could quote bytes).
+import { isIdentityError } from "@parley/identity";
 import { isMlsError } from "@parley/mls";
 import { isProtoError } from "@parley/proto";
-import { isClientError, type ClientErrorCode } from "./client-error.js";
+import { isClientError } from "./client-error.js";
+import type { FailureDecision, RefusalCode } from "./incoming/incoming-failure.js";
 
 export interface ClientLogger {
   warn(fields: Record<string, unknown>, message: string): void;
   /** Routine skips (a commit that lost its epoch); optional. */
   debug?(fields: Record<string, unknown>, message: string): void;
+  /** Errors of ours (an input whose processing failed in a way no rule explains); `warn` where absent. */
+  error?(fields: Record<string, unknown>, message: string): void;
 }
 
 export const silentLogger: ClientLogger = { warn: () => undefined };
@@ -27,17 +31,19 @@ export interface RefusalFields {
   readonly cause?: unknown;
 }
 
+/** A library's stable code; for anything else only its class name (a message could quote bytes). */
 function codeOf(error: unknown): string | undefined {
-  if (isMlsError(error) || isProtoError(error) || isClientError(error)) return error.code;
+  if (isMlsError(error) || isProtoError(error) || isClientError(error) || isIdentityError(error)) return error.code;
+  if (error instanceof Error) return error.name;
   return undefined;
 }
 
 /** Logs one refused envelope or welcome under `code`. */
 export function logRefused(
   logger: ClientLogger,
-  code: ClientErrorCode,
+  code: RefusalCode,
   fields: RefusalFields,
-  level: "warn" | "debug" = "warn",
+  level: "warn" | "debug" | "error" = "warn",
 ): void {
   const out: Record<string, unknown> = { code };
   if (fields.groupId !== undefined) out["groupId"] = fields.groupId;
@@ -48,21 +54,14 @@ export function logRefused(
   const message = `refused input: ${code}`;
   try {
     if (level === "debug") logger.debug?.(out, message);
+    else if (level === "error" && logger.error !== undefined) logger.error(out, message);
     else logger.warn(out, message);
   } catch {
     // A failing logger must not stop a sync half way through a batch.
   }
 }
 
-/** The code a group message that @parley/mls refused is logged under. */
-export function refusalCodeOfMlsError(code: string): ClientErrorCode {
-  switch (code) {
-    case "mls.ratchet_window":
-      return "client.replayed";
-    case "mls.unauthenticated_member":
-    case "mls.expired_key_package":
-      return "client.refused_commit";
-    default:
-      return "client.undecryptable";
-  }
+/** Logs a skipped input as its classification says: a refusal as a warning, a bug as an error. */
+export function logSkipped(logger: ClientLogger, decision: Exclude<FailureDecision, { action: "retry" }>, fields: RefusalFields): void {
+  logRefused(logger, decision.code, { ...fields, cause: decision.cause }, decision.action === "bug" ? "error" : "warn");
 }

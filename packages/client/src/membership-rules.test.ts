@@ -20,7 +20,7 @@ import { createApiClient, groupMessageInput } from "./api/api-client.js";
 import { encodeMembership } from "./conversations/group-metadata.js";
 import { decodeMembershipMap } from "./conversations/membership-rules.js";
 import { fetchInboxHistories } from "./identity/inbox-history.js";
-import { Client, GroupMessageKind } from "./index.js";
+import { Client, Group, GroupMessageKind } from "./index.js";
 import { LocalStore } from "./store/local-store.js";
 
 const installationsOf = async (group: { members(): Promise<{ inboxId: string; installationIds: string[] }[]> }, inboxId: string) =>
@@ -123,7 +123,7 @@ describe("@parley/client: membership commits checked against identity", { timeou
     // receiver that refused the bad one can apply it.
     const aliceAgain = await Client.create(alice.signer, { apiUrl: node.url, dbPath: alice.dbPath });
     const alicesGroup = aliceAgain.conversations.getConversationById(group.id);
-    assert.ok(alicesGroup);
+    assert.ok(alicesGroup instanceof Group);
     await alicesGroup.send("bob2 is out");
     assert.deepEqual(await installationsOf(alicesGroup, bob.inboxId), [bob.installationId]);
     await carolsGroup.sync();
@@ -140,7 +140,7 @@ describe("@parley/client: membership commits checked against identity", { timeou
     const group = await alice.conversations.createGroup([bob.inboxId]);
     await bob2.conversations.sync();
     const bob2sGroup = bob2.conversations.getConversationById(group.id);
-    assert.ok(bob2sGroup);
+    assert.ok(bob2sGroup instanceof Group);
     await bob.revokeInstallations([bob2.installationIdBytes]);
 
     await bob2sGroup.updateName("renamed by bob2");
@@ -198,7 +198,7 @@ describe("@parley/client: membership commits checked against identity", { timeou
     // The right welcome still joins: Alice, honest, adds bob with both installations.
     const aliceAgain = await Client.create(alice.signer, { apiUrl: node.url, dbPath: alice.dbPath });
     const alicesGroup = aliceAgain.conversations.getConversationById(group.id);
-    assert.ok(alicesGroup);
+    assert.ok(alicesGroup instanceof Group);
     await alicesGroup.addMembers([bob.inboxId]);
     await bob.conversations.sync();
     await bob2.conversations.sync();

@@ -12,7 +12,7 @@ import type { RunningNode } from "@parley/node";
 import { startTestNode } from "@parley/testkit";
 import { mlsApi } from "@parley/proto";
 import { createApiClient } from "./api/api-client.js";
-import { Client, GroupMessageKind } from "./index.js";
+import { Client, Group, GroupMessageKind } from "./index.js";
 import { LocalStore } from "./store/local-store.js";
 import { groupMessageInput } from "./api/api-client.js";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -78,7 +78,9 @@ describe("@parley/client: what the node sees, and bad input", { timeout: 60_000 
 
     await bob.conversations.sync();
     assert.deepEqual(bob.conversations.list().map((g) => g.id), [group.id]);
-    assert.equal(bob.conversations.getConversationById(group.id)?.name, "after the junk");
+    const bobs = bob.conversations.getConversationById(group.id);
+    assert.ok(bobs instanceof Group);
+    assert.equal(bobs.name, "after the junk");
     await bob.conversations.sync();
     assert.equal(bob.conversations.list().length, 1, "nothing processed twice");
     alice.close();

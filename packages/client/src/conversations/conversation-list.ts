@@ -3,6 +3,7 @@
 // by type, by creation time, at most `limit`, and one DM per peer unless
 // `includeDuplicateDms` (dm-stitching.ts says which one).
 import { dmIdOf, surfacedDms, type DmActivity } from "./dm-stitching.js";
+import { Dm } from "./dm.js";
 import type { Group } from "./group.js";
 
 /** The official node bindings' numbering (not the protobuf enum's). */
@@ -22,42 +23,42 @@ export interface ListConversationsOptions {
 export interface ConversationIndex {
   readonly ownInboxId: string;
   /** Every conversation, oldest first. */
-  all(): Group[];
+  all(): (Group | Dm)[];
   /** The sent time of a conversation's newest stored message, 0 without one. */
-  lastMessageNs(group: Group): bigint;
+  lastMessageNs(conversation: Group | Dm): bigint;
 }
 
-function typeOf(group: Group): ConversationType | undefined {
-  const t = group.metadata().conversationType;
+function typeOf(conversation: Group | Dm): ConversationType | undefined {
+  const t = conversation.metadata().conversationType;
   return t === "dm" ? ConversationType.Dm : t === "group" ? ConversationType.Group : undefined;
 }
 
 /** Every DM with its dm_id and activity. */
-export function dmActivities(index: ConversationIndex, groups: readonly Group[] = index.all()): DmActivity[] {
-  return groups.flatMap((group) => {
-    if (typeOf(group) !== ConversationType.Dm) return [];
-    const peer = group.peerInboxId;
-    if (peer === undefined) return [];
-    return [{ group, dmId: dmIdOf(index.ownInboxId, peer), lastMessageNs: index.lastMessageNs(group) }];
+export function dmActivities(index: ConversationIndex, conversations: readonly (Group | Dm)[] = index.all()): DmActivity[] {
+  return conversations.flatMap((dm) => {
+    if (!(dm instanceof Dm)) return [];
+    const peer = dm.peerInboxId;
+    if (peer === "") return [];
+    return [{ dm, dmId: dmIdOf(index.ownInboxId, peer), lastMessageNs: index.lastMessageNs(dm) }];
   });
 }
 
-/** The other DMs stitched to `dm` (empty for a group). */
-export function duplicatesOf(index: ConversationIndex, dm: Group): Group[] {
+/** The other DMs stitched to `dm`. */
+export function duplicatesOf(index: ConversationIndex, dm: Dm): Dm[] {
   const peer = dm.peerInboxId;
-  if (peer === undefined) return [];
+  if (peer === "") return [];
   const dmId = dmIdOf(index.ownInboxId, peer);
   return dmActivities(index)
-    .filter((a) => a.dmId === dmId && a.group.id !== dm.id)
-    .map((a) => a.group);
+    .filter((a) => a.dmId === dmId && a.dm.id !== dm.id)
+    .map((a) => a.dm);
 }
 
 /** The DM that represents the conversation with `peerInboxId`, if there is one. */
-export function surfacedDmWith(index: ConversationIndex, peerInboxId: string): Group | undefined {
+export function surfacedDmWith(index: ConversationIndex, peerInboxId: string): Dm | undefined {
   return surfacedDms(dmActivities(index)).get(dmIdOf(index.ownInboxId, peerInboxId));
 }
 
-export function listConversations(index: ConversationIndex, options: ListConversationsOptions = {}): Group[] {
+export function listConversations(index: ConversationIndex, options: ListConversationsOptions = {}): (Group | Dm)[] {
   let groups = index.all().filter((g) => {
     const t = typeOf(g);
     if (t === undefined) return false;

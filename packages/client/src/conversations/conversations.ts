@@ -1,13 +1,17 @@
 // client.conversations (../shared/spec/xmtp-client.md sections 2.5, 3.1, 7):
 // creating groups, joining from welcomes, listing.
-import { createGroup, encodeGroupState, joinFromWelcome, privateInitKey, unwrapWelcome, isMlsError } from "@parley/mls";
-import { isProtoError } from "@parley/proto";
+import { createGroup, encodeGroupState, groupExtensions, joinFromWelcome, privateInitKey, unwrapWelcome } from "@parley/mls";
+import { messageContents } from "@parley/proto";
 import { queryWelcomesAfter } from "../api/api-client.js";
 import type { ClientContext } from "../client-context.js";
 import { identityAuthenticator } from "../identity/identity-lookup.js";
-import { ClientError, isClientError } from "../client-error.js";
+import { ClientError } from "../client-error.js";
+import { classifyFailure } from "../incoming/incoming-failure.js";
 import { maintainKeyPackages } from "../key-packages.js";
-import { Group, type DecodedMessage } from "./group.js";
+import { ConversationCore } from "./conversation-core.js";
+import type { DecodedMessage } from "./decoded-message.js";
+import { Dm } from "./dm.js";
+import { Group } from "./group.js";
 import { welcomeExtensionViolation } from "./commit-validation.js";
 import { checkJoinedGroup } from "./membership-rules.js";
 import { createAsyncStream, type AsyncStream } from "../streams/async-stream.js";
@@ -23,9 +27,9 @@ import {
   type ListConversationsOptions,
 } from "./conversation-list.js";
 import { welcomeTranscript } from "./group-transcript.js";
-import { newDmExtensions, newGroupExtensions, type GroupMetadataOptions } from "./group-metadata.js";
+import { decodeImmutableMetadata, newDmExtensions, newGroupExtensions, type GroupMetadataOptions } from "./group-metadata.js";
 import type { XmtpGroupExtensions } from "@parley/mls";
-import { logRefused } from "../logging.js";
+import { logRefused, logSkipped } from "../logging.js";
 import { policySetForOptions, type GroupPermissionsOptions, type PermissionPolicySet } from "./group-permissions.js";
 
 export interface CreateGroupOptions extends GroupMetadataOptions {
@@ -36,26 +40,38 @@ export interface CreateGroupOptions extends GroupMetadataOptions {
 
 export class Conversations {
   readonly #ctx: ClientContext;
-  readonly #groups = new Map<string, Group>();
+  /** One object and one core (one queue) per stored conversation. */
+  readonly #conversations = new Map<string, { readonly conversation: Group | Dm; readonly core: ConversationCore }>();
 
   constructor(ctx: ClientContext) {
     this.#ctx = ctx;
     this.#index = {
       ownInboxId: ctx.inboxId,
-      all: () => ctx.store.groups().map((row) => this.#group(row.groupId)),
-      lastMessageNs: (group) => ctx.store.messages(group.groupIdBytes, { descending: true, limit: 1 })[0]?.sentAtNs ?? 0n,
+      all: () => ctx.store.groups().map((row) => this.#conversation(row.groupId)),
+      lastMessageNs: (conversation) => ctx.store.messages(conversation.groupIdBytes, { descending: true, limit: 1 })[0]?.sentAtNs ?? 0n,
     };
   }
 
-  #group(groupId: Uint8Array): Group {
+  #conversation(groupId: Uint8Array): Group | Dm {
+    return this.#entry(groupId).conversation;
+  }
+
+  /** The one object for a stored conversation: a Dm when its immutable metadata says so, else a Group. */
+  #entry(groupId: Uint8Array): { readonly conversation: Group | Dm; readonly core: ConversationCore } {
     const id = Buffer.from(groupId).toString("hex");
-    let group = this.#groups.get(id);
-    if (group === undefined) {
-      const created: Group = new Group(this.#ctx, groupId, () => duplicatesOf(this.#index, created));
-      group = created;
-      this.#groups.set(id, group);
+    let entry = this.#conversations.get(id);
+    if (entry === undefined) {
+      const core = new ConversationCore(this.#ctx, groupId);
+      const type = decodeImmutableMetadata(groupExtensions(core.state()).immutableMetadata).conversationType;
+      if (type === messageContents.ConversationType.DM) {
+        const dm: Dm = new Dm(core, () => duplicatesOf(this.#index, dm));
+        entry = { conversation: dm, core };
+      } else {
+        entry = { conversation: new Group(core), core };
+      }
+      this.#conversations.set(id, entry);
     }
-    return group;
+    return entry;
   }
 
   readonly #created = new Set<() => void>();
@@ -70,7 +86,9 @@ export class Conversations {
    * @throws ClientError `client.not_found`, `client.publish_failed`, `client.network`.
    */
   async createGroup(inboxIds: readonly string[], options: CreateGroupOptions = {}): Promise<Group> {
-    return this.#create(newGroupExtensions(this.#ctx.inboxId, options, policySetForOptions(options)), inboxIds);
+    const group = await this.#create(newGroupExtensions(this.#ctx.inboxId, options, policySetForOptions(options)), inboxIds);
+    if (!(group instanceof Group)) throw new ClientError("client.bad_store", "a group we created reads as a DM");
+    return group;
   }
 
   /**
@@ -80,19 +98,21 @@ export class Conversations {
    *
    * @throws ClientError `client.usage` for our own inbox, and as createGroup.
    */
-  async createDm(inboxId: string): Promise<Group> {
+  async createDm(inboxId: string): Promise<Dm> {
     if (inboxId.toLowerCase() === this.#ctx.inboxId.toLowerCase()) throw new ClientError("client.usage", "a DM with ourselves");
     const existing = this.getDmByInboxId(inboxId);
     if (existing?.isActive === true) return existing;
-    return this.#create(newDmExtensions(this.#ctx.inboxId, inboxId), [inboxId]);
+    const dm = await this.#create(newDmExtensions(this.#ctx.inboxId, inboxId), [inboxId]);
+    if (!(dm instanceof Dm)) throw new ClientError("client.bad_store", "a DM we created reads as a group");
+    return dm;
   }
 
   /** The DM with `inboxId`: of its duplicates, the one with the newest message. */
-  getDmByInboxId(inboxId: string): Group | undefined {
+  getDmByInboxId(inboxId: string): Dm | undefined {
     return surfacedDmWith(this.#index, inboxId);
   }
 
-  async #create(extensions: XmtpGroupExtensions, inboxIds: readonly string[]): Promise<Group> {
+  async #create(extensions: XmtpGroupExtensions, inboxIds: readonly string[]): Promise<Group | Dm> {
     const state = await createGroup({
       signer: this.#ctx.mlsSigner,
       extensions,
@@ -105,10 +125,11 @@ export class Conversations {
       createdNs: this.#ctx.nowNs(),
       addedByInboxId: this.#ctx.inboxId,
     });
-    const group = this.#group(state.groupId);
-    await group.addMembers(inboxIds.filter((id) => id !== this.#ctx.inboxId));
+    const { conversation, core } = this.#entry(state.groupId);
+    const others = inboxIds.filter((id) => id !== this.#ctx.inboxId);
+    if (others.length > 0) await core.serial(() => core.publishCommit({ kind: "membership", params: { addInboxes: others } }));
     for (const listener of this.#created) listener();
-    return group;
+    return conversation;
   }
 
   /**
@@ -138,7 +159,7 @@ export class Conversations {
       try {
         const keys = store.keyPackage(w.hpkePublicKey);
         if (keys === undefined) {
-          logRefused(this.#ctx.logger, "client.refused_welcome", { cursor: w.id, reason: "not wrapped to a key package of ours" });
+          logRefused(this.#ctx.logger, "refused.welcome", { cursor: w.id, reason: "not wrapped to a key package of ours" });
           store.setWelcomeCursor(w.id);
           continue;
         }
@@ -152,7 +173,7 @@ export class Conversations {
         // Every leaf at its inbox's pinned sequence id, every installation there in the tree.
         const refused = welcomeExtensionViolation(state) ?? (await checkJoinedGroup(authenticate.histories, state));
         if (refused !== undefined) {
-          logRefused(this.#ctx.logger, "client.refused_welcome", { cursor: w.id, reason: refused });
+          logRefused(this.#ctx.logger, "refused.welcome", { cursor: w.id, reason: refused });
           store.setWelcomeCursor(w.id);
           continue;
         }
@@ -172,14 +193,12 @@ export class Conversations {
         }
         store.setWelcomeCursor(w.id);
       } catch (error) {
-        // The network failed us, not the welcome: stop here, and the next
-        // sync takes it again (the cursor stays before it).
-        if (isClientError(error) && error.code === "client.network") throw error;
-        const lost = authenticate.networkFailure();
-        if (lost !== undefined) throw lost;
+        const decision = classifyFailure(error, "welcome", authenticate.networkFailure());
+        // The network or our store failed us, not the welcome: stop here,
+        // and the next sync takes it again (the cursor stays before it).
+        if (decision.action === "retry") throw decision.error;
         store.setWelcomeCursor(w.id);
-        if (!isMlsError(error) && !isClientError(error) && !isProtoError(error)) throw error;
-        logRefused(this.#ctx.logger, "client.refused_welcome", { cursor: w.id, cause: error });
+        logSkipped(this.#ctx.logger, decision, { cursor: w.id });
       }
     }
     // A used key package is public knowledge of who joined: rotate it, as
@@ -202,7 +221,7 @@ export class Conversations {
    * @throws ClientError `client.network` from next() when a subscription fails.
    */
   streamAllMessages(options: { conversationType?: ConversationType } = {}): AsyncStream<DecodedMessage> {
-    const follow = (group: Group): FollowedConversation<DecodedMessage> => {
+    const follow = (group: Group | Dm): FollowedConversation<DecodedMessage> => {
       const store = this.#ctx.store;
       return {
         groupIdBytes: group.groupIdBytes,
@@ -216,7 +235,7 @@ export class Conversations {
     return createAsyncStream<DecodedMessage>(async (push, signal) => {
       const type = options.conversationType;
       const initial = this.list({ includeDuplicateDms: true, ...(type === undefined ? {} : { conversationType: type }) });
-      const arrivals = this.#streamConversations(type);
+      const arrivals = this.#streamConversations(type, (_c): _c is Group | Dm => true);
       signal.addEventListener("abort", () => void arrivals.return(), { once: true });
       await pushAllMessages(this.#ctx.api, initial.map(follow), async () => {
         const next = await arrivals.next();
@@ -241,20 +260,20 @@ export class Conversations {
    *
    * @throws ClientError `client.network` from next() when the subscription fails.
    */
-  stream(): AsyncStream<Group> {
-    return this.#streamConversations(undefined);
+  stream(): AsyncStream<Group | Dm> {
+    return this.#streamConversations(undefined, (_c): _c is Group | Dm => true);
   }
 
   streamGroups(): AsyncStream<Group> {
-    return this.#streamConversations(ConversationType.Group);
+    return this.#streamConversations(ConversationType.Group, (c) => c instanceof Group);
   }
 
-  streamDms(): AsyncStream<Group> {
-    return this.#streamConversations(ConversationType.Dm);
+  streamDms(): AsyncStream<Dm> {
+    return this.#streamConversations(ConversationType.Dm, (c) => c instanceof Dm);
   }
 
-  #streamConversations(type: ConversationType | undefined): AsyncStream<Group> {
-    const source: ConversationSource<Group> = {
+  #streamConversations<C extends Group | Dm>(type: ConversationType | undefined, is: (c: Group | Dm) => c is C): AsyncStream<C> {
+    const source: ConversationSource<Group | Dm> = {
       installationKey: this.#ctx.installationKey,
       welcomeCursor: () => this.#ctx.store.installation()?.welcomeCursor ?? 0n,
       sync: () => this.sync(),
@@ -264,33 +283,34 @@ export class Conversations {
         return () => this.#created.delete(listener);
       },
     };
-    const accept = (g: Group) => type === undefined || listConversations(this.#index, { conversationType: type, includeDuplicateDms: true }).includes(g);
-    return createAsyncStream<Group>((push, signal) => pushNewConversations(this.#ctx.api, source, accept, push, signal));
+    const accept = (c: Group | Dm): c is C =>
+      is(c) && (type === undefined || listConversations(this.#index, { conversationType: type, includeDuplicateDms: true }).includes(c));
+    return createAsyncStream<C>((push, signal) => pushNewConversations(this.#ctx.api, source, accept, push, signal));
   }
 
   /** Groups and DMs, oldest first; one DM per peer unless `includeDuplicateDms`. */
-  list(options: ListConversationsOptions = {}): Group[] {
+  list(options: ListConversationsOptions = {}): (Group | Dm)[] {
     return listConversations(this.#index, options);
   }
 
   listGroups(options: Omit<ListConversationsOptions, "conversationType"> = {}): Group[] {
-    return this.list({ ...options, conversationType: ConversationType.Group });
+    return this.list({ ...options, conversationType: ConversationType.Group }).filter((c) => c instanceof Group);
   }
 
-  listDms(options: Omit<ListConversationsOptions, "conversationType"> = {}): Group[] {
-    return this.list({ ...options, conversationType: ConversationType.Dm });
+  listDms(options: Omit<ListConversationsOptions, "conversationType"> = {}): Dm[] {
+    return this.list({ ...options, conversationType: ConversationType.Dm }).filter((c) => c instanceof Dm);
   }
 
   /** A message of any conversation by its hex id, from the local store. */
   getMessageById(id: string): DecodedMessage | undefined {
     const row = this.#ctx.store.message(id);
     if (row === undefined) return undefined;
-    return this.#group(row.groupId).decodedMessage(row);
+    return this.#conversation(row.groupId).decodedMessage(row);
   }
 
-  getConversationById(id: string): Group | undefined {
+  getConversationById(id: string): Group | Dm | undefined {
     const groupId = Uint8Array.from(Buffer.from(id, "hex"));
-    return this.#ctx.store.group(groupId) === undefined ? undefined : this.#group(groupId);
+    return this.#ctx.store.group(groupId) === undefined ? undefined : this.#conversation(groupId);
   }
 }
 

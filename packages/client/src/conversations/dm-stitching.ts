@@ -5,7 +5,7 @@
 // duplicates are asked for), the one with the newest message, ties broken
 // by the larger group id (its `find_groups` NOT EXISTS filter); a DM's
 // messages are those of all its duplicates.
-import type { Group } from "./group.js";
+import type { Dm } from "./dm.js";
 
 export function dmIdOf(inboxA: string, inboxB: string): string {
   return `dm:${[inboxA.toLowerCase(), inboxB.toLowerCase()].sort().join(":")}`;
@@ -13,22 +13,22 @@ export function dmIdOf(inboxA: string, inboxB: string): string {
 
 /** What ranks duplicates: the newest message's sent time (0 without one), then the group id. */
 export interface DmActivity {
-  readonly group: Group;
+  readonly dm: Dm;
   readonly dmId: string;
   readonly lastMessageNs: bigint;
 }
 
 function newer(a: DmActivity, b: DmActivity): boolean {
   if (a.lastMessageNs !== b.lastMessageNs) return a.lastMessageNs > b.lastMessageNs;
-  return Buffer.compare(Buffer.from(a.group.groupIdBytes), Buffer.from(b.group.groupIdBytes)) > 0;
+  return Buffer.compare(Buffer.from(a.dm.groupIdBytes), Buffer.from(b.dm.groupIdBytes)) > 0;
 }
 
 /** The DM each dm_id shows: the most recently active of its duplicates. */
-export function surfacedDms(dms: readonly DmActivity[]): Map<string, Group> {
+export function surfacedDms(dms: readonly DmActivity[]): Map<string, Dm> {
   const best = new Map<string, DmActivity>();
   for (const dm of dms) {
     const current = best.get(dm.dmId);
     if (current === undefined || newer(dm, current)) best.set(dm.dmId, dm);
   }
-  return new Map([...best].map(([id, a]) => [id, a.group]));
+  return new Map([...best].map(([id, a]) => [id, a.dm]));
 }

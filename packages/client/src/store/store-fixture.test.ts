@@ -15,13 +15,13 @@ import type { RunningNode } from "@parley/node";
 import { startTestNode } from "@parley/testkit";
 import Database from "better-sqlite3";
 import { FIXTURE, FIXTURE_USERS, fixtureAddress, type FixtureUser } from "../../test/store-fixture/fixture-users.js";
-import { Client, GroupMessageKind, type Group } from "../index.js";
+import { Client, Group, GroupMessageKind, type Conversation } from "../index.js";
 import { LocalStore } from "./local-store.js";
 import { STORE_VERSION } from "./migrations/migrate.js";
 
 const V0 = fileURLToPath(new URL("../../test/store-fixture/v0/", import.meta.url));
 
-const texts = async (g: Group) => (await g.messages({ kind: GroupMessageKind.Application })).map((m) => m.content);
+const texts = async (g: Conversation) => (await g.messages({ kind: GroupMessageKind.Application })).map((m) => m.content);
 
 describe("@parley/client store: a database written before versioned migrations opens, upgrades and finishes its intents", { timeout: 60_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "parley-store-v0-"));
@@ -82,7 +82,7 @@ describe("@parley/client store: a database written before versioned migrations o
     await g1.sync();
     await carol.conversations.sync();
     const carols = carol.conversations.getConversationById(g1.id);
-    assert.ok(carols, "Carol joined from the welcome the intent kept");
+    assert.ok(carols instanceof Group, "Carol joined from the welcome the intent kept");
     assert.equal((await carols.members()).length, 3);
     assert.equal(carols.name, FIXTURE.firstGroupName);
   });
@@ -101,7 +101,7 @@ describe("@parley/client store: a database written before versioned migrations o
     await g2.sync();
     assert.equal(g2.name, FIXTURE.unsentName);
     const bobG2 = bob.conversations.getConversationById(g2.id);
-    assert.ok(bobG2);
+    assert.ok(bobG2 instanceof Group);
     await bobG2.sync();
     assert.equal(bobG2.name, FIXTURE.unsentName);
   });

@@ -6,6 +6,7 @@
 // restart pushes what was synced while the subscription was being replaced.
 import type { ApiClient } from "../api/api-client.js";
 import { pushNewMessages, type FollowedConversation } from "./new-messages.js";
+import { syncOrDefer } from "../incoming/incoming-failure.js";
 
 /**
  * @param arrivals the next new conversation; undefined when no more will come.
@@ -51,8 +52,10 @@ export async function pushAllMessages<M extends { readonly id: string }>(
       inner.abort();
       await running;
       for (const m of await next.c.messages()) seen.add(m.id);
-      await next.c.sync();
-      followed.push(next.c);
+      // A sync to retry is taken again at the conversation's next wake-up.
+      const joined = next.c;
+      await syncOrDefer(() => joined.sync(), "group_message");
+      followed.push(joined);
       arrival = arrivals();
     } finally {
       signal.removeEventListener("abort", stop);

@@ -5,7 +5,8 @@
 // there before is pushed once. Conversations we create ourselves are pushed
 // too, as libxmtp's stream announces local creations.
 import type { ApiClient } from "../api/api-client.js";
-import { ClientError } from "../client-error.js";
+import { ClientError, isClientError } from "../client-error.js";
+import { syncOrDefer } from "../incoming/incoming-failure.js";
 
 export interface ConversationSource<C extends { readonly id: string }> {
   readonly installationKey: Uint8Array;
@@ -23,10 +24,10 @@ export interface ConversationSource<C extends { readonly id: string }> {
  * @param accept which new conversations to push (type filters).
  * @throws ClientError `client.network` when the subscription fails (not when `signal` ended it).
  */
-export async function pushNewConversations<C extends { readonly id: string }>(
+export async function pushNewConversations<T extends { readonly id: string }, C extends T>(
   api: ApiClient,
-  source: ConversationSource<C>,
-  accept: (conversation: C) => boolean,
+  source: ConversationSource<T>,
+  accept: (conversation: T) => conversation is C,
   push: (conversation: C) => void,
   signal: AbortSignal,
 ): Promise<void> {
@@ -44,11 +45,12 @@ export async function pushNewConversations<C extends { readonly id: string }>(
   try {
     for await (const welcome of api.mls.subscribeWelcomeMessages({ filters }, { signal })) {
       if (welcome.version.case === undefined) continue;
-      await source.sync();
-      pushNew();
+      // A sync that must be retried leaves the welcome to the next wake-up.
+      if (await syncOrDefer(() => source.sync(), "welcome")) pushNew();
     }
   } catch (error) {
     if (signal.aborted) return;
+    if (isClientError(error)) throw error;
     throw new ClientError("client.network", "SubscribeWelcomeMessages failed", { cause: error });
   } finally {
     unsubscribe();

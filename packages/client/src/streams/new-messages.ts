@@ -3,7 +3,8 @@
 // its conversation (commits apply in id order as always), and each message is
 // pushed once. Shared by Group.stream() and Conversations.streamAllMessages().
 import type { ApiClient } from "../api/api-client.js";
-import { ClientError } from "../client-error.js";
+import { ClientError, isClientError } from "../client-error.js";
+import { syncOrDefer } from "../incoming/incoming-failure.js";
 
 export interface FollowedConversation<M extends { readonly id: string }> {
   readonly groupIdBytes: Uint8Array;
@@ -38,7 +39,8 @@ export async function pushNewMessages<M extends { readonly id: string }>(
       if (envelope.version.case !== "v1") continue;
       const conversation = byGroup.get(Buffer.from(envelope.version.value.groupId).toString("hex"));
       if (!conversation) continue;
-      await conversation.sync();
+      // A sync that must be retried leaves the envelope to the next wake-up.
+      if (!(await syncOrDefer(() => conversation.sync(), "group_message"))) continue;
       for (const m of await conversation.messages()) {
         if (seen.has(m.id)) continue;
         seen.add(m.id);
@@ -47,6 +49,7 @@ export async function pushNewMessages<M extends { readonly id: string }>(
     }
   } catch (error) {
     if (signal.aborted) return;
+    if (isClientError(error)) throw error;
     throw new ClientError("client.network", "SubscribeGroupMessages failed", { cause: error });
   }
 }

@@ -1,0 +1,81 @@
+// The one place where what an envelope meant (process-envelope.ts) is
+// written to the store. State, cursor, messages and intents move in one
+// transaction, so a crash leaves all of an envelope's effects or none, and a
+// restart resumes from a cursor that matches the state.
+import { encodeGroupState, type GroupState } from "@parley/mls";
+import type { ClientContext } from "../client-context.js";
+import { logRefused } from "../logging.js";
+import type { Envelope, EnvelopeOutcome, Refusal } from "./process-envelope.js";
+
+export interface Applied {
+  /** The group's state after the envelope (the same object when it did not change). */
+  readonly state: GroupState;
+  /** Stop the sync here: the group waits before this envelope. */
+  readonly stop: boolean;
+}
+
+/**
+ * Writes `outcome` of `envelope` on top of `state`.
+ *
+ * @throws the outcome's error for `retry`: the cursor stays before the
+ *   envelope, and the next sync takes it again.
+ */
+export function applyOutcome(ctx: ClientContext, groupId: Uint8Array, state: GroupState, envelope: Envelope, outcome: EnvelopeOutcome): Applied {
+  const { store } = ctx;
+  const log = (refusal: Refusal) => {
+    const fields = {
+      groupId: Buffer.from(groupId).toString("hex"),
+      cursor: envelope.id,
+      ...(refusal.reason === undefined ? {} : { reason: refusal.reason }),
+      cause: refusal.cause,
+    };
+    logRefused(ctx.logger, refusal.code, fields, refusal.level);
+  };
+  switch (outcome.kind) {
+    case "retry":
+      throw outcome.error;
+    case "paused":
+      store.setPausedForVersion(groupId, outcome.version);
+      log(outcome.refusal);
+      return { state, stop: true };
+    case "skip":
+      store.setCursor(groupId, envelope.id);
+      return { state, stop: false };
+    case "refused":
+      store.setCursor(groupId, envelope.id);
+      log(outcome.refusal);
+      return { state, stop: false };
+    case "own_message":
+      store.transaction(() => {
+        store.setCursor(groupId, envelope.id);
+        // As the official client: the node's time once published, the time
+        // every receiver shows.
+        store.markMessagePublished(outcome.messageId, envelope.createdNs, envelope.id);
+        // Delivered: nothing of it is needed any more.
+        store.deleteIntent(outcome.intentId);
+      });
+      return { state, stop: false };
+    case "own_commit": {
+      const { won } = outcome;
+      store.transaction(() => {
+        if (won === undefined) store.setCursor(groupId, envelope.id);
+        else store.updateGroup(groupId, won.staged, envelope.id);
+        store.setIntentState(outcome.intentId, won === undefined ? "lost" : "committed", envelope.id);
+        if (won !== undefined) {
+          store.setLastOwnCommitNs(groupId, ctx.nowNs());
+          if (won.transcript !== undefined) store.insertMessage(won.transcript);
+        }
+      });
+      return { state: won?.state ?? state, stop: false };
+    }
+    case "applied": {
+      const { message } = outcome;
+      store.transaction(() => {
+        store.updateGroup(groupId, encodeGroupState(outcome.state), envelope.id);
+        if (message !== undefined) store.insertMessage(message);
+      });
+      if (outcome.refusal !== undefined) log(outcome.refusal);
+      return { state: outcome.state, stop: false };
+    }
+  }
+}

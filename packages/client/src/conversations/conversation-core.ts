@@ -1,0 +1,144 @@
+// What every conversation runs on, groups and DMs alike
+// (../shared/spec/xmtp-client.md 3.3, 3.4, 3.8): its MLS state in the local
+// store with the cursor of the last envelope processed, one operation at a
+// time, envelopes processed strictly in the node's id order (decided by
+// process-envelope.ts, written by apply-outcome.ts), and the upkeep commits
+// (membership check, key update) that come before a send or after a sync.
+import { createHash } from "node:crypto";
+import { decodeGroupState, isMlsError, type GroupState } from "@parley/mls";
+import { queryGroupMessagesAfter } from "../api/api-client.js";
+import type { ClientContext } from "../client-context.js";
+import { ClientError, isClientError } from "../client-error.js";
+import { identityAuthenticator } from "../identity/identity-lookup.js";
+import type { GroupRow } from "../store/local-store.js";
+import { applyOutcome } from "./apply-outcome.js";
+import type { IntentSpec } from "./commit-intents.js";
+import { finishCommitted, publishCommit, resumeIntents, type IntentHost } from "./intent-runner.js";
+import { keyUpdateDue } from "./key-rotation.js";
+import { SYNC_UPDATE_INSTALLATIONS_INTERVAL_NS } from "./membership-update.js";
+import { isMemberIn, processEnvelope } from "./process-envelope.js";
+import { isNewerVersion } from "./protocol-version.js";
+
+const sha256 = (bytes: Uint8Array) => new Uint8Array(createHash("sha256").update(bytes).digest());
+
+export class ConversationCore implements IntentHost {
+  readonly ctx: ClientContext;
+  readonly groupId: Uint8Array;
+  /** Hex of the group id. */
+  readonly id: string;
+  /** One operation at a time per conversation: state in, state out. */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(ctx: ClientContext, groupId: Uint8Array) {
+    this.ctx = ctx;
+    this.groupId = groupId.slice();
+    this.id = Buffer.from(groupId).toString("hex");
+  }
+
+  row(): GroupRow {
+    const row = this.ctx.store.group(this.groupId);
+    if (row === undefined) throw new ClientError("client.not_found", `no group ${this.id} in the local store`);
+    return row;
+  }
+
+  state(): GroupState {
+    return decodeGroupState(this.row().state);
+  }
+
+  isMember(state: GroupState): boolean {
+    return isMemberIn(state, this.ctx.installationKey);
+  }
+
+  /** Runs `run` after every operation queued before it. */
+  serial<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(run, run);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  pausedForVersion(): string | undefined {
+    return this.ctx.store.pausedForVersion(this.groupId);
+  }
+
+  assertNotPaused(): void {
+    const version = this.pausedForVersion();
+    if (version !== undefined && isNewerVersion(version)) {
+      throw new ClientError("client.usage", `the group is paused until a client that supports protocol version ${version}`);
+    }
+  }
+
+  /** A sync as the app asks for it: envelopes, unfinished intents, then the membership check if due. */
+  async sync(): Promise<void> {
+    await this.syncEnvelopes();
+    await resumeIntents(this);
+    try {
+      await this.maybeUpdateInstallations(SYNC_UPDATE_INSTALLATIONS_INTERVAL_NS);
+    } catch (error) {
+      // As libxmtp: a failed check does not fail the sync; the next one retries.
+      if (!isClientError(error) && !isMlsError(error)) throw error;
+    }
+  }
+
+  async syncEnvelopes(): Promise<void> {
+    const { store } = this.ctx;
+    const paused = store.pausedForVersion(this.groupId);
+    if (paused !== undefined) {
+      if (isNewerVersion(paused)) return;
+      store.setPausedForVersion(this.groupId, undefined); // this version reads it: go on
+    }
+    const authenticate = identityAuthenticator(this.ctx.api, this.ctx.inboxLogs);
+    const envelopes = await queryGroupMessagesAfter(this.ctx.api, this.groupId, this.row().cursor);
+    // Decoded once: each envelope's outcome is written with its cursor, and
+    // the state carried on in memory.
+    let state = envelopes.length === 0 ? undefined : this.state();
+    for (const envelope of envelopes) {
+      if (state === undefined) break;
+      const hash = sha256(envelope.data);
+      const outcome = await processEnvelope(state, envelope, {
+        groupId: this.groupId,
+        ownInboxId: this.ctx.inboxId,
+        ownInstallationKey: this.ctx.installationKey,
+        authenticate,
+        ownIntent: store.publishedIntentByHash(this.groupId, hash),
+        ownPayload: store.isOwnPayload(hash),
+      });
+      const applied = applyOutcome(this.ctx, this.groupId, state, envelope, outcome);
+      if (applied.stop) return;
+      state = applied.state;
+    }
+    await finishCommitted(this.ctx, this.groupId);
+    if (envelopes.length > 0) store.scrub();
+  }
+
+  publishCommit(spec: IntentSpec): Promise<void> {
+    return publishCommit(this, spec);
+  }
+
+  /** What an earlier run left unfinished, a key update among them. */
+  async settleUnfinished(): Promise<void> {
+    if (!this.ctx.store.hasUnfinishedIntents(this.groupId)) return;
+    await this.syncEnvelopes();
+    await resumeIntents(this);
+  }
+
+  /**
+   * The periodic membership check (section 3.4, libxmtp
+   * `maybe_update_installations`): at most once per `intervalNs` of our
+   * clock, a membership update with no inbox added or removed, committed
+   * only when a member's identity moved on.
+   */
+  async maybeUpdateInstallations(intervalNs: bigint): Promise<void> {
+    const now = this.ctx.nowNs();
+    const last = this.ctx.store.installationsCheckedNs(this.groupId);
+    if (last !== undefined && now - last < intervalNs) return;
+    if (!this.isMember(this.state())) return;
+    await this.publishCommit({ kind: "membership", params: {} });
+    this.ctx.store.setInstallationsCheckedNs(this.groupId, now);
+  }
+
+  /** Post-compromise security: a key update before a send when ours are due (key-rotation.ts). */
+  async maybeUpdateKeys(): Promise<void> {
+    if (!keyUpdateDue(this.ctx, this.groupId) || !this.isMember(this.state())) return;
+    await this.publishCommit({ kind: "key_update", params: {} });
+  }
+}

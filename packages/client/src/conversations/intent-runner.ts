@@ -1,0 +1,211 @@
+// Every change we make to a group is an intent, written before it is
+// published (../shared/spec/xmtp-client.md 3.8): a message with the ratchet
+// state it consumed, a commit with the state it leads to and its welcome.
+// This module publishes them, resumes what a restart left unfinished, and
+// rebuilds a commit that lost its epoch on the new one (up to three times).
+// Whether a published commit won is decided by the sync (process-envelope.ts)
+// when the node's order shows it.
+import { createHash } from "node:crypto";
+import { encodeGroupState, encryptMessage, isMlsError, MAX_PAST_EPOCHS, type GroupState } from "@parley/mls";
+import { encode, messageContents } from "@parley/proto";
+import { call, groupMessageInput } from "../api/api-client.js";
+import type { ClientContext } from "../client-context.js";
+import { ClientError } from "../client-error.js";
+import { contentTypeString, encodeEnvelope, messageId } from "../content/text-codec.js";
+import type { MessageIntent } from "../store/intent-record.js";
+import type { GroupRow, IntentRow } from "../store/local-store.js";
+import { assertOwnCommitAllowed } from "./commit-validation.js";
+import { buildIntentCommit, intentSpecOf, recipientsOf, sendIntentWelcomes, type IntentSpec } from "./commit-intents.js";
+import { keyUpdateDue } from "./key-rotation.js";
+
+const MAX_PUBLISH_ATTEMPTS = 3;
+
+/** What the runner needs of a conversation. */
+export interface IntentHost {
+  readonly ctx: ClientContext;
+  readonly groupId: Uint8Array;
+  row(): GroupRow;
+  state(): GroupState;
+  isMember(state: GroupState): boolean;
+  /** @throws ClientError `client.usage` while the group waits for a newer protocol version. */
+  assertNotPaused(): void;
+  /** Processes everything after the cursor (not queued: callers hold the conversation's queue). */
+  syncEnvelopes(): Promise<void>;
+}
+
+const sha256 = (bytes: Uint8Array) => new Uint8Array(createHash("sha256").update(bytes).digest());
+
+/**
+ * Encrypts and publishes an application message; returns its id. The new
+ * ratchet state, the message and its intent are written before publishing:
+ * a generation is never reused, the message shows up exactly once, and if
+ * publishing fails the next sync publishes it again.
+ */
+export async function publishMessage(
+  host: IntentHost,
+  encoded: messageContents.EncodedContent,
+  shouldPush: boolean,
+  key: string | undefined,
+): Promise<string> {
+  const { ctx, groupId } = host;
+  const { store } = ctx;
+  const encodedBytes = encode(messageContents.EncodedContentSchema, encoded);
+  const sentAtNs = ctx.nowNs();
+  const idempotencyKey = key ?? sentAtNs.toString();
+  const id = messageId(groupId, idempotencyKey, encodedBytes);
+  const before = host.state();
+  let result;
+  try {
+    result = await encryptMessage(before, encodeEnvelope(encodedBytes, idempotencyKey));
+  } catch (error) {
+    if (isMlsError(error) && error.code === "mls.usage") throw new ClientError("client.usage", "cannot send in this group", { cause: error });
+    throw error;
+  }
+  const row = host.row();
+  const hash = sha256(result.message);
+  const intentId = store.transaction(() => {
+    store.updateGroup(groupId, encodeGroupState(result.state), row.cursor);
+    store.addOwnPayload(hash, groupId);
+    store.insertMessage({
+      id,
+      groupId,
+      senderInboxId: ctx.inboxId,
+      sentAtNs,
+      contentType: contentTypeString(encoded.type),
+      encodedContent: encodedBytes,
+      cursor: 0n,
+    });
+    return store.insertIntent({
+      groupId,
+      operation: { kind: "message", params: { encodedContent: encodedBytes, idempotencyKey, shouldPush } },
+      baseEpoch: before.epoch,
+      payloadHash: hash,
+      payload: result.message,
+      stagedState: undefined,
+      welcome: undefined,
+      recipients: undefined,
+    });
+  });
+  store.scrub();
+  await call("SendGroupMessages", () => ctx.api.mls.sendGroupMessages({ messages: [groupMessageInput(result.message, shouldPush)] }));
+  // The node has it: nothing to resend, only to recognise when it comes back.
+  store.setIntentState(intentId, "acknowledged");
+  return id;
+}
+
+/**
+ * Builds the intent's commit on the current epoch, writes it as an intent
+ * (with the state it leads to and its welcome), publishes it, and syncs:
+ * merged if it came first in the node's order, rebuilt on the new epoch if
+ * not; welcomes go out once it is confirmed.
+ *
+ * @throws ClientError `client.publish_failed` after three lost epochs;
+ *   `client.permission_denied`, `client.usage` before anything is sent.
+ */
+export async function publishCommit(host: IntentHost, spec: IntentSpec): Promise<void> {
+  const { ctx, groupId } = host;
+  const { store } = ctx;
+  host.assertNotPaused();
+  for (let attempt = 0; attempt < MAX_PUBLISH_ATTEMPTS; attempt += 1) {
+    await host.syncEnvelopes();
+    const state = host.state();
+    const result = await buildIntentCommit(ctx, spec, state);
+    if (result === undefined) return;
+    assertOwnCommitAllowed(state, result.state, ctx.inboxId);
+    const hash = sha256(result.commit);
+    const id = store.transaction(() => {
+      store.addOwnPayload(hash, groupId);
+      return store.insertIntent({
+        groupId,
+        operation: spec,
+        baseEpoch: state.epoch,
+        payloadHash: hash,
+        payload: result.commit,
+        stagedState: encodeGroupState(result.state),
+        welcome: result.welcome,
+        recipients: recipientsOf(result),
+      });
+    });
+    await call("SendGroupMessages", () => ctx.api.mls.sendGroupMessages({ messages: [groupMessageInput(result.commit, false)] }));
+    await host.syncEnvelopes();
+    const outcome = store.intent(id)?.state;
+    if (outcome === "done" || outcome === "committed") return;
+    // Lost its epoch (or not seen yet): this attempt is replaced by the next.
+    store.setIntentState(id, "superseded");
+  }
+  throw new ClientError("client.publish_failed", `a commit lost its epoch ${MAX_PUBLISH_ATTEMPTS} times`);
+}
+
+/**
+ * Post-commit actions of our commits that won (their welcomes), then the
+ * intent is done and its staged secrets are dropped. A failure leaves it
+ * committed, and the next sync sends again: a joiner takes a group once,
+ * however many welcomes name it.
+ */
+export async function finishCommitted(ctx: ClientContext, groupId: Uint8Array): Promise<void> {
+  for (const intent of ctx.store.intents(groupId, "committed")) {
+    await sendIntentWelcomes(ctx, intent);
+    ctx.store.setIntentState(intent.id, "done");
+  }
+}
+
+/**
+ * After a restart: an intent published but never seen while the group
+ * stayed on its epoch is sent again (the node may never have got it); one
+ * that lost its epoch, or was never seen while the epoch moved on, is
+ * regenerated on the current epoch.
+ */
+export async function resumeIntents(host: IntentHost): Promise<void> {
+  const { ctx, groupId } = host;
+  const { store } = ctx;
+  for (const intent of store.intents(groupId, "published")) {
+    if (intent.operation.kind === "message") {
+      await republishMessage(host, intent, intent.operation.params);
+      continue;
+    }
+    if (host.state().epoch === intent.baseEpoch && intent.payload !== undefined) {
+      const payload = intent.payload;
+      await call("SendGroupMessages", () => ctx.api.mls.sendGroupMessages({ messages: [groupMessageInput(payload, false)] }));
+      await host.syncEnvelopes();
+    }
+    if (store.intent(intent.id)?.state === "published") store.setIntentState(intent.id, "lost");
+  }
+  for (const intent of store.intents(groupId, "lost")) {
+    store.setIntentState(intent.id, "superseded");
+    // A lost key update is moot once any commit of ours has landed since.
+    if (intent.operation.kind === "key_update" && !keyUpdateDue(ctx, groupId)) continue;
+    if (host.isMember(host.state())) await publishCommit(host, intentSpecOf(intent));
+  }
+}
+
+/**
+ * A message of ours the node never got: the same ciphertext again while
+ * receivers still read its epoch (MAX_PAST_EPOCHS), else the same content
+ * and idempotency key (so the same message id) encrypted anew.
+ */
+async function republishMessage(host: IntentHost, intent: IntentRow, params: MessageIntent["params"]): Promise<void> {
+  const { ctx, groupId } = host;
+  const { store } = ctx;
+  let payload = intent.payload;
+  const state = host.state();
+  if (payload === undefined || state.epoch - intent.baseEpoch > BigInt(MAX_PAST_EPOCHS)) {
+    if (!host.isMember(state)) {
+      store.deleteIntent(intent.id);
+      return;
+    }
+    const result = await encryptMessage(state, encodeEnvelope(params.encodedContent, params.idempotencyKey));
+    const hash = sha256(result.message);
+    const fresh = result.message;
+    store.transaction(() => {
+      store.updateGroup(groupId, encodeGroupState(result.state), host.row().cursor);
+      store.addOwnPayload(hash, groupId);
+      store.deleteIntent(intent.id);
+      store.insertIntent({ ...intent, baseEpoch: state.epoch, payloadHash: hash, payload: fresh });
+    });
+    payload = fresh;
+  }
+  const data = payload;
+  await call("SendGroupMessages", () => ctx.api.mls.sendGroupMessages({ messages: [groupMessageInput(data, params.shouldPush)] }));
+  const sent = store.publishedIntentByHash(groupId, sha256(data));
+  if (sent !== undefined) store.setIntentState(sent.id, "acknowledged");
+}
