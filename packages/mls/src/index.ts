@@ -14,6 +14,7 @@ export {
 export { processMessage, type ProcessResult } from "./group/process-message.js";
 export { joinFromWelcome, type JoinParams, type JoinResult } from "./group/join.js";
 export { encryptMessage, type EncryptResult } from "./group/application.js";
+export { eraseConsumed, type Consumed } from "./group/consumed.js";
 export {
   groupMembers,
   isRemoved,

@@ -2,7 +2,7 @@
 // written to the store. State, cursor, messages and intents move in one
 // transaction, so a crash leaves all of an envelope's effects or none, and a
 // restart resumes from a cursor that matches the state.
-import { encodeGroupState, type GroupState } from "@parley/mls";
+import { encodeGroupState, eraseConsumed, type GroupState } from "@parley/mls";
 import type { ClientContext } from "../client-context.js";
 import { logRefused } from "../logging.js";
 import type { Envelope, EnvelopeOutcome, Refusal } from "./process-envelope.js";
@@ -74,6 +74,9 @@ export function applyOutcome(ctx: ClientContext, groupId: Uint8Array, state: Gro
         store.updateGroup(groupId, encodeGroupState(outcome.state), envelope.id);
         if (message !== undefined) store.insertMessage(message);
       });
+      // Durable: what the old state used up is erased from memory as well
+      // (a refused envelope erases nothing: its old state stays in use).
+      eraseConsumed(outcome.consumed);
       if (outcome.refusal !== undefined) log(outcome.refusal);
       return { state: outcome.state, stop: false };
     }

@@ -6,7 +6,7 @@
 // Whether a published commit won is decided by the sync (process-envelope.ts)
 // when the node's order shows it.
 import { createHash } from "node:crypto";
-import { encodeGroupState, encryptMessage, isMlsError, MAX_PAST_EPOCHS, type GroupState } from "@parley/mls";
+import { encodeGroupState, encryptMessage, eraseConsumed, isMlsError, MAX_PAST_EPOCHS, type GroupState } from "@parley/mls";
 import { encode, messageContents } from "@parley/proto";
 import { call, groupMessageInput } from "../api/api-client.js";
 import type { ClientContext } from "../client-context.js";
@@ -86,6 +86,8 @@ export async function publishMessage(
       recipients: undefined,
     });
   });
+  // The new ratchet state is stored: the secret it used is gone from memory too.
+  eraseConsumed(result.consumed);
   store.scrub();
   await call("SendGroupMessages", () => ctx.api.mls.sendGroupMessages({ messages: [groupMessageInput(result.message, shouldPush)] }));
   // The node has it: nothing to resend, only to recognise when it comes back.
@@ -126,6 +128,9 @@ export async function publishCommit(host: IntentHost, spec: IntentSpec): Promise
         recipients: recipientsOf(result),
       });
     });
+    // The state the commit leads to is stored, and the old one stays in the
+    // store until the commit wins: the in-memory copies of what it used up go.
+    eraseConsumed(result.consumed);
     await call("SendGroupMessages", () => ctx.api.mls.sendGroupMessages({ messages: [groupMessageInput(result.commit, false)] }));
     await host.syncEnvelopes();
     const outcome = store.intent(id)?.state;
@@ -202,6 +207,7 @@ async function republishMessage(host: IntentHost, intent: IntentRow, params: Mes
       store.deleteIntent(intent.id);
       store.insertIntent({ ...intent, baseEpoch: state.epoch, payloadHash: hash, payload: fresh });
     });
+    eraseConsumed(result.consumed);
     payload = fresh;
   }
   const data = payload;

@@ -8,7 +8,7 @@
 // to, or a payload we recorded). A commit of ours won its epoch if it is the
 // first commit of that epoch in the node's order, i.e. the state is still
 // at the epoch the commit was built on.
-import { decodeGroupState, groupMembers, isRemoved, processMessage, type GroupState } from "@parley/mls";
+import { decodeGroupState, groupMembers, isRemoved, processMessage, type Consumed, type GroupState } from "@parley/mls";
 import type { ClientError } from "../client-error.js";
 import { decodeIncomingPayload } from "../content/incoming-payload.js";
 import { GROUP_UPDATED_TYPE } from "../content/group-updated-codec.js";
@@ -58,8 +58,18 @@ export type EnvelopeOutcome =
       readonly intentId: bigint;
       readonly won?: { readonly state: GroupState; readonly staged: Uint8Array; readonly transcript: StoredMessage | undefined };
     }
-  /** A message, commit or proposal of another member, applied; `refusal` when only its content was refused. */
-  | { readonly kind: "applied"; readonly state: GroupState; readonly message?: StoredMessage; readonly refusal?: Refusal }
+  /**
+   * A message, commit or proposal of another member, applied; `refusal` when
+   * only its content was refused; `consumed`, what the old state used up, to
+   * erase once the new state is stored.
+   */
+  | {
+      readonly kind: "applied";
+      readonly state: GroupState;
+      readonly consumed: Consumed;
+      readonly message?: StoredMessage;
+      readonly refusal?: Refusal;
+    }
   /** Skipped for good: the state stays as it was. */
   | { readonly kind: "refused"; readonly refusal: Refusal }
   /** A commit that requires a newer protocol version: the group waits before it (section 3.5 rule 7). */
@@ -128,7 +138,12 @@ export async function processEnvelope(state: GroupState, envelope: Envelope, con
     const result = await processMessage(state, envelope.data, authenticate);
     switch (result.kind) {
       case "application":
-        return { kind: "applied", state: result.state, ...storedApplication(result.plaintext, result.sender?.inboxId ?? "", envelope, context.groupId) };
+        return {
+          kind: "applied",
+          state: result.state,
+          consumed: result.consumed,
+          ...storedApplication(result.plaintext, result.sender?.inboxId ?? "", envelope, context.groupId),
+        };
       case "commit": {
         // Checked before it applies (section 3.5): a commit whose tree,
         // membership map, identity states or permissions disagree is
@@ -142,10 +157,10 @@ export async function processEnvelope(state: GroupState, envelope: Envelope, con
         }
         const removedSelf = result.removedSelf ? context.ownInboxId : undefined;
         const transcript = commitTranscript(source(context, envelope), state, result.state, result.committer?.inboxId ?? "", removedSelf);
-        return { kind: "applied", state: result.state, ...(transcript === undefined ? {} : { message: transcript }) };
+        return { kind: "applied", state: result.state, consumed: result.consumed, ...(transcript === undefined ? {} : { message: transcript }) };
       }
       case "proposal":
-        return { kind: "applied", state: result.state };
+        return { kind: "applied", state: result.state, consumed: result.consumed };
       default:
         // A commit that lost its race, or a stale sender: routine.
         return { kind: "refused", refusal: { code: "refused.wrong_epoch", level: "debug" } };

@@ -18,6 +18,7 @@ import {
 import { MlsError } from "../mls-error.js";
 import type { InstallationKey } from "../xmtp/credential.js";
 import { replaceExtensions, type XmtpExtensionChanges } from "../xmtp/group-extensions.js";
+import type { Consumed } from "./consumed.js";
 import { engineContext, engineOf, groupMembers, ownLeafIndex, wrapState, type GroupState } from "./group-state.js";
 
 export interface CommitResult {
@@ -29,6 +30,12 @@ export interface CommitResult {
   readonly welcome?: Uint8Array;
   /** The key packages added, for welcome wrapping (their init keys). */
   readonly added: readonly ValidatedKeyPackage[];
+  /**
+   * The old epoch's secrets the commit used up: erase once the state it
+   * leads to is stored (the old state stays valid in the store until the
+   * commit wins its epoch).
+   */
+  readonly consumed: Consumed;
 }
 
 export interface MembershipChange {
@@ -68,6 +75,7 @@ async function commitWith(
         commit: encode(mlsMessageEncoder, result.commit),
         ...(result.welcome === undefined ? {} : { welcome: encode(mlsMessageEncoder, result.welcome) }),
         added: added.map(publicView),
+        consumed: result.consumed,
       };
     } catch (error) {
       if (auth.refused) throw new MlsError("mls.unauthenticated_member", `${what}: a member was refused`, { cause: error });

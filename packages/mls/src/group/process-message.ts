@@ -11,6 +11,7 @@ import { decodeFramedMessage } from "../framing.js";
 import { MlsError } from "../mls-error.js";
 import { inboxIdOfCredential, installationKeyOfLeaf } from "../xmtp/credential.js";
 import { MAX_PAST_EPOCHS, MAXIMUM_FORWARD_DISTANCE } from "../xmtp/profile.js";
+import type { Consumed } from "./consumed.js";
 import { engineContext, engineOf, groupMembers, wrapState, type GroupMember, type GroupState } from "./group-state.js";
 import { openSenderData, senderLeafIndex } from "./sender-data.js";
 
@@ -22,6 +23,8 @@ export type ProcessResult =
       /** Undefined only if the sender's leaf can no longer be found. */
       readonly sender: GroupMember | undefined;
       readonly epoch: bigint;
+      /** The receiving ratchet's used secret: erase once `state` is stored. */
+      readonly consumed: Consumed;
     }
   | {
       readonly kind: "commit";
@@ -39,8 +42,10 @@ export type ProcessResult =
        * comparison cannot see them.
        */
       readonly readded: readonly GroupMember[];
+      /** The old epoch's secrets: erase once `state` is stored, and only if the commit is kept. */
+      readonly consumed: Consumed;
     }
-  | { readonly kind: "proposal"; readonly state: GroupState }
+  | { readonly kind: "proposal"; readonly state: GroupState; readonly consumed: Consumed }
   | {
       /** Not for this epoch (a lost commit race, or too old): skip it, advance the cursor. */
       readonly kind: "wrong_epoch";
@@ -172,6 +177,8 @@ async function processPrivate(
       extensionsChanged: false,
       removedSelf: true,
       readded: [],
+      // Not applied: the state is the old one, which uses everything it holds.
+      consumed: [],
     };
   }
   if (result.kind === "applicationMessage") {
@@ -184,9 +191,10 @@ async function processPrivate(
       plaintext: result.message,
       sender: memberAt(tree, senderLeafIndex(secret, pm)),
       epoch: pm.epoch,
+      consumed: result.consumed,
     };
   }
-  if (pm.contentType === 2) return { kind: "proposal", state: wrapState(result.newState) };
+  if (pm.contentType === 2) return { kind: "proposal", state: wrapState(result.newState), consumed: result.consumed };
   // ts-mls rc.10 decides "removed" by whether our leaf slot is empty after
   // the commit; a commit that removes us and adds someone else fills that
   // slot again. Our own signature key at our leaf is the reliable test.
@@ -211,6 +219,7 @@ async function processPrivate(
     extensionsChanged: !extensionsEqual(engine, result.newState),
     removedSelf,
     readded: before.filter((m) => proposedRemoves.includes(m.leafIndex) && proposedAdds.some((k) => sameBytes(k, m.installationKey))),
+    consumed: result.consumed,
   };
 }
 
