@@ -5,6 +5,7 @@
 // The node validates with no secrets (`validateKeyPackage`); the client
 // creates them (`createKeyPackage`).
 import type { KeyPackage, PrivateKeyPackage } from "ts-mls";
+import { isInboxId } from "@parley/proto";
 import { encode, generateKeyPackageWithKey, keyPackageDecoder, keyPackageEncoder, makeCustomExtension, makeKeyPackageRef, mlsMessageDecoder, privateKeyPackageDecoder, privateKeyPackageEncoder } from "./engine/ts-mls.js";
 import { utf8 } from "./crypto/bytes.js";
 import { nodeCiphersuite } from "./crypto/provider.js";
@@ -15,7 +16,6 @@ import { MlsError } from "./mls-error.js";
 import { decodeVarint, signContent, vector } from "./tls.js";
 import { keyPackageTbsOf, leafNodeTbsOf } from "./key-package-tbs.js";
 import {
-  asInboxId,
   inboxIdOfCredential,
   installationKeyOfLeaf,
   xmtpCredential,
@@ -61,13 +61,16 @@ function nowOf(nowSeconds: bigint | undefined): bigint {
 /**
  * Creates a last-resort key package for `signer`.
  *
- * @throws MlsError `mls.usage` for a bad inbox id or private key.
+ * @throws MlsError `mls.usage` for an inbox id that is not 64 lowercase hex
+ *   digits or a private key that is not a 32-byte seed.
  */
 export async function createKeyPackage(
   signer: InstallationSigner,
   options: CreateKeyPackageOptions = {},
 ): Promise<KeyPackageBundle> {
-  const inboxId = asInboxId(signer.inboxId);
+  const inboxId = signer.inboxId;
+  // Typed callers can't get here with a bad id; untyped (JavaScript) ones can.
+  if (!isInboxId(inboxId)) throw new MlsError("mls.usage", "inbox id must be 64 lowercase hex digits");
   if (signer.privateKey.length !== 32) throw new MlsError("mls.usage", "installation private key must be 32 bytes");
   const now = nowOf(options.nowSeconds);
   const lifetime = options.lifetimeSeconds ?? KEY_PACKAGE_LIFETIME_SECONDS;
@@ -88,6 +91,7 @@ export async function createKeyPackage(
       keyPackage: encode(keyPackageEncoder, publicPackage),
       privateKeyPackage: encode(privateKeyPackageEncoder, privatePackage),
       initKey: publicPackage.initKey,
+      // ed25519PublicKey returns 32 bytes (RFC 8032 section 5.1.5).
       installationKey: publicKey as InstallationKey,
     };
   });

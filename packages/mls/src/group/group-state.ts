@@ -84,7 +84,7 @@ export function ownLeafIndex(state: GroupState): number {
 }
 
 export function ownInstallationKey(state: GroupState): InstallationKey {
-  return getOwnLeafNode(engineOf(state)).signaturePublicKey as InstallationKey;
+  return installationKeyOfLeaf(getOwnLeafNode(engineOf(state)).signaturePublicKey);
 }
 
 /**
