@@ -5,7 +5,7 @@
 // association rules are not: only verify and apply produce trusted values.
 import { associations, decode, type DecodeOptions } from "@parley/proto";
 import { IdentityError } from "../identity-error.js";
-import { installationKeyFromBytes, isEthereumAddress, toHex, type EthereumAddress } from "../ids.js";
+import { installationIdFromKey, isEthereumAddress, toHex, type EthereumAddress } from "../ids.js";
 import {
   ethereumMember,
   installationMember,
@@ -159,7 +159,7 @@ function memberFromProto(member: associations.MemberIdentifier | undefined): Mem
     case "ethereumAddress":
       return ethereumMember(ethereumAddress(kind.value));
     case "installationPublicKey":
-      return installationMember(installationKeyFromBytes(kind.value));
+      return installationMember(installationIdFromKey(kind.value));
     case "passkey":
       if (kind.value.key.length === 0) throw new IdentityError("identity.invalid_identifier", "empty passkey");
       return passkeyMember(toHex(kind.value.key), kind.value.relyingParty);
