@@ -12,13 +12,13 @@ import {
   type InstallationKey,
 } from "@parley/proto";
 import type { Credential } from "ts-mls";
+import { defaultCredentialTypes } from "../engine/ts-mls.js";
 import { MlsError } from "../mls-error.js";
 
 // The shared ids (@parley/proto), under the names this package has always
 // exported them by.
 export { asInboxId, asInstallationKey, type InboxId, type InstallationKey } from "@parley/proto";
 
-const BASIC = 1;
 /** Far above a real MlsCredential (66 bytes); refused before it is decoded. */
 const MAX_IDENTITY_BYTES = 1024;
 
@@ -27,7 +27,7 @@ export function xmtpCredential(inboxId: InboxId): Credential {
     $typeName: "xmtp.identity.MlsCredential",
     inboxId,
   });
-  return { credentialType: BASIC, identity };
+  return { credentialType: defaultCredentialTypes.basic, identity };
 }
 
 /**
@@ -38,7 +38,7 @@ export function xmtpCredential(inboxId: InboxId): Credential {
  *   digits (what every inbox id is: xmtp-node-api.md section 3.2).
  */
 export function inboxIdOfCredential(credential: Credential): InboxId {
-  if (credential.credentialType !== BASIC || !("identity" in credential)) {
+  if (credential.credentialType !== defaultCredentialTypes.basic || !("identity" in credential)) {
     throw new MlsError("mls.bad_key_package", "credential is not a Basic credential");
   }
   if (credential.identity.length > MAX_IDENTITY_BYTES) {
