@@ -24,5 +24,6 @@ export {
   type InstallationId,
   type InstallationKey,
 } from "./ids.js";
+export { SubscribeTopicKind } from "./topics.js";
 export { ProtoError, isProtoError, type ProtoErrorCode } from "./proto-error.js";
 export { allFiles } from "./registry.js";
