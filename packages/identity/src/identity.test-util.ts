@@ -4,7 +4,7 @@
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { utf8ToBytes } from "@noble/hashes/utils.js";
-import { installationKeyFromBytes, type InboxId } from "./ids.js";
+import { installationIdFromKey, type InboxId } from "./ids.js";
 import { deriveInboxId } from "./inbox-id.js";
 import { ethereumMember, installationMember, type EthereumMember, type InstallationMember } from "./member.js";
 import { addressOfSecretKey } from "./crypto/ethereum.js";
@@ -39,7 +39,7 @@ export function testWallet(label: string): TestWallet {
 
 export function testInstallation(label: string): TestInstallation {
   const secretKey = seeded(`installation ${label}`);
-  return { secretKey, member: installationMember(installationKeyFromBytes(installationPublicKey(secretKey))) };
+  return { secretKey, member: installationMember(installationIdFromKey(installationPublicKey(secretKey))) };
 }
 
 export type TestSigner = TestWallet | TestInstallation;

@@ -1,27 +1,32 @@
-// Branded identifiers of XMTP identity (../shared/spec/xmtp-node-api.md
-// section 3.2): inbox ids, Ethereum addresses and installation keys. Only the
-// functions here produce them, so a value of one of these types has been
-// checked once, at the edge.
+// Identifiers of XMTP identity (../shared/spec/xmtp-node-api.md sections
+// 1.3 and 3.2). The inbox id and the installation key and id are the ones
+// every package shares (@parley/proto's ids.ts), re-exported here; the
+// Ethereum address is identity's own. The functions here check what
+// identity takes in and refuse with IdentityError, so a value of one of
+// these types has been checked once, at the edge.
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
+import {
+  installationIdOf,
+  installationKeyOf,
+  isInboxId,
+  isInstallationId,
+  isInstallationKey,
+  type InboxId,
+  type InstallationId,
+  type InstallationKey,
+} from "@parley/proto";
 import { IdentityError } from "./identity-error.js";
+
+export { isInboxId, type InboxId, type InstallationId, type InstallationKey } from "@parley/proto";
 
 declare const brand: unique symbol;
 type Brand<T, B extends string> = T & { readonly [brand]: B };
 
-/** 64 lowercase hex digits: SHA-256 of an identifier and a nonce. */
-export type InboxId = Brand<string, "InboxId">;
 /** `0x` and 40 lowercase hex digits, the form XMTP hashes and recovers. */
 export type EthereumAddress = Brand<string, "EthereumAddress">;
-/** 64 lowercase hex digits: an installation's Ed25519 public key. */
-export type InstallationKey = Brand<string, "InstallationKey">;
 
-const inboxIdPattern = /^[0-9a-f]{64}$/;
 const addressPattern = /^0x[0-9a-f]{40}$/;
 const hexPattern = /^(?:[0-9a-f]{2})*$/;
-
-export function isInboxId(value: string): value is InboxId {
-  return inboxIdPattern.test(value);
-}
 
 /** @throws IdentityError `identity.invalid_identifier` */
 export function assertInboxId(value: string): InboxId {
@@ -49,26 +54,41 @@ export function toEthereumAddress(value: string): EthereumAddress {
   return lower;
 }
 
-/** @throws IdentityError `identity.invalid_identifier` unless `key` is 32 bytes */
-export function installationKeyFromBytes(key: Uint8Array): InstallationKey {
-  if (key.length !== 32) {
+/**
+ * The installation id of an installation key from the wire or a local key pair.
+ *
+ * @throws IdentityError `identity.invalid_identifier` unless `key` is 32 bytes
+ */
+export function installationIdFromKey(key: Uint8Array): InstallationId {
+  if (!isInstallationKey(key)) {
     throw new IdentityError("identity.invalid_identifier", `installation key of ${key.length} bytes`);
   }
-  return toHex(key) as InstallationKey;
+  return installationIdOf(key);
 }
 
-/** @throws IdentityError `identity.invalid_identifier` */
-export function toInstallationKey(hex: string): InstallationKey {
+/**
+ * Checks an installation id given by a local caller, lowercased first (the
+ * official SDK prints lowercase; a person may not).
+ *
+ * @throws IdentityError `identity.invalid_identifier`
+ */
+export function toInstallationId(hex: string): InstallationId {
   const lower = hex.toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(lower)) {
+  if (!isInstallationId(lower)) {
     throw new IdentityError("identity.invalid_identifier", "not a 32-byte hex installation key");
   }
-  return lower as InstallationKey;
+  return lower;
 }
 
-export function installationKeyBytes(key: InstallationKey): Uint8Array {
-  return fromHex(key);
+/** The key an installation id spells, as bytes (what the wire carries). */
+export function installationKeyBytes(id: InstallationId): InstallationKey {
+  return installationKeyOf(id);
 }
+
+/** @deprecated The old name of {@link installationIdFromKey}, which returns the hex installation id. */
+export const installationKeyFromBytes = installationIdFromKey;
+/** @deprecated The old name of {@link toInstallationId}, which returns the hex installation id. */
+export const toInstallationKey = toInstallationId;
 
 export function toHex(bytes: Uint8Array): string {
   return bytesToHex(bytes);

@@ -4,17 +4,22 @@
 // state replayed from an inbox's log. No I/O, no clock, no global state.
 
 // Ids and members
+// InboxId, InstallationKey (bytes) and InstallationId (hex) are the types
+// every package shares, from @parley/proto.
 export {
   type InboxId,
   type EthereumAddress,
   type InstallationKey,
+  type InstallationId,
   isInboxId,
   assertInboxId,
   isEthereumAddress,
   toEthereumAddress,
+  toInstallationId,
+  installationIdFromKey,
+  installationKeyBytes,
   toInstallationKey,
   installationKeyFromBytes,
-  installationKeyBytes,
 } from "./ids.js";
 export {
   type MemberIdentifier,

@@ -1,10 +1,11 @@
 // Members of an inbox (../shared/spec/xmtp-node-api.md section 3.1):
 // wallets, installations and passkeys, and the public identifiers (wallet
 // or passkey) that can own an inbox or recover it.
-import type { EthereumAddress, InstallationKey } from "./ids.js";
+import type { EthereumAddress, InstallationId } from "./ids.js";
 
 export type EthereumMember = { readonly kind: "ethereum"; readonly address: EthereumAddress };
-export type InstallationMember = { readonly kind: "installation"; readonly key: InstallationKey };
+/** `key` is the installation id: the hex of its Ed25519 public key. */
+export type InstallationMember = { readonly kind: "installation"; readonly key: InstallationId };
 /**
  * A WebAuthn passkey; `key` is the lowercase hex of its SEC1 public key.
  * Two passkeys are the same member when their keys are equal, whatever the
@@ -25,7 +26,7 @@ export function ethereumMember(address: EthereumAddress): EthereumMember {
   return { kind: "ethereum", address };
 }
 
-export function installationMember(key: InstallationKey): InstallationMember {
+export function installationMember(key: InstallationId): InstallationMember {
   return { kind: "installation", key };
 }
 

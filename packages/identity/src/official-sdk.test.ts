@@ -9,7 +9,7 @@ import { associations, decode, encode, identityApi } from "@parley/proto";
 import { officialRegistration, startCaptureServer, type CaptureServer } from "@parley/testkit";
 import { ApiUrls, Client, type Signer as OfficialSigner } from "@xmtp/node-sdk";
 import { testWallet } from "./identity.test-util.js";
-import { toEthereumAddress, toInstallationKey, type InboxId } from "./ids.js";
+import { toEthereumAddress, toInstallationId, type InboxId } from "./ids.js";
 import { deriveInboxId } from "./inbox-id.js";
 import { ethereumMember, installationMember, memberText, type EthereumMember, type MemberIdentifier } from "./member.js";
 import { listIdentifiers, listInstallations } from "./state/association-state.js";
@@ -30,7 +30,7 @@ function ourRegistrationText(inboxId: InboxId, clientTimestampNs: bigint, wallet
     clientTimestampNs,
     actions: [
       { type: "createInbox", identifier: wallet, nonce },
-      { type: "addAssociation", newMember: installationMember(toInstallationKey(installationId)), existingMember: wallet },
+      { type: "addAssociation", newMember: installationMember(toInstallationId(installationId)), existingMember: wallet },
     ],
   }).text;
 }
@@ -88,7 +88,7 @@ describe("the official client's captured registration", () => {
     const walletSignature = create.value.initialIdentifierSignature;
     const installationSignature = add.value.newMemberSignature;
     assert.ok(walletSignature && installationSignature);
-    const installation = installationMember(toInstallationKey(captured.installationId));
+    const installation = installationMember(toInstallationId(captured.installationId));
     const request = createSignatureRequest({
       inboxId: deriveInboxId(wallet, 1n),
       clientTimestampNs: update.clientTimestampNs,
@@ -180,7 +180,7 @@ describe("the official client, live against the capture server", () => {
       .map((c) => publishedUpdate(c.request));
     assert.equal(published.length, 5);
     const inboxId = deriveInboxId(alice.member, 1n);
-    const installation = (client: Client) => installationMember(toInstallationKey(client.installationId));
+    const installation = (client: Client) => installationMember(toInstallationId(client.installationId));
     const expected: ActionRequest[][] = [
       [
         { type: "createInbox", identifier: alice.member, nonce: 1n },

@@ -3,13 +3,15 @@
 // group id, epoch, content type. PrivateMessage carries content_type in the
 // clear, which is how the node tells commits apart (xmtp-client.md 3.9).
 import type { MlsFramedMessage } from "ts-mls";
-import { mlsMessageDecoder } from "./engine/ts-mls.js";
+import { contentTypes, mlsMessageDecoder, wireformats } from "./engine/ts-mls.js";
 import { decodeExactly } from "./codec.js";
 import { MlsError } from "./mls-error.js";
 
-const WIRE_PUBLIC = 1;
-const WIRE_PRIVATE = 2;
-const CONTENT_TYPES = { 1: "application", 2: "proposal", 3: "commit" } as const;
+const CONTENT_TYPES = {
+  [contentTypes.application]: "application",
+  [contentTypes.proposal]: "proposal",
+  [contentTypes.commit]: "commit",
+} as const;
 
 export type ContentKind = (typeof CONTENT_TYPES)[keyof typeof CONTENT_TYPES];
 
@@ -29,7 +31,7 @@ export interface MessageFraming {
  */
 export function decodeFramedMessage(bytes: Uint8Array): MlsFramedMessage {
   const message = decodeExactly(mlsMessageDecoder, bytes, "MLSMessage");
-  if (message.wireformat !== WIRE_PUBLIC && message.wireformat !== WIRE_PRIVATE) {
+  if (message.wireformat !== wireformats.mls_public_message && message.wireformat !== wireformats.mls_private_message) {
     throw new MlsError("mls.unexpected_wire_format", "MLSMessage: not a PublicMessage or PrivateMessage");
   }
   return message;
@@ -38,7 +40,7 @@ export function decodeFramedMessage(bytes: Uint8Array): MlsFramedMessage {
 /** Reads the framing of a group message without any keys (the node's check). */
 export function parseFraming(bytes: Uint8Array): MessageFraming {
   const message = decodeFramedMessage(bytes);
-  if (message.wireformat === WIRE_PRIVATE) {
+  if (message.wireformat === wireformats.mls_private_message) {
     const pm = message.privateMessage;
     const contentType = CONTENT_TYPES[pm.contentType];
     return { wireFormat: "private", groupId: pm.groupId, epoch: pm.epoch, contentType, isCommit: contentType === "commit" };

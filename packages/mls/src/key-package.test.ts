@@ -1,11 +1,15 @@
 // Key packages as XMTP makes and checks them (xmtp-client.md 1.3).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { utf8 } from "./crypto/bytes.js";
+import { nodeCiphersuite } from "./crypto/provider.js";
 import { ed25519Keygen } from "./crypto/signature.js";
+import { encode, generateKeyPackageWithKey, keyPackageEncoder, makeCustomExtension } from "./engine/ts-mls.js";
 import { createKeyPackage, decodeKeyPackage, validateKeyPackage } from "./key-package.js";
 import { isMlsError } from "./mls-error.js";
-import { asInboxId } from "./xmtp/credential.js";
-import { ExtensionId, KEY_PACKAGE_LIFETIME_SECONDS } from "./xmtp/profile.js";
+import { vector } from "./tls.js";
+import { asInboxId, xmtpCredential, type InboxId } from "./xmtp/credential.js";
+import { ExtensionId, KEY_PACKAGE_LIFETIME_SECONDS, xmtpCapabilities } from "./xmtp/profile.js";
 
 const inboxId = asInboxId("ab".repeat(32));
 const now = 1_800_000_000n;
@@ -58,6 +62,28 @@ describe("key packages", () => {
     await assert.rejects(validateKeyPackage(flipped, { nowSeconds: now }), { code: "mls.bad_signature" });
     const longer = new Uint8Array([...bundle.keyPackage, 0]);
     await assert.rejects(validateKeyPackage(longer, { nowSeconds: now }), { code: "mls.malformed" });
+  });
+
+  it("refuses a credential whose inbox id is not 64 lowercase hex digits, though correctly signed", async () => {
+    // Built with the engine directly: createKeyPackage refuses such ids.
+    for (const bad of ["AB".repeat(32), "ab".repeat(31), "alice"]) {
+      const { signKey, publicKey } = ed25519Keygen();
+      const { publicPackage } = await generateKeyPackageWithKey({
+        credential: xmtpCredential(bad as InboxId),
+        capabilities: xmtpCapabilities(),
+        lifetime: { notBefore: now - 3600n, notAfter: now + 3600n },
+        extensions: [makeCustomExtension({ extensionType: ExtensionId.lastResort, extensionData: new Uint8Array(0) })],
+        leafNodeExtensions: [{ extensionType: ExtensionId.applicationId, extensionData: vector(utf8(bad)) }],
+        signatureKeyPair: { signKey, publicKey },
+        cipherSuite: nodeCiphersuite(),
+      });
+      await assert.rejects(validateKeyPackage(encode(keyPackageEncoder, publicPackage), { nowSeconds: now }), { code: "mls.bad_key_package" }, bad);
+    }
+  });
+
+  it("refuses to make a key package for an inbox id an untyped caller got wrong", async () => {
+    const { signKey } = ed25519Keygen();
+    await assert.rejects(createKeyPackage({ inboxId: "AB".repeat(32) as InboxId, privateKey: signKey }), { code: "mls.usage" });
   });
 
   it("accepts the same key package wrapped in an MLSMessage", async () => {

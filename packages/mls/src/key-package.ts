@@ -5,17 +5,18 @@
 // The node validates with no secrets (`validateKeyPackage`); the client
 // creates them (`createKeyPackage`).
 import type { KeyPackage, PrivateKeyPackage } from "ts-mls";
-import { encode, generateKeyPackageWithKey, keyPackageDecoder, keyPackageEncoder, makeCustomExtension, makeKeyPackageRef, mlsMessageDecoder, privateKeyPackageDecoder, privateKeyPackageEncoder } from "./engine/ts-mls.js";
+import { isInboxId } from "@parley/proto";
+import { encode, generateKeyPackageWithKey, keyPackageDecoder, keyPackageEncoder, makeCustomExtension, makeKeyPackageRef, mlsMessageDecoder, privateKeyPackageDecoder, privateKeyPackageEncoder, wireformats } from "./engine/ts-mls.js";
 import { utf8 } from "./crypto/bytes.js";
 import { nodeCiphersuite } from "./crypto/provider.js";
-import { ed25519PublicKey, ed25519Verify } from "./crypto/signature.js";
+import { ED25519_SEED_LENGTH, ed25519PublicKey, ed25519Verify } from "./crypto/signature.js";
+import { X25519_KEY_LENGTH } from "./crypto/hpke.js";
 import { decodeExactly } from "./codec.js";
 import { guard } from "./engine-errors.js";
 import { MlsError } from "./mls-error.js";
 import { decodeVarint, signContent, vector } from "./tls.js";
 import { keyPackageTbsOf, leafNodeTbsOf } from "./key-package-tbs.js";
 import {
-  asInboxId,
   inboxIdOfCredential,
   installationKeyOfLeaf,
   xmtpCredential,
@@ -28,6 +29,8 @@ import {
   KEY_PACKAGE_BACKDATE_SECONDS,
   KEY_PACKAGE_LIFETIME_SECONDS,
   MAX_KEY_PACKAGE_LIFETIME_SECONDS,
+  meetsRequiredCapabilities,
+  MLS10,
   xmtpCapabilities,
   xmtpRequiredCapabilities,
 } from "./xmtp/profile.js";
@@ -61,14 +64,19 @@ function nowOf(nowSeconds: bigint | undefined): bigint {
 /**
  * Creates a last-resort key package for `signer`.
  *
- * @throws MlsError `mls.usage` for a bad inbox id or private key.
+ * @throws MlsError `mls.usage` for an inbox id that is not 64 lowercase hex
+ *   digits or a private key that is not a 32-byte seed.
  */
 export async function createKeyPackage(
   signer: InstallationSigner,
   options: CreateKeyPackageOptions = {},
 ): Promise<KeyPackageBundle> {
-  const inboxId = asInboxId(signer.inboxId);
-  if (signer.privateKey.length !== 32) throw new MlsError("mls.usage", "installation private key must be 32 bytes");
+  const inboxId = signer.inboxId;
+  // Typed callers can't get here with a bad id; untyped (JavaScript) ones can.
+  if (!isInboxId(inboxId)) throw new MlsError("mls.usage", "inbox id must be 64 lowercase hex digits");
+  if (signer.privateKey.length !== ED25519_SEED_LENGTH) {
+    throw new MlsError("mls.usage", `installation private key must be ${ED25519_SEED_LENGTH} bytes`);
+  }
   const now = nowOf(options.nowSeconds);
   const lifetime = options.lifetimeSeconds ?? KEY_PACKAGE_LIFETIME_SECONDS;
   return guard("createKeyPackage", "mls.internal", async () => {
@@ -88,6 +96,7 @@ export async function createKeyPackage(
       keyPackage: encode(keyPackageEncoder, publicPackage),
       privateKeyPackage: encode(privateKeyPackageEncoder, privatePackage),
       initKey: publicPackage.initKey,
+      // ed25519PublicKey returns 32 bytes (RFC 8032 section 5.1.5).
       installationKey: publicKey as InstallationKey,
     };
   });
@@ -127,16 +136,13 @@ export interface ValidateKeyPackageOptions {
   readonly nowSeconds?: bigint;
 }
 
-const MLS10 = 1;
-const WIRE_FORMAT_KEY_PACKAGE = 5;
-
 /** Accepts a bare KeyPackage or one inside an MLSMessage. */
 export function decodeKeyPackage(bytes: Uint8Array): KeyPackage {
   // A bare KeyPackage starts version(0x0001) suite(0x0003); an MLSMessage
   // starts version(0x0001) wire_format(0x0005): suite 3 vs 5 tells them apart.
-  if (bytes.length >= 4 && bytes[0] === 0 && bytes[1] === MLS10 && bytes[2] === 0 && bytes[3] === WIRE_FORMAT_KEY_PACKAGE) {
+  if (bytes.length >= 4 && bytes[0] === 0 && bytes[1] === MLS10 && bytes[2] === 0 && bytes[3] === wireformats.mls_key_package) {
     const message = decodeExactly(mlsMessageDecoder, bytes, "KeyPackage");
-    if (message.wireformat !== WIRE_FORMAT_KEY_PACKAGE || !("keyPackage" in message)) {
+    if (message.wireformat !== wireformats.mls_key_package || !("keyPackage" in message)) {
       throw new MlsError("mls.unexpected_wire_format", "KeyPackage: not a key package");
     }
     return message.keyPackage;
@@ -189,7 +195,7 @@ export async function checkKeyPackage(
     throw new MlsError("mls.expired_key_package", "KeyPackage: lifetime longer than allowed");
   }
   const inboxId = inboxIdOfCredential(leaf.credential);
-  if (kp.initKey.length !== 32 || leaf.hpkePublicKey.length !== 32) {
+  if (kp.initKey.length !== X25519_KEY_LENGTH || leaf.hpkePublicKey.length !== X25519_KEY_LENGTH) {
     throw new MlsError("mls.bad_key_package", "KeyPackage: HPKE keys must be 32-byte X25519 keys");
   }
   if (kp.initKey.every((b, i) => b === leaf.hpkePublicKey[i])) {
@@ -200,12 +206,7 @@ export async function checkKeyPackage(
     throw new MlsError("mls.bad_key_package", "KeyPackage: ApplicationId is not the credential's inbox id");
   }
   const caps = leaf.capabilities;
-  const required = xmtpRequiredCapabilities();
-  if (
-    !caps.ciphersuites.includes(CIPHERSUITE) ||
-    !required.extensionTypes.every((t) => caps.extensions.includes(t) || t <= 5) ||
-    !required.proposalTypes.every((t) => caps.proposals.includes(t) || t <= 7)
-  ) {
+  if (!caps.ciphersuites.includes(CIPHERSUITE) || !meetsRequiredCapabilities(caps, xmtpRequiredCapabilities())) {
     throw new MlsError("mls.bad_key_package", "KeyPackage: capabilities lack what XMTP groups require");
   }
   const ref = await makeKeyPackageRef(kp, nodeCiphersuite().hash);

@@ -1,5 +1,6 @@
 // Fixtures for this package's tests: installations with XMTP-shaped key
 // packages, and a group's extension payloads. Never part of the product.
+import { createHash } from "node:crypto";
 import { encode, messageContents } from "@parley/proto";
 import type { AuthenticateMember } from "./authentication.js";
 import { ed25519Keygen } from "./crypto/signature.js";
@@ -14,7 +15,8 @@ export interface TestInstallation {
 }
 
 export async function installation(name: string): Promise<TestInstallation> {
-  const inboxId = asInboxId(name.padEnd(64, "0"));
+  // Shaped like a real inbox id (the hex of a SHA-256), distinct per name.
+  const inboxId = asInboxId(createHash("sha256").update(name).digest("hex"));
   const { signKey } = ed25519Keygen();
   return { inboxId, privateKey: signKey, bundle: await createKeyPackage({ inboxId, privateKey: signKey }) };
 }

@@ -8,6 +8,7 @@
 // receivers accept it even when they advertise X-Wing (spec 2.1).
 import { decode, encode, messageContents, mlsApi } from "@parley/proto";
 import { concat, utf8 } from "./crypto/bytes.js";
+import { X25519_KEY_LENGTH } from "./crypto/hpke.js";
 import { nodeHpkeSuite } from "./crypto/provider.js";
 import { MlsError } from "./mls-error.js";
 import { decodeVarint, vector } from "./tls.js";
@@ -35,7 +36,7 @@ export interface WrappedWelcome {
  * @throws MlsError `mls.usage` for an init key that is not 32 bytes.
  */
 export function wrapWelcome(welcome: Uint8Array, initKey: Uint8Array, messageCursor: bigint): WrappedWelcome {
-  if (initKey.length !== 32) throw new MlsError("mls.usage", "wrapWelcome: init key must be a 32-byte X25519 key");
+  if (initKey.length !== X25519_KEY_LENGTH) throw new MlsError("mls.usage", "wrapWelcome: init key must be a 32-byte X25519 key");
   const suite = nodeHpkeSuite();
   let setup;
   try {
@@ -88,7 +89,7 @@ export function unwrapWelcome(
   const [enc, afterEnc] = readVector(wrapped.data, 0);
   const [ciphertext, end] = readVector(wrapped.data, afterEnc);
   if (end !== wrapped.data.length) throw new MlsError("mls.malformed", "wrapped Welcome: trailing bytes");
-  if (enc.length !== 32) throw new MlsError("mls.malformed", "wrapped Welcome: kem output is not 32 bytes");
+  if (enc.length !== X25519_KEY_LENGTH) throw new MlsError("mls.malformed", "wrapped Welcome: kem output is not 32 bytes");
   const suite = nodeHpkeSuite();
   const empty = new Uint8Array(0);
   let welcome: Uint8Array;

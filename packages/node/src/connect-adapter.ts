@@ -5,7 +5,8 @@
 // interceptor runs; malformed input is the caller's fault, so that answer is
 // rewritten to INVALID_ARGUMENT in each protocol's own form: the gRPC status
 // header or trailer, the gRPC-web trailer frame, the Connect JSON error (HTTP
-// 400) and the Connect end-of-stream frame.
+// 400) and the Connect end-of-stream frame. Each rewrite is reported to
+// `onMalformedRequest`, since no interceptor saw the request to log it.
 import type http from "node:http";
 import type http2 from "node:http2";
 import { Code, ConnectError, createConnectRouter, type ConnectRouter, type ConnectRouterOptions, type ContextValues } from "@connectrpc/connect";
@@ -27,15 +28,20 @@ type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
 export interface AdapterOptions extends ConnectRouterOptions {
   readonly routes: (router: ConnectRouter) => void;
   readonly contextValues: (request: NodeRequest) => ContextValues;
+  /** Called with the request path of each request refused because its body is not protobuf. */
+  readonly onMalformedRequest?: (requestPath: string) => void;
 }
 
 const isParseFailure = (message: string | null | undefined) =>
   decodeURIComponent(message ?? "").startsWith(PARSE_FAILURE);
 
-function fixHeaders(headers: Headers | undefined): void {
+/** Rewrites a gRPC status header; true when it did. */
+function fixHeaders(headers: Headers | undefined): boolean {
   if (headers?.get("grpc-status") === String(Code.Internal) && isParseFailure(headers.get("grpc-message"))) {
     headers.set("grpc-status", String(Code.InvalidArgument));
+    return true;
   }
+  return false;
 }
 
 /** A Connect JSON error object, rewritten when it is a parse failure. */
@@ -54,7 +60,7 @@ function envelope(flags: number, payload: Uint8Array): Uint8Array {
 }
 
 /** Rewrites the final frame of a gRPC-web or Connect stream; other chunks pass. */
-function fixFrame(chunk: Uint8Array): Uint8Array {
+function fixFrame(chunk: Uint8Array, onFixed: () => void): Uint8Array {
   if (chunk.length < 5 || new DataView(chunk.buffer, chunk.byteOffset).getUint32(1) !== chunk.length - 5) return chunk;
   const flags = chunk[0] ?? 0;
   const text = new TextDecoder().decode(chunk.subarray(5));
@@ -63,32 +69,40 @@ function fixFrame(chunk: Uint8Array): Uint8Array {
     const message = /^grpc-message:\s*(.*?)\s*$/im.exec(text)?.[1];
     if (status !== String(Code.Internal) || !isParseFailure(message)) return chunk;
     const fixed = text.replace(/^grpc-status:\s*\d+/im, `grpc-status: ${Code.InvalidArgument}`);
+    onFixed();
     return envelope(flags, new TextEncoder().encode(fixed));
   }
   if (flags === CONNECT_END_STREAM_FLAG) {
     const endStream = JSON.parse(text) as { error?: { code?: string; message?: string } };
-    return fixJsonError(endStream.error) ? envelope(flags, new TextEncoder().encode(JSON.stringify(endStream))) : chunk;
+    if (!fixJsonError(endStream.error)) return chunk;
+    onFixed();
+    return envelope(flags, new TextEncoder().encode(JSON.stringify(endStream)));
   }
   return chunk;
 }
 
-async function* mapChunks(body: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
-  for await (const chunk of body) yield fixFrame(chunk);
+async function* mapChunks(body: AsyncIterable<Uint8Array>, onFixed: () => void): AsyncIterable<Uint8Array> {
+  for await (const chunk of body) yield fixFrame(chunk, onFixed);
 }
 
-async function reportParseFailuresAsInvalid(response: UniversalServerResponse): Promise<UniversalServerResponse> {
-  fixHeaders(response.header);
-  fixHeaders(response.trailer);
+async function reportParseFailuresAsInvalid(
+  response: UniversalServerResponse,
+  onFixed: () => void,
+): Promise<UniversalServerResponse> {
+  const fixedHeader = fixHeaders(response.header);
+  const fixedTrailer = fixHeaders(response.trailer);
+  if (fixedHeader || fixedTrailer) onFixed();
   const contentType = response.header?.get("content-type") ?? "";
   if (!response.body) return response;
   if (contentType.startsWith("application/grpc-web") || contentType.startsWith("application/connect+")) {
-    return { ...response, body: mapChunks(response.body) };
+    return { ...response, body: mapChunks(response.body, onFixed) };
   }
   if (response.status >= 400 && contentType.startsWith("application/json")) {
     // A Connect unary error: small, so it is read whole.
     const bytes = await readAllBytes(response.body, 1024 * 1024);
     const error = JSON.parse(new TextDecoder().decode(bytes)) as { code?: string; message?: string };
     const fixed = fixJsonError(error);
+    if (fixed) onFixed();
     const body = fixed ? new TextEncoder().encode(JSON.stringify(error)) : bytes;
     if (response.header?.has("content-length")) response.header.set("content-length", String(body.length));
     return { ...response, status: fixed ? 400 : response.status, body: createAsyncIterable([body]) };
@@ -109,8 +123,15 @@ export function createNodeHandler(options: AdapterOptions): (request: NodeReques
       return;
     }
     const universal = universalRequestFromNodeRequest(request, response, undefined, options.contextValues(request));
+    // Once per request, whichever form the rewrite took.
+    let reported = false;
+    const onFixed = () => {
+      if (reported) return;
+      reported = true;
+      options.onMalformedRequest?.(handler.requestPath);
+    };
     handler(universal)
-      .then(reportParseFailuresAsInvalid)
+      .then((answer) => reportParseFailuresAsInvalid(answer, onFixed))
       .then((answer) => universalResponseToNodeResponse(answer, response))
       .catch((reason: unknown) => {
         // A client that went away mid-answer; nothing is left to tell it.

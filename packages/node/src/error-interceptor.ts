@@ -1,18 +1,26 @@
 // The edge between handlers and the wire: every error leaves as a
 // ConnectError with the status its code maps to (toConnectError), internal
 // details are logged and never sent, and each call is logged at debug.
-import type { ConnectError} from "@connectrpc/connect";
+//
+// A refusal is logged at debug, as every call is: anyone may send the node
+// garbage, so an info line per refusal would let them fill its log. The
+// entry holds the RPC, the gRPC status, the stable code of the library that
+// refused (`mls.bad_key_package`, `identity.bad_signature`, ...), every code
+// of its cause chain, and the message the caller was sent. Never the request:
+// no payload bytes, keys or signatures (logger.ts).
+import type { ConnectError } from "@connectrpc/connect";
 import { Code, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "./logger.js";
-import { NodeError, toConnectError } from "./node-error.js";
+import { errorCodes, refusalCode, toConnectError } from "./node-error.js";
 
 function logFailure(log: Logger, method: string, error: unknown): ConnectError {
   const connectError = toConnectError(error);
-  const code = error instanceof NodeError ? error.code : Code[connectError.code];
+  const status = Code[connectError.code];
+  const codes = errorCodes(error);
   if (connectError.code === Code.Internal) {
-    log.error({ method, code, err: error }, "request failed");
+    log.error({ method, status, code: refusalCode(error), codes, err: error }, "request failed");
   } else {
-    log.debug({ method, code, reason: connectError.rawMessage }, "request refused");
+    log.debug({ method, status, code: refusalCode(error) ?? status, codes, reason: connectError.rawMessage }, "request refused");
   }
   return connectError;
 }
@@ -42,4 +50,14 @@ export function errorInterceptor(log: Logger): Interceptor {
       throw logFailure(log, method, error);
     }
   };
+}
+
+/**
+ * Logs a request that Connect-ES refused before any handler or interceptor
+ * ran because its body is not protobuf (connect-adapter.ts answers it
+ * INVALID_ARGUMENT): the wire protocol's `proto.malformed`.
+ */
+export function logMalformedRequest(log: Logger, requestPath: string): void {
+  const method = requestPath.replace(/^\//, "");
+  log.debug({ method, status: Code[Code.InvalidArgument], code: "proto.malformed" }, "request refused");
 }

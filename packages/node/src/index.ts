@@ -8,5 +8,5 @@ export { defaultRateLimits, type RateLimits } from "./limits/rate-limit.js";
 export type { BucketLimit } from "./limits/token-buckets.js";
 export { defaultRequestLimits, type RequestLimits } from "./services/limits.js";
 export type { SmartContractWalletVerifier } from "./services/identity-service.js";
-export { createLogger, type Logger, type LogLevel } from "./logger.js";
+export { createLogger, type DestinationStream, type Logger, type LogLevel } from "./logger.js";
 export { createXmtpValidators, type XmtpValidatorOptions } from "./validation/xmtp-validators.js";

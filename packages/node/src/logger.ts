@@ -1,11 +1,13 @@
 // Structured logs (pino). What goes in: method, status, duration, error
 // codes and causes. What never does: payloads, keys, message bytes.
-import pino, { type Logger } from "pino";
+import pino, { type DestinationStream, type Logger } from "pino";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 
-export function createLogger(level: LogLevel = "info"): Logger {
-  return pino({ level, base: { service: "parley-node" } });
+/** JSON lines to `destination`, standard output by default. */
+export function createLogger(level: LogLevel = "info", destination?: DestinationStream): Logger {
+  const options = { level, base: { service: "parley-node" } };
+  return destination === undefined ? pino(options) : pino(options, destination);
 }
 
-export type { Logger };
+export type { DestinationStream, Logger };

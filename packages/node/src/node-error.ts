@@ -1,7 +1,11 @@
 // The one error class of @parley/node. Codes are stable; at the edge each
 // maps to one gRPC status (see toConnectError). The message goes to the
-// caller, the cause only to the log.
+// caller, the cause only to the log; so does the code of the library that
+// refused (refusalCode), which the caller's status can't tell apart.
 import { Code, ConnectError } from "@connectrpc/connect";
+import { isIdentityError } from "@parley/identity";
+import { isMlsError } from "@parley/mls";
+import { isProtoError } from "@parley/proto";
 
 export type NodeErrorCode =
   /** The request is malformed or fails validation. */
@@ -49,6 +53,41 @@ export function toConnectError(error: unknown): ConnectError {
     return new ConnectError(message, grpcCodes[error.code]);
   }
   return new ConnectError("internal error", Code.Internal);
+}
+
+/** The stable code of an error of one of Parley's packages, or undefined for anything else. */
+function parleyCode(error: unknown): string | undefined {
+  if (error instanceof NodeError || isMlsError(error) || isIdentityError(error) || isProtoError(error)) return error.code;
+  return undefined;
+}
+
+/** A cause chain longer than this is cut: no real one comes near it. */
+const MAX_CAUSES = 8;
+
+/**
+ * The stable codes of an error and its causes, outermost first: for a
+ * refused key package `["node.invalid_argument", "mls.bad_key_package"]`.
+ * Errors of other libraries in the chain are skipped.
+ */
+export function errorCodes(error: unknown): string[] {
+  const codes: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < MAX_CAUSES && current !== undefined; depth++) {
+    const code = parleyCode(current);
+    if (code !== undefined) codes.push(code);
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return codes;
+}
+
+/**
+ * The code that says why a request was refused: that of the library which
+ * refused it (the first code below the node's own wrapper), else the node's
+ * own, else undefined (a Connect-ES error or a bug).
+ */
+export function refusalCode(error: unknown): string | undefined {
+  const codes = errorCodes(error);
+  return codes.find((code) => !code.startsWith("node.")) ?? codes[0];
 }
 
 export function invalidArgument(message: string, cause?: unknown): NodeError {

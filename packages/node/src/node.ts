@@ -1,7 +1,7 @@
 // A running node: the store, the services on one port, and an orderly stop.
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { health, identityApi, mlsApi } from "@parley/proto";
-import { errorInterceptor } from "./error-interceptor.js";
+import { errorInterceptor, logMalformedRequest } from "./error-interceptor.js";
 import { defaultRateLimits, rateLimitInterceptor, type RateLimits } from "./limits/rate-limit.js";
 import type { Logger } from "./logger.js";
 import { listen, type Listener } from "./server.js";
@@ -75,6 +75,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     host,
     port: options.port ?? 5556,
     readMaxBytes: limits.maxPayloadBytes * 2 + 1024 * 1024,
+    onMalformedRequest: (requestPath) => logMalformedRequest(logger, requestPath),
     ...(options.tls ? { tls: options.tls } : {}),
   });
   const scheme = options.tls ? "https" : "http";

@@ -17,6 +17,8 @@ export interface ListenOptions {
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
   /** Largest request body, in bytes. */
   readonly readMaxBytes: number;
+  /** Called for each request refused before any interceptor ran: a body that is not protobuf. */
+  readonly onMalformedRequest?: (requestPath: string) => void;
 }
 
 export interface Listener {
@@ -46,6 +48,7 @@ export async function listen(
     compressMinBytes: Number.MAX_SAFE_INTEGER,
     contextValues: (request) =>
       createContextValues().set(clientAddressKey, request.socket?.remoteAddress ?? "unknown"),
+    ...(options.onMalformedRequest ? { onMalformedRequest: options.onMalformedRequest } : {}),
   });
   const handle = (request: NodeRequest, response: NodeResponse) => {
     if ("stream" in response) sendStreamHeadersEarly(request as http2.Http2ServerRequest, response);

@@ -4,7 +4,9 @@ export type ProtoErrorCode =
   /** The bytes are not a valid encoding of the expected message. */
   | "proto.malformed"
   /** The bytes are longer than the caller allows. */
-  | "proto.too_large";
+  | "proto.too_large"
+  /** A string or byte string that is not the identifier it stands for (ids.ts). */
+  | "proto.invalid_id";
 
 export class ProtoError extends Error {
   override readonly name = "ProtoError";

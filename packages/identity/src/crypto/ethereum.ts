@@ -8,6 +8,13 @@ import { bytesToHex, concatBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import { IdentityError } from "../identity-error.js";
 import type { EthereumAddress } from "../ids.js";
 
+/** r ‖ s ‖ v: 32 + 32 + 1 bytes. */
+const SIGNATURE_BYTES = 65;
+/** Ethereum writes the recovery id 0 or 1 as v = 27 or 28 (Yellow Paper appendix F). */
+const V_OFFSET = 27;
+/** An address is the last 20 bytes of the key's keccak-256. */
+const ADDRESS_BYTES = 20;
+
 /** keccak-256 of "\x19Ethereum Signed Message:\n" ‖ byte length ‖ text. */
 export function personalMessageHash(text: string): Uint8Array {
   const message = utf8ToBytes(text);
@@ -17,7 +24,7 @@ export function personalMessageHash(text: string): Uint8Array {
 
 export function addressOfPublicKey(publicKey: Uint8Array): EthereumAddress {
   const uncompressed = secp256k1.Point.fromBytes(publicKey).toBytes(false);
-  return `0x${bytesToHex(keccak_256(uncompressed.subarray(1)).subarray(-20))}` as EthereumAddress;
+  return `0x${bytesToHex(keccak_256(uncompressed.subarray(1)).subarray(-ADDRESS_BYTES))}` as EthereumAddress;
 }
 
 export interface RecoveredWallet {
@@ -42,17 +49,17 @@ export interface RecoveredWallet {
  * @throws IdentityError `identity.bad_signature`
  */
 export function recoverPersonalSigner(text: string, signature: Uint8Array): RecoveredWallet {
-  if (signature.length !== 65) {
-    throw new IdentityError("identity.bad_signature", `ECDSA signature of ${signature.length} bytes, not 65`);
+  if (signature.length !== SIGNATURE_BYTES) {
+    throw new IdentityError("identity.bad_signature", `ECDSA signature of ${signature.length} bytes, not ${SIGNATURE_BYTES}`);
   }
-  const v = signature[64] ?? 0;
-  const recovery = v >= 27 ? v - 27 : v;
+  const v = signature[SIGNATURE_BYTES - 1] ?? 0;
+  const recovery = v >= V_OFFSET ? v - V_OFFSET : v;
   if (recovery !== 0 && recovery !== 1) {
     throw new IdentityError("identity.bad_signature", "ECDSA recovery byte out of range");
   }
   let address: EthereumAddress;
   try {
-    const parsed = secp256k1.Signature.fromBytes(signature.subarray(0, 64), "compact");
+    const parsed = secp256k1.Signature.fromBytes(signature.subarray(0, SIGNATURE_BYTES - 1), "compact");
     if (parsed.hasHighS()) {
       throw new IdentityError("identity.bad_signature", "ECDSA signature with high S");
     }
@@ -63,7 +70,7 @@ export function recoverPersonalSigner(text: string, signature: Uint8Array): Reco
     throw new IdentityError("identity.bad_signature", "ECDSA signature does not recover a key", { cause });
   }
   const normalized = signature.slice();
-  normalized[64] = 27 + recovery;
+  normalized[SIGNATURE_BYTES - 1] = V_OFFSET + recovery;
   return { address, normalized };
 }
 
@@ -74,9 +81,9 @@ export function signPersonalMessage(text: string, secretKey: Uint8Array): Uint8A
     format: "recovered",
   });
   // noble puts the recovery bit first; Ethereum wants it last.
-  const signature = new Uint8Array(65);
+  const signature = new Uint8Array(SIGNATURE_BYTES);
   signature.set(recovered.subarray(1), 0);
-  signature[64] = 27 + (recovered[0] ?? 0);
+  signature[SIGNATURE_BYTES - 1] = V_OFFSET + (recovered[0] ?? 0);
   return signature;
 }
 

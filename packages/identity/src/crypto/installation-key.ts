@@ -5,7 +5,11 @@
 // @noble/curves.
 import { ed25519ph } from "@noble/curves/ed25519.js";
 import { utf8ToBytes } from "@noble/hashes/utils.js";
+import { INSTALLATION_KEY_BYTES } from "@parley/proto";
 import { IdentityError } from "../identity-error.js";
+
+/** RFC 8032 section 5.1.6: R ‖ S. */
+const ED25519_SIGNATURE_BYTES = 64;
 
 /** DO NOT CHANGE: every installation signature on the network uses it. */
 export const installationKeySignatureContext = utf8ToBytes("IDENTITY UPDATE SIGNATURE");
@@ -22,7 +26,7 @@ export function verifyInstallationSignature(
   signature: Uint8Array,
   publicKey: Uint8Array,
 ): void {
-  if (signature.length !== 64 || publicKey.length !== 32) {
+  if (signature.length !== ED25519_SIGNATURE_BYTES || publicKey.length !== INSTALLATION_KEY_BYTES) {
     throw new IdentityError("identity.bad_signature", "Ed25519 signature or key of the wrong length");
   }
   let valid: boolean;

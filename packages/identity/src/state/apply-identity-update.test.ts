@@ -3,7 +3,7 @@
 // and the promise that applying leaves the old state as it was.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { toEthereumAddress, toInstallationKey } from "../ids.js";
+import { toEthereumAddress, toInstallationId } from "../ids.js";
 import { deriveInboxId } from "../inbox-id.js";
 import { ethereumMember, installationMember, passkeyMember, type MemberIdentifier } from "../member.js";
 import type { SignatureKind, VerifiedAction, VerifiedIdentityUpdate, VerifiedSignature } from "../update/verify-identity-update.js";
@@ -12,7 +12,7 @@ import { getMember } from "./association-state.js";
 
 const wallet = ethereumMember(toEthereumAddress("0x1111111111111111111111111111111111111111"));
 const other = ethereumMember(toEthereumAddress("0x2222222222222222222222222222222222222222"));
-const installation = installationMember(toInstallationKey("aa".repeat(32)));
+const installation = installationMember(toInstallationId("aa".repeat(32)));
 const passkey = passkeyMember("02" + "bb".repeat(32), "https://example.org");
 
 let counter = 0;

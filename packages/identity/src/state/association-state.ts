@@ -2,7 +2,7 @@
 // section 3; libxmtp state.rs): its members, its recovery identifier, and
 // the signatures already used. Values are immutable: applying an update
 // gives a new state and leaves the old one valid.
-import type { InboxId, InstallationKey } from "../ids.js";
+import type { InboxId, InstallationId } from "../ids.js";
 import { memberKey, type Identifier, type MemberIdentifier } from "../member.js";
 
 export interface Member {
@@ -50,9 +50,9 @@ export function listMembers(state: AssociationState): Member[] {
 }
 
 /** The installations of the inbox: the keys that may be in its groups. */
-export function listInstallations(state: AssociationState): (Member & { readonly identifier: { readonly kind: "installation"; readonly key: InstallationKey } })[] {
+export function listInstallations(state: AssociationState): (Member & { readonly identifier: { readonly kind: "installation"; readonly key: InstallationId } })[] {
   return listMembers(state).filter(
-    (m): m is Member & { readonly identifier: { readonly kind: "installation"; readonly key: InstallationKey } } =>
+    (m): m is Member & { readonly identifier: { readonly kind: "installation"; readonly key: InstallationId } } =>
       m.identifier.kind === "installation",
   );
 }

@@ -6,7 +6,7 @@
 import { create } from "@bufbuild/protobuf";
 import { associations, encode } from "@parley/proto";
 import { IdentityError } from "../identity-error.js";
-import { fromHex, installationKeyBytes, installationKeyFromBytes, type InboxId } from "../ids.js";
+import { fromHex, installationKeyBytes, installationIdFromKey, type InboxId } from "../ids.js";
 import {
   installationMember,
   memberKey,
@@ -136,7 +136,7 @@ export function createSignatureRequest(init: SignatureRequestInit): SignatureReq
     },
     signWithInstallationKey(secretKey) {
       const publicKey = installationPublicKey(secretKey);
-      const signer = installationMember(installationKeyFromBytes(publicKey));
+      const signer = installationMember(installationIdFromKey(publicKey));
       const bytes = signWithInstallationKey(text, secretKey);
       addSignature(signer, signatureMessage({ case: "installationKey", value: { bytes, publicKey } }));
     },

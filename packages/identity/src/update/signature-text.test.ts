@@ -1,7 +1,7 @@
 // The signature text against libxmtp's own vector (unsigned_actions.rs).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { toEthereumAddress, type InstallationKey } from "../ids.js";
+import { toEthereumAddress, type InstallationId } from "../ids.js";
 import { deriveInboxId } from "../inbox-id.js";
 import { ethereumMember, installationMember, passkeyMember } from "../member.js";
 import { formatTimestamp, signatureText } from "./signature-text.js";
@@ -12,7 +12,7 @@ describe("signatureText", () => {
     const added = ethereumMember(toEthereumAddress("0x4567890abcdef1234567890abcdef12345678123"));
     const recovery = ethereumMember(toEthereumAddress("0x7890abcdef1234567890abcdef12345678123456"));
     // libxmtp's vector uses a 3-byte installation id; the text doesn't care.
-    const installation = installationMember("010203" as InstallationKey);
+    const installation = installationMember("010203" as InstallationId);
     const text = signatureText({
       inboxId: deriveInboxId(owner, 0n),
       clientTimestampNs: 12n,

@@ -3,9 +3,9 @@
 // into types that say they are unchecked. Shapes are checked here
 // (identifier forms, key lengths, a known action); signatures and the
 // association rules are not: only verify and apply produce trusted values.
-import { associations, decode, type DecodeOptions } from "@parley/proto";
+import { associations, decode, INSTALLATION_KEY_BYTES, type DecodeOptions } from "@parley/proto";
 import { IdentityError } from "../identity-error.js";
-import { installationKeyFromBytes, isEthereumAddress, toHex, type EthereumAddress } from "../ids.js";
+import { installationIdFromKey, isEthereumAddress, toHex, type EthereumAddress } from "../ids.js";
 import {
   ethereumMember,
   installationMember,
@@ -159,7 +159,7 @@ function memberFromProto(member: associations.MemberIdentifier | undefined): Mem
     case "ethereumAddress":
       return ethereumMember(ethereumAddress(kind.value));
     case "installationPublicKey":
-      return installationMember(installationKeyFromBytes(kind.value));
+      return installationMember(installationIdFromKey(kind.value));
     case "passkey":
       if (kind.value.key.length === 0) throw new IdentityError("identity.invalid_identifier", "empty passkey");
       return passkeyMember(toHex(kind.value.key), kind.value.relyingParty);
@@ -174,7 +174,7 @@ function signatureFromProto(signature: associations.Signature | undefined): Unve
     case "erc191":
       return { kind: "erc191", bytes: inner.value.bytes };
     case "installationKey":
-      if (inner.value.publicKey.length !== 32) {
+      if (inner.value.publicKey.length !== INSTALLATION_KEY_BYTES) {
         throw new IdentityError("identity.malformed", "installation signature key is not 32 bytes");
       }
       return { kind: "installationKey", bytes: inner.value.bytes, publicKey: inner.value.publicKey };

@@ -2,7 +2,7 @@
 // section 3.3; libxmtp verified_signature.rs): every signature is checked
 // against the one text of the update and replaced by the member who signed.
 import { IdentityError } from "../identity-error.js";
-import { installationKeyFromBytes, isEthereumAddress, toHex, type EthereumAddress } from "../ids.js";
+import { installationIdFromKey, isEthereumAddress, toHex, type EthereumAddress } from "../ids.js";
 import { ethereumMember, installationMember, passkeyMember, type Identifier, type MemberIdentifier } from "../member.js";
 import { personalMessageHash, recoverPersonalSigner } from "../crypto/ethereum.js";
 import { verifyInstallationSignature } from "../crypto/installation-key.js";
@@ -147,7 +147,7 @@ export async function verifySignature(
     case "installationKey":
       verifyInstallationSignature(text, signature.bytes, signature.publicKey);
       return {
-        signer: installationMember(installationKeyFromBytes(signature.publicKey)),
+        signer: installationMember(installationIdFromKey(signature.publicKey)),
         kind: "installationKey",
         replayBytes: signature.bytes,
       };

@@ -14,6 +14,8 @@ const KEM_ID = 0x0020;
 const KDF_ID = 0x0001;
 const AEAD_ID: Record<AeadName, number> = { AES128GCM: 0x0001, CHACHA20POLY1305: 0x0003 };
 const N_SECRET = 32;
+/** Npk and Nsk of DHKEM(X25519, HKDF-SHA256) (RFC 9180 section 7.1): also Nenc. */
+export const X25519_KEY_LENGTH = 32;
 const HPKE_V1 = utf8("HPKE-v1");
 const KEM_SUITE_ID = concat(utf8("KEM"), i2osp(KEM_ID, 2));
 
@@ -196,13 +198,13 @@ export function createHpkeSuite(aead: AeadName) {
   // X25519 accepts any 32 bytes as a scalar or a point (RFC 7748), so the
   // length is the whole check; import happens on first use.
   function importX25519Private(raw: Uint8Array): PrivateKey {
-    if (raw.length !== N_SECRET) throw new HpkeError("HPKE: private key must be 32 bytes");
+    if (raw.length !== X25519_KEY_LENGTH) throw new HpkeError("HPKE: private key must be 32 bytes");
     // The caller's array is kept, not copied: the import caches key on its identity.
     return asPrivate({ raw });
   }
 
   function importX25519Public(raw: Uint8Array): PublicKey {
-    if (raw.length !== N_SECRET) throw new HpkeError("HPKE: public key must be 32 bytes");
+    if (raw.length !== X25519_KEY_LENGTH) throw new HpkeError("HPKE: public key must be 32 bytes");
     return asPublic({ raw });
   }
 

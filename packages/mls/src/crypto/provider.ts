@@ -5,14 +5,16 @@
 // OpenSSL underneath; the async signatures are ts-mls's interface.
 import { randomBytes, randomFillSync } from "node:crypto";
 import type { CiphersuiteImpl, CryptoProvider, Hash, Kdf, Rng } from "ts-mls";
+import { ciphersuites } from "../engine/ts-mls.js";
 import type { AeadName } from "./aead.js";
 import { constantTimeEqual, lift, plain } from "./bytes.js";
 import { HASH_LENGTH, hkdfExpand, hkdfExtract, hmacSha256, sha256 } from "./hkdf.js";
 import { createHpkeSuite, type HpkeSuite } from "./hpke.js";
 import { nodeEd25519 } from "./signature.js";
 
-export const SUITE_3 = 3;
-const SUITE_1 = 1;
+// RFC 9420 section 17.1 ids, by ts-mls's names.
+const SUITE_3 = ciphersuites.MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519;
+const SUITE_1 = ciphersuites.MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
 
 export class UnsupportedSuiteError extends Error {
   override readonly name = "UnsupportedSuiteError";

@@ -6,7 +6,10 @@ import type { Signature } from "ts-mls";
 import { lift, plain } from "./bytes.js";
 import { exportRawPrivate, exportRawPublic, importPrivate, importPublic, rememberPrivate } from "./okp-keys.js";
 
+/** RFC 8032 section 5.1.6: R ‖ S. */
 export const ED25519_SIGNATURE_LENGTH = 64;
+/** RFC 8032 section 5.1.5: the private key is a 32-byte seed. */
+export const ED25519_SEED_LENGTH = 32;
 
 export function ed25519Sign(seed: Uint8Array, message: Uint8Array): Uint8Array {
   return plain(sign(null, message, importPrivate("ed25519", seed)));

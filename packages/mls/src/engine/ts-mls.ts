@@ -97,14 +97,18 @@ export function engineFileUrl(file: string): string {
 }
 
 export const {
+  ciphersuites,
   clientStateDecoder,
   clientStateEncoder,
   CodecError,
+  contentTypes,
   createApplicationMessage,
   createCommit,
   createGroup,
   CryptoError,
   CryptoVerificationError,
+  defaultCredentialTypes,
+  defaultExtensionTypes,
   defaultKeyPackageEqualityConfig,
   defaultProposalTypes,
   encode,
@@ -117,9 +121,12 @@ export const {
   makeKeyPackageRef,
   mlsMessageDecoder,
   mlsMessageEncoder,
+  nodeTypes,
   privateKeyPackageDecoder,
   privateKeyPackageEncoder,
   processPrivateMessage,
+  protocolVersions,
   UsageError,
   ValidationError,
+  wireformats,
 } = engine;

@@ -3,7 +3,7 @@
 // old one stays valid until the caller's store has committed the new one
 // (../shared/spec/mls-engine.md, "State").
 import type { ClientState, MlsContext } from "ts-mls";
-import { getOwnLeafNode } from "../engine/ts-mls.js";
+import { getOwnLeafNode, nodeTypes } from "../engine/ts-mls.js";
 import { createAuthService, type AuthenticateMember, type TrackingAuthService } from "../authentication.js";
 import { nodeCiphersuite } from "../crypto/provider.js";
 import { inboxIdOfCredential, installationKeyOfLeaf, type InboxId, type InstallationKey } from "../xmtp/credential.js";
@@ -68,7 +68,7 @@ export interface GroupMember {
 export function groupMembers(state: GroupState): GroupMember[] {
   const members: GroupMember[] = [];
   engineOf(state).ratchetTree.forEach((node, nodeIndex) => {
-    if (node?.nodeType !== 1) return;
+    if (node?.nodeType !== nodeTypes.leaf) return;
     members.push({
       leafIndex: nodeIndex / 2,
       inboxId: inboxIdOfCredential(node.leaf.credential),
@@ -84,7 +84,7 @@ export function ownLeafIndex(state: GroupState): number {
 }
 
 export function ownInstallationKey(state: GroupState): InstallationKey {
-  return getOwnLeafNode(engineOf(state)).signaturePublicKey as InstallationKey;
+  return installationKeyOfLeaf(getOwnLeafNode(engineOf(state)).signaturePublicKey);
 }
 
 /**

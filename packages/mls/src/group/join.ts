@@ -3,7 +3,7 @@
 // ratchet_tree extension, every leaf passes the caller's authentication
 // check, PSKs are refused, and the group must carry XMTP's extensions.
 import type { Welcome } from "ts-mls";
-import { joinGroup, makeKeyPackageRef, mlsMessageDecoder } from "../engine/ts-mls.js";
+import { joinGroup, makeKeyPackageRef, mlsMessageDecoder, wireformats } from "../engine/ts-mls.js";
 import { nodeCiphersuite } from "../crypto/provider.js";
 import type { AuthenticateMember } from "../authentication.js";
 import { decodeExactly } from "../codec.js";
@@ -27,7 +27,7 @@ export interface JoinParams {
 /** @throws MlsError `mls.malformed` for bytes that are not an MLSMessage Welcome. */
 export function decodeWelcome(bytes: Uint8Array): Welcome {
   const message = decodeExactly(mlsMessageDecoder, bytes, "Welcome");
-  if (message.wireformat !== 3 || !("welcome" in message)) {
+  if (message.wireformat !== wireformats.mls_welcome || !("welcome" in message)) {
     throw new MlsError("mls.unexpected_wire_format", "Welcome: MLSMessage is not a Welcome");
   }
   return message.welcome;

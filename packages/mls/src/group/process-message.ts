@@ -4,7 +4,7 @@
 // epoch. Expected outcomes of untrusted input (another epoch) are returned
 // as tagged results; broken input throws MlsError.
 import type { ClientState, PrivateMessage } from "ts-mls";
-import { processPrivateMessage } from "../engine/ts-mls.js";
+import { contentTypes, defaultProposalTypes, nodeTypes, processPrivateMessage, wireformats } from "../engine/ts-mls.js";
 import type { AuthenticateMember } from "../authentication.js";
 import { guard } from "../engine-errors.js";
 import { decodeFramedMessage } from "../framing.js";
@@ -53,9 +53,12 @@ export type ProcessResult =
       readonly groupEpoch: bigint;
     };
 
-/** psk (4), reinit (5), external_init (6). */
-const REFUSED_PROPOSALS = new Set([4, 5, 6]);
-const REMOVE = 3;
+/** XMTP takes none of these in a group (xmtp-client.md section 1.1; see the callback below). */
+const REFUSED_PROPOSALS: ReadonlySet<number> = new Set([
+  defaultProposalTypes.psk,
+  defaultProposalTypes.reinit,
+  defaultProposalTypes.external_init,
+]);
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
@@ -64,7 +67,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 function memberAt(engine: Pick<ClientState, "ratchetTree">, leafIndex: number | undefined): GroupMember | undefined {
   if (leafIndex === undefined) return undefined;
   const node = engine.ratchetTree[leafIndex * 2];
-  if (node?.nodeType !== 1) return undefined;
+  if (node?.nodeType !== nodeTypes.leaf) return undefined;
   try {
     return {
       leafIndex,
@@ -91,7 +94,7 @@ export async function processMessage(
   authenticate: AuthenticateMember,
 ): Promise<ProcessResult> {
   const message = decodeFramedMessage(bytes);
-  if (message.wireformat !== 2) {
+  if (message.wireformat !== wireformats.mls_private_message) {
     throw new MlsError("mls.public_message_refused", "processMessage: PublicMessages are refused (pure-ciphertext policy)");
   }
   const pm = message.privateMessage;
@@ -100,7 +103,7 @@ export async function processMessage(
     throw new MlsError("mls.wrong_group", "processMessage: message is for another group");
   }
   const groupEpoch = engine.groupContext.epoch;
-  const isApplication = pm.contentType === 1;
+  const isApplication = pm.contentType === contentTypes.application;
   const oldest = groupEpoch - BigInt(MAX_PAST_EPOCHS);
   const readable = pm.epoch === groupEpoch || (isApplication && pm.epoch < groupEpoch && pm.epoch >= oldest && engine.historicalReceiverData.has(pm.epoch));
   if (!readable) return { kind: "wrong_epoch", messageEpoch: pm.epoch, groupEpoch };
@@ -147,7 +150,7 @@ async function processPrivate(
           // is verified by now; we stop here and mark ourselves removed.
           if (
             incoming.kind === "commit" &&
-            proposals.some((p) => p.proposal.proposalType === REMOVE && "remove" in p.proposal && p.proposal.remove.removed === ownLeaf)
+            proposals.some((p) => p.proposal.proposalType === defaultProposalTypes.remove && "remove" in p.proposal && p.proposal.remove.removed === ownLeaf)
           ) {
             removesUs = true;
             return "reject";
@@ -194,7 +197,7 @@ async function processPrivate(
       consumed: result.consumed,
     };
   }
-  if (pm.contentType === 2) return { kind: "proposal", state: wrapState(result.newState), consumed: result.consumed };
+  if (pm.contentType === contentTypes.proposal) return { kind: "proposal", state: wrapState(result.newState), consumed: result.consumed };
   // ts-mls rc.10 decides "removed" by whether our leaf slot is empty after
   // the commit; a commit that removes us and adds someone else fills that
   // slot again. Our own signature key at our leaf is the reliable test.
@@ -237,7 +240,7 @@ function outsideRatchetWindow(engine: ClientState, pm: PrivateMessage): boolean 
   if (sender === undefined) return false;
   const leaf = epochData.secretTree.leafNodes[sender.leafIndex * 2];
   if (leaf === undefined) return sender.generation > MAXIMUM_FORWARD_DISTANCE;
-  const ratchet = pm.contentType === 1 ? leaf.application : leaf.handshake;
+  const ratchet = pm.contentType === contentTypes.application ? leaf.application : leaf.handshake;
   if (sender.generation < ratchet.generation) return ratchet.unusedGenerations[sender.generation] === undefined;
   return sender.generation - ratchet.generation > MAXIMUM_FORWARD_DISTANCE;
 }

@@ -3,7 +3,7 @@
 // again here with the epoch's sender_data_secret. Only called after ts-mls
 // accepted the message, so the leaf index is authenticated.
 import type { PrivateMessage } from "ts-mls";
-import { aeadOpen } from "../crypto/aead.js";
+import { aeadKeyLength, aeadOpen, NONCE_LENGTH } from "../crypto/aead.js";
 import { concat, i2osp, utf8 } from "../crypto/bytes.js";
 import { HASH_LENGTH, hkdfExpand } from "../crypto/hkdf.js";
 import { vector } from "../tls.js";
@@ -12,6 +12,9 @@ function expandWithLabel(secret: Uint8Array, label: string, context: Uint8Array,
   // KDFLabel: uint16 length, opaque label<V> = "MLS 1.0 " + label, opaque context<V>.
   return hkdfExpand(secret, concat(i2osp(length, 2), vector(utf8(`MLS 1.0 ${label}`)), vector(context)), length);
 }
+
+/** SenderData (RFC 9420 6.3.2): uint32 leaf_index, uint32 generation, opaque reuse_guard[4]. */
+const SENDER_DATA_LENGTH = 12;
 
 export interface SenderData {
   readonly leafIndex: number;
@@ -26,12 +29,12 @@ export function senderLeafIndex(senderDataSecret: Uint8Array, pm: PrivateMessage
 /** The sender data (leaf index, generation), or undefined when it does not open. */
 export function openSenderData(senderDataSecret: Uint8Array, pm: PrivateMessage): SenderData | undefined {
   const sample = pm.ciphertext.subarray(0, HASH_LENGTH);
-  const key = expandWithLabel(senderDataSecret, "key", sample, 32);
-  const nonce = expandWithLabel(senderDataSecret, "nonce", sample, 12);
+  const key = expandWithLabel(senderDataSecret, "key", sample, aeadKeyLength("CHACHA20POLY1305"));
+  const nonce = expandWithLabel(senderDataSecret, "nonce", sample, NONCE_LENGTH);
   const aad = concat(vector(pm.groupId), epochBytes(pm.epoch), Uint8Array.of(pm.contentType));
   try {
     const data = aeadOpen("CHACHA20POLY1305", key, nonce, aad, pm.encryptedSenderData);
-    if (data.length !== 12) return undefined;
+    if (data.length !== SENDER_DATA_LENGTH) return undefined;
     const view = new DataView(data.buffer, data.byteOffset);
     return { leafIndex: view.getUint32(0), generation: view.getUint32(4) };
   } catch {

@@ -5,15 +5,16 @@
 // welcome_secret from the joiner secret with a zero psk_secret (PSK welcomes
 // are refused anyway), then the AEAD. Called only after the join succeeded.
 import type { Welcome } from "ts-mls";
-import { mlsMessageDecoder } from "../engine/ts-mls.js";
-import { aeadOpen } from "../crypto/aead.js";
-import { concat, utf8 } from "../crypto/bytes.js";
+import { mlsMessageDecoder, wireformats } from "../engine/ts-mls.js";
+import { aeadKeyLength, aeadOpen, NONCE_LENGTH } from "../crypto/aead.js";
+import { concat, i2osp, utf8 } from "../crypto/bytes.js";
 import { HASH_LENGTH, hkdfExpand, hkdfExtract } from "../crypto/hkdf.js";
 import { nodeHpkeSuite } from "../crypto/provider.js";
 import { decodeVarint, vector } from "../tls.js";
+import { MLS10 } from "../xmtp/profile.js";
 
 function expandWithLabel(secret: Uint8Array, label: string, context: Uint8Array, length: number): Uint8Array {
-  const kdfLabel = concat(Uint8Array.of(length >> 8, length & 0xff), vector(utf8(`MLS 1.0 ${label}`)), vector(context));
+  const kdfLabel = concat(i2osp(length, 2), vector(utf8(`MLS 1.0 ${label}`)), vector(context));
   return hkdfExpand(secret, kdfLabel, length);
 }
 
@@ -33,13 +34,13 @@ export function welcomeSignerLeaf(welcome: Welcome, keyPackageRef: Uint8Array, i
     const joinerSecret = groupSecrets.subarray(header[1], header[1] + header[0]);
     const member = hkdfExtract(joinerSecret, new Uint8Array(HASH_LENGTH));
     const welcomeSecret = expandWithLabel(member, "welcome", new Uint8Array(0), HASH_LENGTH);
-    const key = expandWithLabel(welcomeSecret, "key", new Uint8Array(0), 32);
-    const nonce = expandWithLabel(welcomeSecret, "nonce", new Uint8Array(0), 12);
+    const key = expandWithLabel(welcomeSecret, "key", new Uint8Array(0), aeadKeyLength("CHACHA20POLY1305"));
+    const nonce = expandWithLabel(welcomeSecret, "nonce", new Uint8Array(0), NONCE_LENGTH);
     const groupInfo = aeadOpen("CHACHA20POLY1305", key, nonce, new Uint8Array(0), welcome.encryptedGroupInfo);
     // Read through the public MLSMessage decoder: version mls10, wire format group_info.
-    const framed = concat(Uint8Array.of(0, 1), Uint8Array.of(0, 4), groupInfo);
+    const framed = concat(i2osp(MLS10, 2), i2osp(wireformats.mls_group_info, 2), groupInfo);
     const message = mlsMessageDecoder(framed, 0)?.[0];
-    return message?.wireformat === 4 ? message.groupInfo.signer : undefined;
+    return message?.wireformat === wireformats.mls_group_info ? message.groupInfo.signer : undefined;
   } catch {
     return undefined;
   }

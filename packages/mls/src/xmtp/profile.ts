@@ -3,18 +3,28 @@
 // ids, 1.3 key packages, 1.4 group context). Everything here is a wire fact
 // or a receiver-visible policy; change it only with that spec in hand.
 import type { Capabilities, ClientConfig, RequiredCapabilities } from "ts-mls";
-import { defaultKeyPackageEqualityConfig } from "../engine/ts-mls.js";
+import {
+  ciphersuites,
+  defaultCredentialTypes,
+  defaultExtensionTypes,
+  defaultKeyPackageEqualityConfig,
+  defaultProposalTypes,
+  protocolVersions,
+} from "../engine/ts-mls.js";
 
-/** MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519. */
-export const CIPHERSUITE = 3;
-const MLS10 = 1;
-const BASIC_CREDENTIAL = 1;
+/** The one suite XMTP uses (spec 1.1): RFC 9420 section 17.1's 0x0003. */
+export const CIPHERSUITE = ciphersuites.MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519;
+/** The only protocol version (RFC 9420 section 6). */
+export const MLS10 = protocolVersions.mls10;
+/** XMTP credentials are Basic (spec 1.3). */
+export const BASIC_CREDENTIAL = defaultCredentialTypes.basic;
 
-/** Extension type ids (spec 1.2). */
+/** Extension type ids (spec 1.2): RFC 9420's by ts-mls's names, then OpenMLS's and libxmtp's. */
 export const ExtensionId = {
-  applicationId: 0x0001,
-  ratchetTree: 0x0002,
-  requiredCapabilities: 0x0003,
+  applicationId: defaultExtensionTypes.application_id,
+  ratchetTree: defaultExtensionTypes.ratchet_tree,
+  requiredCapabilities: defaultExtensionTypes.required_capabilities,
+  /** The MLS extensions draft's LastResort, as OpenMLS numbers it; ts-mls has no name for it. */
   lastResort: 0x000a,
   immutableMetadata: 0xf000,
   mutableMetadata: 0xff00,
@@ -24,7 +34,23 @@ export const ExtensionId = {
   welcomePointeeAeadTypes: 0xff04,
 } as const;
 
-export const GROUP_CONTEXT_EXTENSIONS_PROPOSAL = 7;
+export const GROUP_CONTEXT_EXTENSIONS_PROPOSAL = defaultProposalTypes.group_context_extensions;
+
+/**
+ * RFC 9420 section 7.2: the default extension types (0x0001-0x0005) and
+ * proposal types (0x0001-0x0007) are supported by every client and need
+ * not be listed in a leaf's capabilities.
+ */
+const defaultExtensionIds: ReadonlySet<number> = new Set(Object.values(defaultExtensionTypes));
+const defaultProposalIds: ReadonlySet<number> = new Set(Object.values(defaultProposalTypes));
+
+/** True when `capabilities` list every extension and proposal type of `required` that is not a default. */
+export function meetsRequiredCapabilities(capabilities: Capabilities, required: RequiredCapabilities): boolean {
+  return (
+    required.extensionTypes.every((t) => capabilities.extensions.includes(t) || defaultExtensionIds.has(t)) &&
+    required.proposalTypes.every((t) => capabilities.proposals.includes(t) || defaultProposalIds.has(t))
+  );
+}
 
 /**
  * What a group requires of every leaf (spec 1.4), in libxmtp's order:

@@ -7,7 +7,7 @@
 // pluggable verifier, and without one each is reported invalid with a reason.
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { associations, decode, encode, identityApi } from "@parley/proto";
+import { associations, decode, encode, identityApi, isInboxId, type InboxId } from "@parley/proto";
 import { invalidArgument, NodeError } from "../node-error.js";
 import type { Store } from "../store/store.js";
 import type { Validators } from "../validation/validators.js";
@@ -27,14 +27,13 @@ export interface IdentityServiceDeps {
   readonly scwVerifier?: SmartContractWalletVerifier;
 }
 
-const INBOX_ID = /^[0-9a-f]{64}$/;
 const PUBLISH_ATTEMPTS = 3;
 
 export function createIdentityService(deps: IdentityServiceDeps): ServiceImpl<typeof identityApi.IdentityApi> {
   const { store, validators, limits } = deps;
   const inboxLocks = new KeyedMutex();
 
-  async function publish(inboxId: string, update: Uint8Array): Promise<void> {
+  async function publish(inboxId: InboxId, update: Uint8Array): Promise<void> {
     for (let attempt = 0; attempt < PUBLISH_ATTEMPTS; attempt++) {
       const log = await store.identityUpdates(inboxId, 0n);
       if (log.length >= limits.maxInboxUpdates) {
@@ -64,10 +63,11 @@ export function createIdentityService(deps: IdentityServiceDeps): ServiceImpl<ty
     async publishIdentityUpdate(request) {
       const update = request.identityUpdate;
       if (!update) throw invalidArgument("no identity update");
-      if (!INBOX_ID.test(update.inboxId)) throw invalidArgument("inbox_id must be 64 lowercase hex digits");
+      const { inboxId } = update;
+      if (!isInboxId(inboxId)) throw invalidArgument("inbox_id must be 64 lowercase hex digits");
       const bytes = encode(associations.IdentityUpdateSchema, update);
       if (bytes.length > limits.maxPayloadBytes) throw invalidArgument("identity update is too large");
-      await inboxLocks.run(update.inboxId, () => publish(update.inboxId, bytes));
+      await inboxLocks.run(inboxId, () => publish(inboxId, bytes));
       return create(identityApi.PublishIdentityUpdateResponseSchema);
     },
 

@@ -1,4 +1,5 @@
 // Request limits of the node, with their defaults.
+import { maxIdentityUpdates } from "@parley/identity";
 
 export interface RequestLimits {
   /** Largest MLS message or wrapped Welcome accepted, in bytes. */
@@ -7,7 +8,7 @@ export interface RequestLimits {
   readonly maxBatch: number;
   /** Most keys in one FetchKeyPackages, groups in one GetNewestGroupMessage, etc. */
   readonly maxLookups: number;
-  /** Most updates in one inbox's log (the protocol's limit). */
+  /** Most updates in one inbox's log (the protocol's limit, xmtp-node-api.md section 2.2). */
   readonly maxInboxUpdates: number;
 }
 
@@ -17,5 +18,5 @@ export const defaultRequestLimits: RequestLimits = {
   maxPayloadBytes: 25 * 1024 * 1024,
   maxBatch: 1000,
   maxLookups: 10_000,
-  maxInboxUpdates: 256,
+  maxInboxUpdates: maxIdentityUpdates,
 };

@@ -28,6 +28,7 @@ export interface MlsServiceDeps {
   readonly shutdown: AbortSignal;
 }
 
+/** The reference node's maxBatchInserts and maxBatchQueries (xmtp-node-api.md section 1.4). */
 const MAX_COMMIT_LOG_PUBLISH = 10;
 const MAX_COMMIT_LOG_QUERIES = 20;
 

@@ -11,7 +11,7 @@
 // the stream (a bounded sync). The node sends no pings (keepalive 0) and
 // answers the client's.
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { mlsApi } from "@parley/proto";
+import { mlsApi, SubscribeTopicKind } from "@parley/proto";
 import { invalidArgument } from "../node-error.js";
 import type { GroupMessageRecord, Store, WelcomeRecord } from "../store/store.js";
 import { topicKey, type Notifier, type TopicKind } from "../streams/notifier.js";
@@ -19,7 +19,10 @@ import type { RequestLimits } from "./limits.js";
 import { groupMessageOf, welcomeMessageOf } from "./wire-records.js";
 
 const BATCH = 100;
-const KINDS: Record<number, TopicKind> = { 0: "group", 1: "welcome" };
+const KINDS: Record<number, TopicKind> = {
+  [SubscribeTopicKind.groupMessages]: "group",
+  [SubscribeTopicKind.welcomeMessages]: "welcome",
+};
 
 interface Topic {
   readonly kind: TopicKind;

@@ -4,12 +4,14 @@
 // credential; that a group message is MLS protocol-message framing; that an
 // identity update, replayed after the inbox's log, still validates. The
 // implementations live in xmtp-validators.ts, on @parley/mls and
-// @parley/identity; each throws NodeError `node.invalid_argument`.
+// @parley/identity; each throws NodeError `node.invalid_argument` whose
+// cause is the library's error, whose code the edge logs.
+import type { InboxId, InstallationKey } from "@parley/proto";
 
 export interface KeyPackageFacts {
   /** The leaf's signature key: the installation key the node files it under. */
-  readonly installationKey: Uint8Array;
-  readonly inboxId: string;
+  readonly installationKey: InstallationKey;
+  readonly inboxId: InboxId;
 }
 
 export interface GroupMessageFacts {
@@ -39,5 +41,5 @@ export interface Validators {
   keyPackage(keyPackage: Uint8Array): Promise<KeyPackageFacts>;
   groupMessage(data: Uint8Array): GroupMessageFacts;
   /** `log` is the inbox's updates so far, oldest first, as stored. */
-  identityUpdate(inboxId: string, log: readonly StoredIdentityUpdate[], update: Uint8Array): Promise<IdentityUpdateFacts>;
+  identityUpdate(inboxId: InboxId, log: readonly StoredIdentityUpdate[], update: Uint8Array): Promise<IdentityUpdateFacts>;
 }
