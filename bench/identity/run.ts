@@ -11,7 +11,7 @@ import {
   decodeIdentityUpdate,
   deriveInboxId,
   ethereumMember,
-  installationKeyFromBytes,
+  installationIdFromKey,
   installationMember,
   installationPublicKey,
   maxIdentityUpdates,
@@ -36,7 +36,7 @@ async function buildLog(): Promise<IdentityUpdateLogEntry[]> {
   const inboxId = deriveInboxId(ethereumMember(wallet.address), 0n);
   const installation = (i: number) => {
     const secretKey = sha256(utf8ToBytes(`bench installation ${i}`));
-    return { secretKey, member: installationMember(installationKeyFromBytes(installationPublicKey(secretKey))) };
+    return { secretKey, member: installationMember(installationIdFromKey(installationPublicKey(secretKey))) };
   };
   const entries: IdentityUpdateLogEntry[] = [];
   let time = 1_800_000_000_000_000_000n;

@@ -9,7 +9,7 @@ import {
   createSignatureRequest,
   deriveInboxId,
   generateInstallationSecretKey,
-  installationKeyFromBytes,
+  installationIdFromKey,
   installationMember,
   installationPublicKey,
   listInstallations,
@@ -115,7 +115,7 @@ export class Client {
     const client = new Client(ctx, signer);
     await uploadKeyPackage(ctx);
 
-    const member = installationMember(installationKeyFromBytes(installationKey));
+    const member = installationMember(installationIdFromKey(installationKey));
     const request = createSignatureRequest({
       inboxId: assertInboxId(inboxId),
       clientTimestampNs: ctx.nowNs(),

@@ -85,11 +85,6 @@ export function installationKeyBytes(id: InstallationId): InstallationKey {
   return installationKeyOf(id);
 }
 
-/** @deprecated The old name of {@link installationIdFromKey}, which returns the hex installation id. */
-export const installationKeyFromBytes = installationIdFromKey;
-/** @deprecated The old name of {@link toInstallationId}, which returns the hex installation id. */
-export const toInstallationKey = toInstallationId;
-
 export function toHex(bytes: Uint8Array): string {
   return bytesToHex(bytes);
 }

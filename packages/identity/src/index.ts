@@ -18,8 +18,6 @@ export {
   toInstallationId,
   installationIdFromKey,
   installationKeyBytes,
-  toInstallationKey,
-  installationKeyFromBytes,
 } from "./ids.js";
 export {
   type MemberIdentifier,

@@ -6,7 +6,7 @@
 // The log is fetched whole and replayed here, every signature verified,
 // keeping the state after each entry.
 import {
-  installationKeyFromBytes,
+  installationIdFromKey,
   installationMember,
   isMember,
   listInstallations,
@@ -117,5 +117,5 @@ function historyOf(inboxId: string, states: readonly VerifiedEntry[]): InboxHist
 
 /** Whether `installationKey` belongs to `state`. */
 export function hasInstallation(state: AssociationState | undefined, installationKey: Uint8Array): boolean {
-  return state !== undefined && isMember(state, installationMember(installationKeyFromBytes(installationKey)));
+  return state !== undefined && isMember(state, installationMember(installationIdFromKey(installationKey)));
 }

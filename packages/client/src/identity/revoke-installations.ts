@@ -7,7 +7,7 @@
 import {
   assertInboxId,
   createSignatureRequest,
-  installationKeyFromBytes,
+  installationIdFromKey,
   installationMember,
   isIdentityError,
   isMember,
@@ -48,7 +48,7 @@ export async function revokeInstallations(
   if (!sameMember(identifier, state.recoveryIdentifier)) {
     throw new ClientError("client.usage", "revocations are signed by the inbox's recovery identifier");
   }
-  const members = unique.map((id) => installationMember(installationKeyFromBytes(id)));
+  const members = unique.map((id) => installationMember(installationIdFromKey(id)));
   if (members.some((m) => !isMember(state, m))) throw new ClientError("client.usage", "an id that is not an installation of this inbox");
   const request = createSignatureRequest({
     inboxId: assertInboxId(inboxId),
