@@ -1,5 +1,6 @@
 // The typed transport to a node: XMTP's MlsApi and IdentityApi over gRPC
-// (HTTP/2) with Connect-ES, as the official client talks to the network.
+// (HTTP/2) with Connect-ES, as the official client talks to the network, or
+// over a node's in-memory HTTP (ClientOptions.httpClient) with the same gRPC.
 // Every failure surfaces as ClientError `client.network`; nothing here
 // interprets what comes back beyond the protobuf types.
 import { create } from "@bufbuild/protobuf";
