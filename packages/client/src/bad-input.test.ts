@@ -27,9 +27,8 @@ import {
   wrapWelcome,
   type GroupState,
 } from "@parley/mls";
-import type { RunningNode } from "@parley/node";
 import { mlsApi } from "@parley/proto";
-import { startTestNode } from "@parley/testkit";
+import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
 import { createApiClient, groupMessageInput, type ApiClient } from "./api/api-client.js";
 import { decodeMembership, decodeMutableMetadata, encodeMembership, encodeMutableMetadata, newGroupExtensions } from "./conversations/group-metadata.js";
 import { Client, Group, GroupMessageKind, GroupPermissionsOptions, isClientError, PROTOCOL_VERSION, type Conversation, type RefusalCode } from "./index.js";
@@ -145,13 +144,13 @@ const flipped = (bytes: Uint8Array, at: number) => {
 
 describe("@parley/client: bad input is refused, logged without secrets, and the group goes on", { timeout: 90_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "parley-bad-input-"));
-  let node: RunningNode;
+  let node: InProcessTestNode;
   let api: ApiClient;
   const open: Client[] = [];
 
-  before(async () => {
-    node = await startTestNode();
-    api = createApiClient(node.url);
+  before(() => {
+    node = createInProcessTestNode();
+    api = createApiClient(node.clientOptions);
   });
 
   after(async () => {
@@ -162,7 +161,7 @@ describe("@parley/client: bad input is refused, logged without secrets, and the 
 
   const newClient = async (options: { logger?: ClientLogger; db?: string } = {}) => {
     const c = await Client.create(createPrivateKeySigner(randomBytes(32)), {
-      apiUrl: node.url,
+      ...node.clientOptions,
       ...(options.db === undefined ? {} : { dbPath: join(dir, options.db) }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });

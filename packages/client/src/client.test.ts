@@ -1,5 +1,6 @@
 // Client.create against a node in this process: registration, reopening
-// from the same database, and two Parley clients talking in a group.
+// from the same database, and two Parley clients talking in a group; streams
+// in memory and over HTTP/2.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,8 +8,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createPrivateKeySigner, deriveInboxId, ethereumMember, toEthereumAddress } from "@parley/identity";
 import type { RunningNode } from "@parley/node";
-import { startTestNode } from "@parley/testkit";
-import { Client, Group, GroupMessageKind } from "./index.js";
+import { createInProcessTestNode, startTestNode, type InProcessTestNode } from "@parley/testkit";
+import { Client, Group, GroupMessageKind, type ClientOptions } from "./index.js";
 import { isClientError } from "./client-error.js";
 import { createApiClient } from "./api/api-client.js";
 import { randomBytes } from "node:crypto";
@@ -21,10 +22,10 @@ function wallet() {
 
 describe("@parley/client against an in-process node", { timeout: 60_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "parley-client-"));
-  let node: RunningNode;
+  let node: InProcessTestNode;
 
-  before(async () => {
-    node = await startTestNode();
+  before(() => {
+    node = createInProcessTestNode();
   });
 
   after(async () => {
@@ -35,7 +36,7 @@ describe("@parley/client against an in-process node", { timeout: 60_000 }, () =>
   it("registers a new inbox with the official default nonce, and reopens the same installation", async () => {
     const w = wallet();
     const dbPath = join(dir, "a.db");
-    const client = await Client.create(w.signer, { apiUrl: node.url, dbPath });
+    const client = await Client.create(w.signer, { ...node.clientOptions, dbPath });
     assert.equal(client.inboxId, deriveInboxId(ethereumMember(toEthereumAddress(w.address)), 1n));
     const state = await client.inboxState();
     assert.deepEqual(state.identifiers, [w.address.toLowerCase()]);
@@ -45,21 +46,21 @@ describe("@parley/client against an in-process node", { timeout: 60_000 }, () =>
     const installationId = client.installationId;
     client.close();
 
-    const reopened = await Client.create(w.signer, { apiUrl: node.url, dbPath });
+    const reopened = await Client.create(w.signer, { ...node.clientOptions, dbPath });
     assert.equal(reopened.installationId, installationId);
     assert.equal(reopened.inboxId, client.inboxId);
     assert.equal((await reopened.inboxState()).installations.length, 1, "reopening registers nothing new");
     reopened.close();
-    const built = await Client.build(w.address, { apiUrl: node.url, dbPath });
+    const built = await Client.build(w.address, { ...node.clientOptions, dbPath });
     assert.equal(built.installationId, installationId);
     built.close();
-    await assert.rejects(Client.build(wallet().address, { apiUrl: node.url, dbPath }), (e) => isClientError(e) && e.code === "client.not_registered");
+    await assert.rejects(Client.build(wallet().address, { ...node.clientOptions, dbPath }), (e) => isClientError(e) && e.code === "client.not_registered");
   });
 
   it("a second installation of the same address joins the existing inbox", async () => {
     const w = wallet();
-    const first = await Client.create(w.signer, { apiUrl: node.url });
-    const second = await Client.create(w.signer, { apiUrl: node.url });
+    const first = await Client.create(w.signer, node.clientOptions);
+    const second = await Client.create(w.signer, node.clientOptions);
     assert.equal(second.inboxId, first.inboxId);
     assert.notEqual(second.installationId, first.installationId);
     const ids = (await first.inboxState()).installations.map((i) => i.id).sort();
@@ -71,9 +72,9 @@ describe("@parley/client against an in-process node", { timeout: 60_000 }, () =>
   it("two Parley clients talk in a group, and a restart resumes with nothing twice", async () => {
     const aliceWallet = wallet();
     const bobDb = join(dir, "bob.db");
-    const alice = await Client.create(aliceWallet.signer, { apiUrl: node.url });
+    const alice = await Client.create(aliceWallet.signer, node.clientOptions);
     const bobWallet = wallet();
-    let bob = await Client.create(bobWallet.signer, { apiUrl: node.url, dbPath: bobDb });
+    let bob = await Client.create(bobWallet.signer, { ...node.clientOptions, dbPath: bobDb });
 
     const group = await alice.conversations.createGroup([bob.inboxId], { groupName: "parley only" });
     assert.equal(group.name, "parley only");
@@ -81,7 +82,7 @@ describe("@parley/client against an in-process node", { timeout: 60_000 }, () =>
     assert.deepEqual(group.listSuperAdmins(), [alice.inboxId]);
     await group.send("hello bob");
 
-    const api = createApiClient(node.url);
+    const api = createApiClient(node.clientOptions);
     const bobsKeyPackage = async () =>
       (await api.mls.fetchKeyPackages({ installationKeys: [bob.installationIdBytes] })).keyPackages[0]?.keyPackageTlsSerialized;
     const before = await bobsKeyPackage();
@@ -103,7 +104,7 @@ describe("@parley/client against an in-process node", { timeout: 60_000 }, () =>
 
     // Bob restarts: the group, its state and cursor come back; a sync adds nothing twice.
     bob.close();
-    bob = await Client.create(bobWallet.signer, { apiUrl: node.url, dbPath: bobDb });
+    bob = await Client.create(bobWallet.signer, { ...node.clientOptions, dbPath: bobDb });
     const again = bob.conversations.getConversationById(group.id);
     assert.ok(again);
     await bob.conversations.syncAll();
@@ -115,8 +116,8 @@ describe("@parley/client against an in-process node", { timeout: 60_000 }, () =>
   });
 
   it("renames, describes and removes: the others see each change", async () => {
-    const alice = await Client.create(wallet().signer, { apiUrl: node.url });
-    const bob = await Client.create(wallet().signer, { apiUrl: node.url });
+    const alice = await Client.create(wallet().signer, node.clientOptions);
+    const bob = await Client.create(wallet().signer, node.clientOptions);
     const group = await alice.conversations.createGroup([bob.inboxId]);
     await bob.conversations.sync();
     const bobsGroup = bob.conversations.getConversationById(group.id);
@@ -144,8 +145,8 @@ describe("@parley/client against an in-process node", { timeout: 60_000 }, () =>
   });
 
   it("two commits racing for one epoch: the loser is rebuilt on the new epoch", async () => {
-    const alice = await Client.create(wallet().signer, { apiUrl: node.url });
-    const bob = await Client.create(wallet().signer, { apiUrl: node.url });
+    const alice = await Client.create(wallet().signer, node.clientOptions);
+    const bob = await Client.create(wallet().signer, node.clientOptions);
     const group = await alice.conversations.createGroup([bob.inboxId]);
     await bob.conversations.sync();
     const bobsGroup = bob.conversations.getConversationById(group.id);
@@ -164,34 +165,50 @@ describe("@parley/client against an in-process node", { timeout: 60_000 }, () =>
     bob.close();
   });
 
-  it("streams: a group's stream and streamAllMessages yield what arrives, once, and end on return()", async () => {
-    const alice = await Client.create(wallet().signer, { apiUrl: node.url });
-    const bob = await Client.create(wallet().signer, { apiUrl: node.url });
-    const group = await alice.conversations.createGroup([bob.inboxId]);
-    await bob.conversations.sync();
-    const bobsGroup = bob.conversations.getConversationById(group.id);
-    assert.ok(bobsGroup instanceof Group);
-    await bobsGroup.sync();
-
-    const stream = bobsGroup.stream();
-    const all = bob.conversations.streamAllMessages();
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    await group.send("one");
-    await group.send("two");
-    const first = await stream.next();
-    const second = await stream.next();
-    assert.deepEqual([first.value?.content, second.value?.content], ["one", "two"]);
-    assert.equal(first.value?.senderInboxId, alice.inboxId);
-    const fromAll = [(await all.next()).value?.content, (await all.next()).value?.content];
-    assert.deepEqual(fromAll, ["one", "two"]);
-
-    // return() ends a stream even while a next() is waiting.
-    const waiting = stream.next();
-    await stream.return();
-    assert.deepEqual(await waiting, { done: true, value: undefined });
-    assert.equal((await stream.next()).done, true);
-    await all.return();
-    alice.close();
-    bob.close();
-  });
+  it("streams: a group's stream and streamAllMessages yield what arrives, once, and end on return()", () =>
+    streamsYieldAndEnd(node.clientOptions));
 });
+
+// Streams on a node's real port as well, where opening one and ending it
+// with return() cross HTTP/2 (a stream reset) rather than memory.
+describe("@parley/client over HTTP/2", { timeout: 60_000 }, () => {
+  let node: RunningNode;
+  before(async () => {
+    node = await startTestNode();
+  });
+  after(() => node.stop());
+
+  it("streams: a group's stream and streamAllMessages yield what arrives, once, and end on return()", () =>
+    streamsYieldAndEnd({ apiUrl: node.url }));
+});
+
+async function streamsYieldAndEnd(options: ClientOptions): Promise<void> {
+  const alice = await Client.create(wallet().signer, options);
+  const bob = await Client.create(wallet().signer, options);
+  const group = await alice.conversations.createGroup([bob.inboxId]);
+  await bob.conversations.sync();
+  const bobsGroup = bob.conversations.getConversationById(group.id);
+  assert.ok(bobsGroup);
+  await bobsGroup.sync();
+
+  const stream = bobsGroup.stream();
+  const all = bob.conversations.streamAllMessages();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await group.send("one");
+  await group.send("two");
+  const first = await stream.next();
+  const second = await stream.next();
+  assert.deepEqual([first.value?.content, second.value?.content], ["one", "two"]);
+  assert.equal(first.value?.senderInboxId, alice.inboxId);
+  const fromAll = [(await all.next()).value?.content, (await all.next()).value?.content];
+  assert.deepEqual(fromAll, ["one", "two"]);
+
+  // return() ends a stream even while a next() is waiting.
+  const waiting = stream.next();
+  await stream.return();
+  assert.deepEqual(await waiting, { done: true, value: undefined });
+  assert.equal((await stream.next()).done, true);
+  await all.return();
+  alice.close();
+  bob.close();
+}

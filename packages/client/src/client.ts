@@ -18,6 +18,7 @@ import {
   type Signer,
 } from "@parley/identity";
 import type { Interceptor } from "@connectrpc/connect";
+import type { UniversalClientFn } from "@connectrpc/connect/protocol";
 import { asInboxId } from "@parley/mls";
 import { uploadKeyPackage } from "./key-packages.js";
 import { createApiClient, call, type ApiClient } from "./api/api-client.js";
@@ -49,6 +50,14 @@ export interface ClientOptions {
   readonly logger?: ClientLogger;
   /** Connect-ES interceptors around every call to the node (headers, tracing, fault injection). */
   readonly interceptors?: readonly Interceptor[];
+  /**
+   * Not in @xmtp/node-sdk: for tests and for a node embedded in the same
+   * process. What carries the calls instead of HTTP/2 to `apiUrl`, e.g.
+   * `createInProcessNode(...).httpClient` from @parley/node; `apiUrl` (or
+   * `env`) then only names the node. The client speaks gRPC over it with the
+   * same options and `interceptors` as over the network.
+   */
+  readonly httpClient?: UniversalClientFn;
 }
 
 export interface InboxState {
@@ -96,7 +105,7 @@ export class Client {
     const identifier = await signerIdentifier(signer);
     if (identifier.kind !== "ethereum") throw new ClientError("client.usage", "only Ethereum signers are supported so far");
     const address = identifier.address;
-    const api = createApiClient(apiUrlOf(options), options.interceptors);
+    const api = createApiClient({ ...options, apiUrl: apiUrlOf(options) });
     const store = new LocalStore(options.dbPath ?? ":memory:");
     const existing = store.installation();
     if (existing !== undefined) {
@@ -151,7 +160,7 @@ export class Client {
       store.close();
       return Promise.reject(new ClientError("client.not_registered", "no installation of this address in the database"));
     }
-    return Promise.resolve(new Client(contextOf(createApiClient(apiUrl, options.interceptors), store, existing.inboxId, existing.installationSecret, options)));
+    return Promise.resolve(new Client(contextOf(createApiClient({ ...options, apiUrl }), store, existing.inboxId, existing.installationSecret, options)));
   }
 
   /** Whether each address has an inbox (keys lowercased). */
@@ -207,9 +216,9 @@ export class Client {
     signer: Signer,
     inboxId: string,
     installationIds: readonly Uint8Array[],
-    options: Pick<ClientOptions, "apiUrl" | "env" | "nowNs" | "interceptors">,
+    options: Pick<ClientOptions, "apiUrl" | "env" | "nowNs" | "interceptors" | "httpClient">,
   ): Promise<void> {
-    return revokeInstallations(createApiClient(apiUrlOf(options), options.interceptors), signer, inboxId, installationIds, options.nowNs ?? systemNowNs);
+    return revokeInstallations(createApiClient({ ...options, apiUrl: apiUrlOf(options) }), signer, inboxId, installationIds, options.nowNs ?? systemNowNs);
   }
 
   /** Closes the local database. */

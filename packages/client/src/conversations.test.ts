@@ -11,9 +11,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createPrivateKeySigner } from "@parley/identity";
 import { decodeGroupState, encodeGroupState, encryptMessage } from "@parley/mls";
-import type { RunningNode } from "@parley/node";
 import { encode, messageContents } from "@parley/proto";
-import { startTestNode } from "@parley/testkit";
+import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
 import { createApiClient, groupMessageInput } from "./api/api-client.js";
 import { isClientError } from "./client-error.js";
 import { emptyGroupUpdated, encodeGroupUpdated } from "./content/group-updated-codec.js";
@@ -25,16 +24,16 @@ const updates = (ms: { content: unknown; kind: number }[]) => ms.filter((m) => m
 const texts = (ms: { content: unknown; kind: number }[]) => ms.filter((m) => m.kind === GroupMessageKind.Application).map((m) => m.content);
 
 describe("@parley/client conversations", { timeout: 60_000 }, () => {
-  let node: RunningNode;
+  let node: InProcessTestNode;
   const clients: Client[] = [];
   const newClient = async () => {
-    const c = await Client.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url });
+    const c = await Client.create(createPrivateKeySigner(randomBytes(32)), node.clientOptions);
     clients.push(c);
     return c;
   };
 
-  before(async () => {
-    node = await startTestNode();
+  before(() => {
+    node = createInProcessTestNode();
   });
 
   after(async () => {
@@ -174,9 +173,9 @@ describe("@parley/client conversations", { timeout: 60_000 }, () => {
 });
 
 describe("@parley/client group updates are never messages", { timeout: 60_000 }, () => {
-  let node: RunningNode;
-  before(async () => {
-    node = await startTestNode();
+  let node: InProcessTestNode;
+  before(() => {
+    node = createInProcessTestNode();
   });
   after(async () => {
     await node.stop();
@@ -187,8 +186,8 @@ describe("@parley/client group updates are never messages", { timeout: 60_000 },
     try {
       const aliceSigner = createPrivateKeySigner(randomBytes(32));
       const aliceDb = join(dir, "alice.db");
-      let alice = await Client.create(aliceSigner, { apiUrl: node.url, dbPath: aliceDb });
-      const bob = await Client.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url });
+      let alice = await Client.create(aliceSigner, { ...node.clientOptions, dbPath: aliceDb });
+      const bob = await Client.create(createPrivateKeySigner(randomBytes(32)), node.clientOptions);
       const group = await alice.conversations.createGroup([bob.inboxId]);
       await bob.conversations.sync();
       const bobsGroup = bob.conversations.getConversationById(group.id);
@@ -206,9 +205,9 @@ describe("@parley/client group updates are never messages", { timeout: 60_000 },
       const sent = await encryptMessage(decodeGroupState(row.state), encodeEnvelope(encode(messageContents.EncodedContentSchema, encoded), "1"));
       store.updateGroup(group.groupIdBytes, encodeGroupState(sent.state), row.cursor);
       store.close();
-      await createApiClient(node.url).mls.sendGroupMessages({ messages: [groupMessageInput(sent.message, false)] });
+      await createApiClient(node.clientOptions).mls.sendGroupMessages({ messages: [groupMessageInput(sent.message, false)] });
 
-      alice = await Client.create(aliceSigner, { apiUrl: node.url, dbPath: aliceDb });
+      alice = await Client.create(aliceSigner, { ...node.clientOptions, dbPath: aliceDb });
       await alice.conversations.getConversationById(group.id)?.send("after the forgery");
       await bobsGroup.sync();
       const listed = await bobsGroup.messages();

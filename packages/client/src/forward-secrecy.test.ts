@@ -25,9 +25,8 @@ import {
   validateKeyPackage,
   type GroupState,
 } from "@parley/mls";
-import type { RunningNode } from "@parley/node";
 import { decode, messageContents, type mlsApi } from "@parley/proto";
-import { startTestNode } from "@parley/testkit";
+import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
 import { createApiClient, type ApiClient } from "./api/api-client.js";
 import { decodeContent, decodeEnvelope } from "./content/text-codec.js";
 import { GROUP_KEY_ROTATION_INTERVAL_NS } from "./conversations/key-rotation.js";
@@ -98,13 +97,13 @@ const epochOf = (dbPath: string, group: Group) => storedGroup(dbPath, group.grou
 
 describe("@parley/client: key updates, forward secrecy and post-compromise security", { timeout: 60_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "parley-fs-"));
-  let node: RunningNode;
+  let node: InProcessTestNode;
   let api: ApiClient;
   let n = 0;
 
-  before(async () => {
-    node = await startTestNode();
-    api = createApiClient(node.url);
+  before(() => {
+    node = createInProcessTestNode();
+    api = createApiClient(node.clientOptions);
   });
 
   after(async () => {
@@ -114,7 +113,7 @@ describe("@parley/client: key updates, forward secrecy and post-compromise secur
 
   async function newClient(clock?: () => bigint): Promise<{ client: Client; dbPath: string }> {
     const dbPath = join(dir, `c${(n += 1)}.db`);
-    const client = await Client.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url, dbPath, ...(clock ? { nowNs: clock } : {}) });
+    const client = await Client.create(createPrivateKeySigner(randomBytes(32)), { ...node.clientOptions, dbPath, ...(clock ? { nowNs: clock } : {}) });
     return { client, dbPath };
   }
 

@@ -6,19 +6,18 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { createPrivateKeySigner } from "@parley/identity";
-import type { RunningNode } from "@parley/node";
-import { startTestNode } from "@parley/testkit";
+import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
 import { Client, Dm, Group, GroupMessageKind, GroupPermissionsOptions, MetadataField, PermissionPolicy, PermissionUpdateType } from "./index.js";
 import { isClientError, type ClientErrorCode } from "./client-error.js";
 
 const rejectsWith = (promise: Promise<unknown>, code: ClientErrorCode) => assert.rejects(promise, (e) => isClientError(e) && e.code === code);
 
 describe("@parley/client: group permissions", { timeout: 60_000 }, () => {
-  let node: RunningNode;
+  let node: InProcessTestNode;
   const clients: Client[] = [];
 
-  before(async () => {
-    node = await startTestNode();
+  before(() => {
+    node = createInProcessTestNode();
   });
 
   after(async () => {
@@ -27,7 +26,7 @@ describe("@parley/client: group permissions", { timeout: 60_000 }, () => {
   });
 
   const newClient = async () => {
-    const c = await Client.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url });
+    const c = await Client.create(createPrivateKeySigner(randomBytes(32)), node.clientOptions);
     clients.push(c);
     return c;
   };

@@ -122,7 +122,7 @@ describe("@parley/client: fuzzing what peers send", { timeout: 120_000 }, () => 
       const aliceDb = join(dir, "alice.db");
       const alice = await Client.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url, dbPath: aliceDb });
       const bob = await Client.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url, logger });
-      const api = createApiClient(node.url);
+      const api = createApiClient({ apiUrl: node.url });
       const kp = (await api.mls.fetchKeyPackages({ installationKeys: [bob.installationIdBytes] })).keyPackages[0]!.keyPackageTlsSerialized;
       const { initKey } = await validateKeyPackage(kp);
 

@@ -13,9 +13,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { createPrivateKeySigner } from "@parley/identity";
-import type { RunningNode } from "@parley/node";
 import { decodeGroupState } from "@parley/mls";
-import { startTestNode } from "@parley/testkit";
+import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
 import { createApiClient, type ApiClient } from "./api/api-client.js";
 import { isClientError } from "./client-error.js";
 import { Client, Group, GroupMessageKind, type Conversation } from "./index.js";
@@ -51,13 +50,13 @@ function armedFault(method: string): { interceptor: Interceptor; arm(): void } {
 
 describe("@parley/client: intents survive a stop at every step of a commit", { timeout: 60_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "parley-intents-"));
-  let node: RunningNode;
+  let node: InProcessTestNode;
   let api: ApiClient;
   let n = 0;
 
-  before(async () => {
-    node = await startTestNode();
-    api = createApiClient(node.url);
+  before(() => {
+    node = createInProcessTestNode();
+    api = createApiClient(node.clientOptions);
   });
 
   after(async () => {
@@ -68,8 +67,8 @@ describe("@parley/client: intents survive a stop at every step of a commit", { t
   async function user(interceptors: Interceptor[] = []) {
     const signer = createPrivateKeySigner(randomBytes(32));
     const dbPath = join(dir, `u${(n += 1)}.db`);
-    const client = await Client.create(signer, { apiUrl: node.url, dbPath, interceptors });
-    const reopen = (again: Interceptor[] = []) => Client.create(signer, { apiUrl: node.url, dbPath, interceptors: again });
+    const client = await Client.create(signer, { ...node.clientOptions, dbPath, interceptors });
+    const reopen = (again: Interceptor[] = []) => Client.create(signer, { ...node.clientOptions, dbPath, interceptors: again });
     return { client, reopen, dbPath };
   }
 

@@ -14,8 +14,7 @@ import { createPrivateKeySigner, type Signer } from "@parley/identity";
 import { create } from "@bufbuild/protobuf";
 import { decodeGroupState, groupExtensions, groupMembers as groupMembersOf, updateMembership, wrapWelcome, type GroupState } from "@parley/mls";
 import { mlsApi } from "@parley/proto";
-import type { RunningNode } from "@parley/node";
-import { startTestNode } from "@parley/testkit";
+import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
 import { createApiClient, groupMessageInput } from "./api/api-client.js";
 import { encodeMembership } from "./conversations/group-metadata.js";
 import { decodeMembershipMap } from "./conversations/membership-rules.js";
@@ -27,11 +26,11 @@ const installationsOf = async (group: { members(): Promise<{ inboxId: string; in
   (await group.members()).find((m) => m.inboxId === inboxId)?.installationIds.sort();
 
 describe("@parley/client: membership commits checked against identity", { timeout: 60_000 }, () => {
-  let node: RunningNode;
+  let node: InProcessTestNode;
   const dir = mkdtempSync(join(tmpdir(), "parley-membership-rules-"));
 
-  before(async () => {
-    node = await startTestNode();
+  before(() => {
+    node = createInProcessTestNode();
   });
 
   after(async () => {
@@ -49,19 +48,19 @@ describe("@parley/client: membership commits checked against identity", { timeou
   }
 
   async function publish(commit: Uint8Array) {
-    await createApiClient(node.url).mls.sendGroupMessages({ messages: [groupMessageInput(commit, false)] });
+    await createApiClient(node.clientOptions).mls.sendGroupMessages({ messages: [groupMessageInput(commit, false)] });
   }
 
   async function aliceWithDb(name: string): Promise<{ signer: Signer; dbPath: string; client: Client }> {
     const signer = createPrivateKeySigner(randomBytes(32));
     const dbPath = join(dir, `${name}.db`);
-    return { signer, dbPath, client: await Client.create(signer, { apiUrl: node.url, dbPath }) };
+    return { signer, dbPath, client: await Client.create(signer, { ...node.clientOptions, dbPath }) };
   }
 
   it("a commit that adds an installation the inbox's pinned state does not have is refused", async () => {
     const alice = await aliceWithDb("adds");
     const bobSigner = createPrivateKeySigner(randomBytes(32));
-    const bob = await Client.create(bobSigner, { apiUrl: node.url });
+    const bob = await Client.create(bobSigner, node.clientOptions);
     const group = await alice.client.conversations.createGroup([bob.inboxId]);
     await bob.conversations.sync();
     const bobsGroup = bob.conversations.getConversationById(group.id);
@@ -69,13 +68,13 @@ describe("@parley/client: membership commits checked against identity", { timeou
     // Bob's own membership check runs now, so that it is not due when the
     // bad commit arrives (it would add bob2 rightly, by its own commit).
     await bobsGroup.sync();
-    const bob2 = await Client.create(bobSigner, { apiUrl: node.url });
+    const bob2 = await Client.create(bobSigner, node.clientOptions);
     alice.client.close();
 
     // Bob's second installation into the tree, Bob's pin left where it was:
     // the installation is Bob's, but not at the sequence id the group holds.
     const state = storedState(alice.dbPath, group.groupIdBytes);
-    const bob2sKp = (await createApiClient(node.url).mls.fetchKeyPackages({ installationKeys: [bob2.installationIdBytes] })).keyPackages[0];
+    const bob2sKp = (await createApiClient(node.clientOptions).mls.fetchKeyPackages({ installationKeys: [bob2.installationIdBytes] })).keyPackages[0];
     assert.ok(bob2sKp);
     const bad = await updateMembership(state, {
       add: [bob2sKp.keyPackageTlsSerialized],
@@ -86,7 +85,7 @@ describe("@parley/client: membership commits checked against identity", { timeou
 
     await bobsGroup.sync();
     assert.deepEqual(await installationsOf(bobsGroup, bob.inboxId), [bob.installationId], "the commit was not applied");
-    const aliceAgain = await Client.create(alice.signer, { apiUrl: node.url, dbPath: alice.dbPath });
+    const aliceAgain = await Client.create(alice.signer, { ...node.clientOptions, dbPath: alice.dbPath });
     await aliceAgain.conversations.getConversationById(group.id)?.send("still one group");
     await bobsGroup.sync();
     assert.deepEqual((await bobsGroup.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), ["still one group"]);
@@ -96,9 +95,9 @@ describe("@parley/client: membership commits checked against identity", { timeou
   it("a commit that re-pins an inbox past a revocation without removing the revoked installation is refused", async () => {
     const alice = await aliceWithDb("omits");
     const bobSigner = createPrivateKeySigner(randomBytes(32));
-    const bob = await Client.create(bobSigner, { apiUrl: node.url });
-    const bob2 = await Client.create(bobSigner, { apiUrl: node.url });
-    const carol = await Client.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url });
+    const bob = await Client.create(bobSigner, node.clientOptions);
+    const bob2 = await Client.create(bobSigner, node.clientOptions);
+    const carol = await Client.create(createPrivateKeySigner(randomBytes(32)), node.clientOptions);
     const group = await alice.client.conversations.createGroup([bob.inboxId, carol.inboxId]);
     await carol.conversations.sync();
     const carolsGroup = carol.conversations.getConversationById(group.id);
@@ -110,7 +109,7 @@ describe("@parley/client: membership commits checked against identity", { timeou
 
     const state = storedState(alice.dbPath, group.groupIdBytes);
     const map = decodeMembershipMap(groupExtensions(state).membership);
-    const latest = (await fetchInboxHistories(createApiClient(node.url), [bob.inboxId])).get(bob.inboxId)?.latest.sequenceId;
+    const latest = (await fetchInboxHistories(createApiClient(node.clientOptions), [bob.inboxId])).get(bob.inboxId)?.latest.sequenceId;
     assert.ok(latest !== undefined && latest > (map.members.get(bob.inboxId) ?? 0n));
     const bad = await updateMembership(state, {
       membership: encodeMembership(new Map([...map.members, [bob.inboxId, latest]])),
@@ -121,7 +120,7 @@ describe("@parley/client: membership commits checked against identity", { timeou
 
     // Alice, honest again, makes the right commit on the same epoch: only a
     // receiver that refused the bad one can apply it.
-    const aliceAgain = await Client.create(alice.signer, { apiUrl: node.url, dbPath: alice.dbPath });
+    const aliceAgain = await Client.create(alice.signer, { ...node.clientOptions, dbPath: alice.dbPath });
     const alicesGroup = aliceAgain.conversations.getConversationById(group.id);
     assert.ok(alicesGroup instanceof Group);
     await alicesGroup.send("bob2 is out");
@@ -133,10 +132,10 @@ describe("@parley/client: membership commits checked against identity", { timeou
   });
 
   it("a revoked installation's commit applies while the group still pins its inbox before the revocation, as libxmtp", async () => {
-    const alice = await Client.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url });
+    const alice = await Client.create(createPrivateKeySigner(randomBytes(32)), node.clientOptions);
     const bobSigner = createPrivateKeySigner(randomBytes(32));
-    const bob = await Client.create(bobSigner, { apiUrl: node.url });
-    const bob2 = await Client.create(bobSigner, { apiUrl: node.url });
+    const bob = await Client.create(bobSigner, node.clientOptions);
+    const bob2 = await Client.create(bobSigner, node.clientOptions);
     const group = await alice.conversations.createGroup([bob.inboxId]);
     await bob2.conversations.sync();
     const bob2sGroup = bob2.conversations.getConversationById(group.id);
@@ -154,14 +153,14 @@ describe("@parley/client: membership commits checked against identity", { timeou
   it("a welcome whose tree leaves out an installation of a member inbox is refused (spec 2.5)", async () => {
     const alice = await aliceWithDb("welcome");
     const bobSigner = createPrivateKeySigner(randomBytes(32));
-    const bob = await Client.create(bobSigner, { apiUrl: node.url });
-    const bob2 = await Client.create(bobSigner, { apiUrl: node.url });
+    const bob = await Client.create(bobSigner, node.clientOptions);
+    const bob2 = await Client.create(bobSigner, node.clientOptions);
     const group = await alice.client.conversations.createGroup([]);
     alice.client.close();
 
     // Only bob's first installation, with bob pinned at a state that has
     // both and nothing listed as failed.
-    const api = createApiClient(node.url);
+    const api = createApiClient(node.clientOptions);
     const state = storedState(alice.dbPath, group.groupIdBytes);
     const histories = await fetchInboxHistories(api, [alice.client.inboxId, bob.inboxId]);
     const pin = (id: string) => histories.get(id)?.latest.sequenceId ?? 0n;
@@ -196,7 +195,7 @@ describe("@parley/client: membership commits checked against identity", { timeou
     await bob.conversations.sync();
     assert.equal(bob.conversations.getConversationById(group.id), undefined, "the welcome was dropped");
     // The right welcome still joins: Alice, honest, adds bob with both installations.
-    const aliceAgain = await Client.create(alice.signer, { apiUrl: node.url, dbPath: alice.dbPath });
+    const aliceAgain = await Client.create(alice.signer, { ...node.clientOptions, dbPath: alice.dbPath });
     const alicesGroup = aliceAgain.conversations.getConversationById(group.id);
     assert.ok(alicesGroup instanceof Group);
     await alicesGroup.addMembers([bob.inboxId]);
@@ -211,10 +210,10 @@ describe("@parley/client: membership commits checked against identity", { timeou
     const alice = await aliceWithDb("readd-alice");
     const carol = await aliceWithDb("readd-carol");
     const refusals: string[] = [];
-    const bob = await Client.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url });
+    const bob = await Client.create(createPrivateKeySigner(randomBytes(32)), node.clientOptions);
     const daveDb = join(dir, "readd-dave.db");
     const dave = await Client.create(createPrivateKeySigner(randomBytes(32)), {
-      apiUrl: node.url,
+      ...node.clientOptions,
       dbPath: daveDb,
       logger: { warn: (fields) => refusals.push(String(fields["reason"])) },
     });
@@ -226,7 +225,7 @@ describe("@parley/client: membership commits checked against identity", { timeou
     const davesEpoch = () => storedState(daveDb, group.groupIdBytes).epoch;
 
     const bobsKeyPackage = async () => {
-      const kp = (await createApiClient(node.url).mls.fetchKeyPackages({ installationKeys: [bob.installationIdBytes] })).keyPackages[0];
+      const kp = (await createApiClient(node.clientOptions).mls.fetchKeyPackages({ installationKeys: [bob.installationIdBytes] })).keyPackages[0];
       assert.ok(kp);
       return kp.keyPackageTlsSerialized;
     };

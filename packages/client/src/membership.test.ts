@@ -9,8 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createPrivateKeySigner } from "@parley/identity";
-import type { RunningNode } from "@parley/node";
-import { startTestNode } from "@parley/testkit";
+import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
 import { isClientError } from "./client-error.js";
 import { Client, GroupMessageKind } from "./index.js";
 
@@ -28,10 +27,10 @@ function testClock() {
 const installationIds = async (client: Client) => (await client.inboxState()).installations.map((i) => i.id).sort();
 
 describe("@parley/client: installations joining and leaving inboxes", { timeout: 60_000 }, () => {
-  let node: RunningNode;
+  let node: InProcessTestNode;
 
-  before(async () => {
-    node = await startTestNode();
+  before(() => {
+    node = createInProcessTestNode();
   });
 
   after(async () => {
@@ -40,17 +39,17 @@ describe("@parley/client: installations joining and leaving inboxes", { timeout:
 
   it("revokeInstallations and revokeAllOtherInstallations: the inbox state no longer lists the installations", async () => {
     const signer = createPrivateKeySigner(randomBytes(32));
-    const first = await Client.create(signer, { apiUrl: node.url });
-    const second = await Client.create(signer, { apiUrl: node.url });
-    const third = await Client.create(signer, { apiUrl: node.url });
-    const fourth = await Client.create(signer, { apiUrl: node.url });
+    const first = await Client.create(signer, node.clientOptions);
+    const second = await Client.create(signer, node.clientOptions);
+    const third = await Client.create(signer, node.clientOptions);
+    const fourth = await Client.create(signer, node.clientOptions);
     assert.equal((await installationIds(first)).length, 4);
 
     await first.revokeInstallations([second.installationIdBytes]);
     assert.deepEqual(await installationIds(first), [first.installationId, third.installationId, fourth.installationId].sort());
 
     // The static form, with only the wallet and the inbox id.
-    await Client.revokeInstallations(signer, first.inboxId, [third.installationIdBytes], { apiUrl: node.url });
+    await Client.revokeInstallations(signer, first.inboxId, [third.installationIdBytes], node.clientOptions);
     assert.deepEqual(await installationIds(first), [first.installationId, fourth.installationId].sort());
 
     await fourth.revokeAllOtherInstallations();
@@ -62,13 +61,13 @@ describe("@parley/client: installations joining and leaving inboxes", { timeout:
 
   it("revocation refuses a signer that is not the recovery wallet, an id not in the inbox, and a client without a signer", async () => {
     const signer = createPrivateKeySigner(randomBytes(32));
-    const alice = await Client.create(signer, { apiUrl: node.url });
-    const alice2 = await Client.create(signer, { apiUrl: node.url });
-    const stranger = await Client.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url });
+    const alice = await Client.create(signer, node.clientOptions);
+    const alice2 = await Client.create(signer, node.clientOptions);
+    const stranger = await Client.create(createPrivateKeySigner(randomBytes(32)), node.clientOptions);
     const usage = (e: unknown) => isClientError(e) && e.code === "client.usage";
 
     await assert.rejects(
-      Client.revokeInstallations(createPrivateKeySigner(randomBytes(32)), alice.inboxId, [alice2.installationIdBytes], { apiUrl: node.url }),
+      Client.revokeInstallations(createPrivateKeySigner(randomBytes(32)), alice.inboxId, [alice2.installationIdBytes], node.clientOptions),
       usage,
     );
     await assert.rejects(alice.revokeInstallations([stranger.installationIdBytes]), usage);
@@ -76,8 +75,8 @@ describe("@parley/client: installations joining and leaving inboxes", { timeout:
     const dir = mkdtempSync(join(tmpdir(), "parley-members-"));
     try {
       const dbPath = join(dir, "alice3.db");
-      (await Client.create(signer, { apiUrl: node.url, dbPath })).close();
-      const built = await Client.build((signer.getIdentifier() as { identifier: string }).identifier, { apiUrl: node.url, dbPath });
+      (await Client.create(signer, { ...node.clientOptions, dbPath })).close();
+      const built = await Client.build((signer.getIdentifier() as { identifier: string }).identifier, { ...node.clientOptions, dbPath });
       await assert.rejects(built.revokeInstallations([alice2.installationIdBytes]), usage, "a built client holds no signer");
       built.close();
     } finally {
@@ -89,9 +88,9 @@ describe("@parley/client: installations joining and leaving inboxes", { timeout:
 
   it("the membership check adds a member's new installation after the send interval, and removes it once revoked", async () => {
     const clock = testClock();
-    const alice = await Client.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url, nowNs: clock.nowNs });
+    const alice = await Client.create(createPrivateKeySigner(randomBytes(32)), { ...node.clientOptions, nowNs: clock.nowNs });
     const bobSigner = createPrivateKeySigner(randomBytes(32));
-    const bob = await Client.create(bobSigner, { apiUrl: node.url });
+    const bob = await Client.create(bobSigner, node.clientOptions);
     const group = await alice.conversations.createGroup([bob.inboxId], { groupName: "installations" });
     await group.send("one");
     await bob.conversations.sync();
@@ -99,7 +98,7 @@ describe("@parley/client: installations joining and leaving inboxes", { timeout:
     assert.ok(bobsGroup);
     await bobsGroup.sync();
 
-    const bob2 = await Client.create(bobSigner, { apiUrl: node.url });
+    const bob2 = await Client.create(bobSigner, node.clientOptions);
     assert.equal(bob2.inboxId, bob.inboxId);
     const bobsInstallations = async () => (await group.members()).find((m) => m.inboxId === bob.inboxId)?.installationIds.sort();
 
@@ -134,12 +133,12 @@ describe("@parley/client: installations joining and leaving inboxes", { timeout:
 
   it("sync runs the check every 30 minutes", async () => {
     const clock = testClock();
-    const alice = await Client.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url, nowNs: clock.nowNs });
+    const alice = await Client.create(createPrivateKeySigner(randomBytes(32)), { ...node.clientOptions, nowNs: clock.nowNs });
     const bobSigner = createPrivateKeySigner(randomBytes(32));
-    const bob = await Client.create(bobSigner, { apiUrl: node.url });
+    const bob = await Client.create(bobSigner, node.clientOptions);
     const group = await alice.conversations.createGroup([bob.inboxId]);
     await group.sync();
-    const bob2 = await Client.create(bobSigner, { apiUrl: node.url });
+    const bob2 = await Client.create(bobSigner, node.clientOptions);
     const count = async () => (await group.members()).find((m) => m.inboxId === bob.inboxId)?.installationIds.length;
 
     clock.advanceSeconds(29 * 60);
@@ -158,15 +157,15 @@ describe("@parley/client: installations joining and leaving inboxes", { timeout:
     const aliceSigner = createPrivateKeySigner(randomBytes(32));
     const dir = mkdtempSync(join(tmpdir(), "parley-check-"));
     const dbPath = join(dir, "alice.db");
-    const alice = await Client.create(aliceSigner, { apiUrl: node.url, nowNs: clock.nowNs, dbPath });
+    const alice = await Client.create(aliceSigner, { ...node.clientOptions, nowNs: clock.nowNs, dbPath });
     const bobSigner = createPrivateKeySigner(randomBytes(32));
-    const bob = await Client.create(bobSigner, { apiUrl: node.url });
+    const bob = await Client.create(bobSigner, node.clientOptions);
     const group = await alice.conversations.createGroup([bob.inboxId]);
     await group.sync(); // the first check runs here
     alice.close();
-    const bob2 = await Client.create(bobSigner, { apiUrl: node.url });
+    const bob2 = await Client.create(bobSigner, node.clientOptions);
 
-    const reopened = await Client.create(aliceSigner, { apiUrl: node.url, nowNs: clock.nowNs, dbPath });
+    const reopened = await Client.create(aliceSigner, { ...node.clientOptions, nowNs: clock.nowNs, dbPath });
     const again = reopened.conversations.getConversationById(group.id);
     assert.ok(again);
     const count = async () => (await again.members()).find((m) => m.inboxId === bob.inboxId)?.installationIds.length;

@@ -8,8 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { createPrivateKeySigner } from "@parley/identity";
 import { decodeGroupState, groupExtensions, updateMembership, validateKeyPackage } from "@parley/mls";
-import type { RunningNode } from "@parley/node";
-import { startTestNode } from "@parley/testkit";
+import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
 import { mlsApi } from "@parley/proto";
 import { createApiClient } from "./api/api-client.js";
 import { Client, Group, GroupMessageKind } from "./index.js";
@@ -22,24 +21,24 @@ import { join } from "node:path";
 const contains = (haystack: Uint8Array, needle: Uint8Array) => Buffer.from(haystack).includes(Buffer.from(needle));
 
 describe("@parley/client: what the node sees, and bad input", { timeout: 60_000 }, () => {
-  let node: RunningNode;
+  let node: InProcessTestNode;
 
-  before(async () => {
-    node = await startTestNode();
+  before(() => {
+    node = createInProcessTestNode();
   });
 
   after(async () => {
     await node.stop();
   });
 
-  const newClient = () => Client.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url });
+  const newClient = () => Client.create(createPrivateKeySigner(randomBytes(32)), node.clientOptions);
 
   it("the node stores only ciphertext: neither the text nor the group name appears in any envelope", async () => {
     const alice = await newClient();
     const bob = await newClient();
     const group = await alice.conversations.createGroup([bob.inboxId], { groupName: "NameThatMustStayPrivate" });
     await group.send("PlaintextThatMustStayPrivate");
-    const api = createApiClient(node.url);
+    const api = createApiClient(node.clientOptions);
     const envelopes = (await api.mls.queryGroupMessages({ groupId: group.groupIdBytes })).messages.flatMap((m) =>
       m.version.case === "v1" ? [m.version.value.data] : [],
     );
@@ -60,7 +59,7 @@ describe("@parley/client: what the node sees, and bad input", { timeout: 60_000 
   it("a welcome that does not open is skipped, and the next one still joins", async () => {
     const alice = await newClient();
     const bob = await newClient();
-    const api = createApiClient(node.url);
+    const api = createApiClient(node.clientOptions);
     const fetched = (await api.mls.fetchKeyPackages({ installationKeys: [bob.installationIdBytes] })).keyPackages[0];
     assert.ok(fetched);
     const { initKey } = await validateKeyPackage(fetched.keyPackageTlsSerialized);
@@ -106,7 +105,7 @@ describe("@parley/client: what the node sees, and bad input", { timeout: 60_000 
     try {
       const aliceSigner = createPrivateKeySigner(randomBytes(32));
       const aliceDb = join(dir, "alice.db");
-      let alice = await Client.create(aliceSigner, { apiUrl: node.url, dbPath: aliceDb });
+      let alice = await Client.create(aliceSigner, { ...node.clientOptions, dbPath: aliceDb });
       const bob = await newClient();
       const eve = await newClient();
       const group = await alice.conversations.createGroup([bob.inboxId]);
@@ -122,7 +121,7 @@ describe("@parley/client: what the node sees, and bad input", { timeout: 60_000 
       assert.ok(row);
       const state = decodeGroupState(row.state);
       store.close();
-      const api = createApiClient(node.url);
+      const api = createApiClient(node.clientOptions);
       const evesKp = (await api.mls.fetchKeyPackages({ installationKeys: [eve.installationIdBytes] })).keyPackages[0];
       assert.ok(evesKp);
       const bad = await updateMembership(state, {
@@ -135,7 +134,7 @@ describe("@parley/client: what the node sees, and bad input", { timeout: 60_000 
       await bobsGroup.sync();
       assert.deepEqual((await bobsGroup.members()).map((m) => m.inboxId).sort(), [alice.inboxId, bob.inboxId].sort());
       // Bob stayed on the old epoch: a message Alice sends there still reads.
-      alice = await Client.create(aliceSigner, { apiUrl: node.url, dbPath: aliceDb });
+      alice = await Client.create(aliceSigner, { ...node.clientOptions, dbPath: aliceDb });
       await alice.conversations.getConversationById(group.id)?.send("still on the old epoch");
       await bobsGroup.sync();
       assert.deepEqual((await bobsGroup.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), ["still on the old epoch"]);

@@ -1,16 +1,23 @@
-// The node's request handler: Connect-ES's router and Node adapter pieces,
-// put together as @connectrpc/connect-node's connectNodeAdapter does, with
-// one change on the way out. Connect-ES answers a request body that doesn't
-// parse as protobuf with INTERNAL ("parse binary: ..."), before any
-// interceptor runs; malformed input is the caller's fault, so that answer is
-// rewritten to INVALID_ARGUMENT in each protocol's own form: the gRPC status
-// header or trailer, the gRPC-web trailer frame, the Connect JSON error (HTTP
-// 400) and the Connect end-of-stream frame. Each rewrite is reported to
-// `onMalformedRequest`, since no interceptor saw the request to log it.
+// The node's request handlers: Connect-ES's router with one change on the
+// way out, served on Node's HTTP servers (as @connectrpc/connect-node's
+// connectNodeAdapter does) or in memory (in-process.ts). Connect-ES answers a
+// request body that doesn't parse as protobuf with INTERNAL ("parse
+// binary: ..."), before any interceptor runs; malformed input is the
+// caller's fault, so that answer is rewritten to INVALID_ARGUMENT in each
+// protocol's own form: the gRPC status header or trailer, the gRPC-web
+// trailer frame, the Connect JSON error (HTTP 400) and the Connect
+// end-of-stream frame. Each rewrite is reported to `onMalformedRequest`,
+// since no interceptor saw the request to log it.
 import type http from "node:http";
 import type http2 from "node:http2";
-import { Code, ConnectError, createConnectRouter, type ConnectRouter, type ConnectRouterOptions, type ContextValues } from "@connectrpc/connect";
-import { createAsyncIterable, readAllBytes, type UniversalServerResponse } from "@connectrpc/connect/protocol";
+import { Code, ConnectError, createConnectRouter, type ConnectRouter, type ContextValues, type Interceptor } from "@connectrpc/connect";
+import {
+  createAsyncIterable,
+  readAllBytes,
+  type UniversalHandler,
+  type UniversalServerRequest,
+  type UniversalServerResponse,
+} from "@connectrpc/connect/protocol";
 import {
   compressionBrotli,
   compressionGzip,
@@ -25,11 +32,17 @@ const CONNECT_END_STREAM_FLAG = 0x02;
 type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
 type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
 
-export interface AdapterOptions extends ConnectRouterOptions {
+export interface HandlerOptions {
   readonly routes: (router: ConnectRouter) => void;
-  readonly contextValues: (request: NodeRequest) => ContextValues;
+  readonly interceptors: Interceptor[];
+  /** Largest request message, in bytes. */
+  readonly readMaxBytes: number;
   /** Called with the request path of each request refused because its body is not protobuf. */
   readonly onMalformedRequest?: (requestPath: string) => void;
+}
+
+export interface AdapterOptions extends HandlerOptions {
+  readonly contextValues: (request: NodeRequest) => ContextValues;
 }
 
 const isParseFailure = (message: string | null | undefined) =>
@@ -110,11 +123,39 @@ async function reportParseFailuresAsInvalid(
   return response;
 }
 
-export function createNodeHandler(options: AdapterOptions): (request: NodeRequest, response: NodeResponse) => void {
-  // As connectNodeAdapter: accept compressed requests.
-  const router = createConnectRouter({ acceptCompression: [compressionGzip, compressionBrotli], ...options });
+/**
+ * The node's handlers, one per RPC, each answering a request body that
+ * doesn't parse with INVALID_ARGUMENT. Every way in (a port, memory) serves
+ * these, so the node's edge is the same whatever carries the bytes.
+ */
+export function createNodeHandlers(options: HandlerOptions): UniversalHandler[] {
+  const router = createConnectRouter({
+    interceptors: options.interceptors,
+    readMaxBytes: options.readMaxBytes,
+    // As connectNodeAdapter: accept compressed requests.
+    acceptCompression: [compressionGzip, compressionBrotli],
+    // Never compress answers: what the node sends is MLS ciphertext, which
+    // doesn't shrink, and a gRPC stream's headers go out before Connect would
+    // announce a grpc-encoding (early-stream-headers.ts).
+    compressMinBytes: Number.MAX_SAFE_INTEGER,
+  });
   options.routes(router);
-  const handlers = new Map(router.handlers.map((handler) => [handler.requestPath, handler]));
+  return router.handlers.map((handler) =>
+    Object.assign((request: UniversalServerRequest) => {
+      // Once per request, whichever form the rewrite took.
+      let reported = false;
+      const onFixed = () => {
+        if (reported) return;
+        reported = true;
+        options.onMalformedRequest?.(handler.requestPath);
+      };
+      return handler(request).then((answer) => reportParseFailuresAsInvalid(answer, onFixed));
+    }, handler),
+  );
+}
+
+export function createNodeHandler(options: AdapterOptions): (request: NodeRequest, response: NodeResponse) => void {
+  const handlers = new Map(createNodeHandlers(options).map((handler) => [handler.requestPath, handler]));
   return (request, response) => {
     const handler = handlers.get(request.url?.split("?", 2)[0] ?? "");
     if (!handler) {
@@ -123,15 +164,7 @@ export function createNodeHandler(options: AdapterOptions): (request: NodeReques
       return;
     }
     const universal = universalRequestFromNodeRequest(request, response, undefined, options.contextValues(request));
-    // Once per request, whichever form the rewrite took.
-    let reported = false;
-    const onFixed = () => {
-      if (reported) return;
-      reported = true;
-      options.onMalformedRequest?.(handler.requestPath);
-    };
     handler(universal)
-      .then((answer) => reportParseFailuresAsInvalid(answer, onFixed))
       .then((answer) => universalResponseToNodeResponse(answer, response))
       .catch((reason: unknown) => {
         // A client that went away mid-answer; nothing is left to tell it.

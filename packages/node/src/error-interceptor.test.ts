@@ -9,11 +9,10 @@ import { create } from "@bufbuild/protobuf";
 import { Code, createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { associations, decode, identityApi, mlsApi } from "@parley/proto";
-import { mlsSamples, officialRegistration, type MlsSamples } from "@parley/testkit";
+import { mlsSamples, officialRegistration, startTestNode, type MlsSamples } from "@parley/testkit";
 import { codeOf } from "./grpc-code.test-util.js";
-import { createLogger, type DestinationStream, type LogLevel } from "./logger.js";
-import type { RunningNode } from "./node.js";
-import { startTestNode } from "./test-node.test-util.js";
+import { createLogger, type DestinationStream, type LogLevel } from "./index.js";
+import type { RunningNode } from "./index.js";
 
 type Entry = Record<string, unknown>;
 

@@ -15,10 +15,9 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import Database from "better-sqlite3";
 import fc from "fast-check";
 import { health, identityApi, mlsApi } from "@parley/proto";
-import { mlsSamples, officialRegistration, type MlsSamples } from "@parley/testkit";
+import { mlsSamples, officialRegistration, startTestNode, type MlsSamples } from "@parley/testkit";
 import type { RunningNode } from "./node.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
-import { startTestNode } from "./test-node.test-util.js";
 
 const GRPC_INTERNAL = 13;
 const GRPC_UNKNOWN = 2;

@@ -1,5 +1,6 @@
 // @parley/node: the XMTP network node.
-export { startNode, type NodeOptions, type RunningNode } from "./node.js";
+export { startNode, type NodeOptions, type NodeServiceOptions, type RunningNode } from "./node.js";
+export { createInProcessNode, type InProcessNode, type InProcessNodeOptions } from "./in-process.js";
 export { SqliteStore, type SqliteStoreOptions } from "./store/sqlite/sqlite-store.js";
 export type * from "./store/store.js";
 export type { Validators, KeyPackageFacts, GroupMessageFacts, IdentityUpdateFacts } from "./validation/validators.js";

@@ -1,4 +1,6 @@
 // A running node: the store, the services on one port, and an orderly stop.
+// What the node serves (services, interceptors, limits) is put together once
+// here, for the port (server.ts) and for a node in memory (in-process.ts).
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { health, identityApi, mlsApi } from "@parley/proto";
 import { errorInterceptor, logMalformedRequest } from "./error-interceptor.js";
@@ -13,15 +15,11 @@ import type { Store } from "./store/store.js";
 import { Notifier } from "./streams/notifier.js";
 import type { Validators } from "./validation/validators.js";
 
-export interface NodeOptions {
+/** What a node serves, on a port or in memory. */
+export interface NodeServiceOptions {
   readonly store: Store;
   readonly validators: Validators;
   readonly logger: Logger;
-  /** Default 127.0.0.1. */
-  readonly host?: string;
-  /** Default 5556; 0 picks a free port. */
-  readonly port?: number;
-  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
   /** Per-IP limits; `false` turns them off (tests, trusted networks). */
   readonly rateLimits?: RateLimits | false;
   readonly requestLimits?: Partial<RequestLimits>;
@@ -30,19 +28,26 @@ export interface NodeOptions {
   readonly interceptors?: readonly Interceptor[];
 }
 
-export interface RunningNode {
-  readonly port: number;
-  /** http://host:port (https with TLS). */
-  readonly url: string;
-  /**
-   * Stops accepting calls, ends open streams, lets calls in progress finish,
-   * then closes the store. Everything acknowledged was already committed.
-   */
-  stop(): Promise<void>;
+export interface NodeOptions extends NodeServiceOptions {
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** Default 5556; 0 picks a free port. */
+  readonly port?: number;
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
 }
 
-export async function startNode(options: NodeOptions): Promise<RunningNode> {
-  const host = options.host ?? "127.0.0.1";
+/** The services with their interceptors, before anything carries them. */
+export interface NodeServices {
+  readonly routes: (router: ConnectRouter) => void;
+  /** The node's own first (errors, limits), then the caller's. */
+  readonly interceptors: Interceptor[];
+  /** Largest request message the router reads, from the payload limit. */
+  readonly readMaxBytes: number;
+  /** Aborted on stop: open streams end. */
+  readonly shutdown: AbortController;
+}
+
+export function createNodeServices(options: NodeServiceOptions): NodeServices {
   const limits: RequestLimits = { ...defaultRequestLimits, ...options.requestLimits };
   const shutdown = new AbortController();
   const notifier = new Notifier();
@@ -70,11 +75,29 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     ...(rateLimits ? [rateLimitInterceptor(rateLimits)] : []),
     ...(options.interceptors ?? []),
   ];
+  return { routes, interceptors, readMaxBytes: limits.maxPayloadBytes * 2 + 1024 * 1024, shutdown };
+}
+
+export interface RunningNode {
+  readonly port: number;
+  /** http://host:port (https with TLS). */
+  readonly url: string;
+  /**
+   * Stops accepting calls, ends open streams, lets calls in progress finish,
+   * then closes the store. Everything acknowledged was already committed.
+   */
+  stop(): Promise<void>;
+}
+
+export async function startNode(options: NodeOptions): Promise<RunningNode> {
+  const host = options.host ?? "127.0.0.1";
+  const { store, logger } = options;
+  const { routes, interceptors, readMaxBytes, shutdown } = createNodeServices(options);
 
   const listener: Listener = await listen(routes, interceptors, {
     host,
     port: options.port ?? 5556,
-    readMaxBytes: limits.maxPayloadBytes * 2 + 1024 * 1024,
+    readMaxBytes,
     onMalformedRequest: (requestPath) => logMalformedRequest(logger, requestPath),
     ...(options.tls ? { tls: options.tls } : {}),
   });

@@ -41,11 +41,6 @@ export async function listen(
     routes,
     interceptors,
     readMaxBytes: options.readMaxBytes,
-    // Never compress answers: what the node sends is MLS ciphertext, which
-    // doesn't shrink, and a gRPC stream's headers go out before Connect would
-    // announce a grpc-encoding (early-stream-headers.ts). Compressed requests
-    // are still accepted.
-    compressMinBytes: Number.MAX_SAFE_INTEGER,
     contextValues: (request) =>
       createContextValues().set(clientAddressKey, request.socket?.remoteAddress ?? "unknown"),
     ...(options.onMalformedRequest ? { onMalformedRequest: options.onMalformedRequest } : {}),

@@ -11,4 +11,4 @@ export { createTestWallet, officialSigner, type TestWallet } from "./test-wallet
 export { sharedPath, skipUnlessShared } from "./shared-dir.js";
 export { mlsSamples, type MlsSamples } from "./mls-samples.js";
 export { testTls } from "./test-tls.js";
-export { startTestNode } from "./test-node.js";
+export { createInProcessTestNode, startTestNode, type InProcessTestNode } from "./test-node.js";

@@ -1,10 +1,13 @@
 // The typed transport to a node: XMTP's MlsApi and IdentityApi over gRPC
-// (HTTP/2) with Connect-ES, as the official client talks to the network.
+// (HTTP/2) with Connect-ES, as the official client talks to the network, or
+// over a node's in-memory HTTP (ClientOptions.httpClient) with the same gRPC.
 // Every failure surfaces as ClientError `client.network`; nothing here
 // interprets what comes back beyond the protobuf types.
 import { create } from "@bufbuild/protobuf";
 import { createClient, type Client as ConnectClient, type Interceptor } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { validateReadWriteMaxBytes, type UniversalClientFn } from "@connectrpc/connect/protocol";
+import { createTransport } from "@connectrpc/connect/protocol-grpc";
+import { compressionBrotli, compressionGzip, createGrpcTransport } from "@connectrpc/connect-node";
 import { identityApi, mlsApi } from "@parley/proto";
 import { ClientError } from "../client-error.js";
 
@@ -13,12 +16,29 @@ export interface ApiClient {
   readonly identity: ConnectClient<typeof identityApi.IdentityApi>;
 }
 
-/**
- * @param baseUrl `http://host:port` (cleartext HTTP/2) or `https://…`.
- * @param interceptors Connect-ES interceptors around every call (headers, tracing, fault injection).
- */
-export function createApiClient(baseUrl: string, interceptors: readonly Interceptor[] = []): ApiClient {
-  const transport = createGrpcTransport({ baseUrl, interceptors: [...interceptors] });
+export interface ApiClientOptions {
+  /** `http://host:port` (cleartext HTTP/2) or `https://…`. */
+  readonly apiUrl: string;
+  /** Connect-ES interceptors around every call (headers, tracing, fault injection). */
+  readonly interceptors?: readonly Interceptor[] | undefined;
+  /** Carries the calls instead of HTTP/2 to `apiUrl`: a node in this process (ClientOptions.httpClient). */
+  readonly httpClient?: UniversalClientFn | undefined;
+}
+
+export function createApiClient(options: ApiClientOptions): ApiClient {
+  // connect-node's defaults for gRPC, spelled out so that a node in memory is
+  // spoken to exactly as one over HTTP/2: only the HTTP underneath differs.
+  const grpc = {
+    baseUrl: options.apiUrl,
+    interceptors: [...(options.interceptors ?? [])],
+    useBinaryFormat: true,
+    acceptCompression: [compressionGzip, compressionBrotli],
+    ...validateReadWriteMaxBytes(undefined, undefined, undefined),
+  };
+  const transport =
+    options.httpClient === undefined
+      ? createGrpcTransport(grpc)
+      : createTransport({ ...grpc, sendCompression: null, httpClient: options.httpClient });
   return {
     mls: createClient(mlsApi.MlsApi, transport),
     identity: createClient(identityApi.IdentityApi, transport),

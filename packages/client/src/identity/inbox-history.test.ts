@@ -6,17 +6,16 @@ import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import type { Interceptor } from "@connectrpc/connect";
 import { createPrivateKeySigner } from "@parley/identity";
-import type { RunningNode } from "@parley/node";
-import { startTestNode } from "@parley/testkit";
+import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
 import { createApiClient } from "../api/api-client.js";
 import { Client } from "../index.js";
 import { fetchInboxHistories, installationsOf, InboxLogCache } from "./inbox-history.js";
 
 describe("@parley/client: verified identity logs, kept and extended", { timeout: 60_000 }, () => {
-  let node: RunningNode;
+  let node: InProcessTestNode;
 
-  before(async () => {
-    node = await startTestNode();
+  before(() => {
+    node = createInProcessTestNode();
   });
 
   after(async () => {
@@ -32,10 +31,10 @@ describe("@parley/client: verified identity logs, kept and extended", { timeout:
       }
       return next(req);
     };
-    const api = createApiClient(node.url, [record]);
+    const api = createApiClient({ ...node.clientOptions, interceptors: [record] });
     const cache = new InboxLogCache();
     const signer = createPrivateKeySigner(randomBytes(32));
-    const first = await Client.create(signer, { apiUrl: node.url });
+    const first = await Client.create(signer, node.clientOptions);
 
     const once = (await fetchInboxHistories(api, [first.inboxId], cache)).get(first.inboxId);
     assert.deepEqual([...installationsOf(once?.latest)], [first.installationId]);
@@ -43,7 +42,7 @@ describe("@parley/client: verified identity logs, kept and extended", { timeout:
     const firstSeq = cache.entries(first.inboxId).at(-1)?.sequenceId;
     assert.ok(firstSeq !== undefined && firstSeq > 0n);
 
-    const second = await Client.create(signer, { apiUrl: node.url });
+    const second = await Client.create(signer, node.clientOptions);
     const twice = (await fetchInboxHistories(api, [first.inboxId], cache)).get(first.inboxId);
     assert.equal(asked.at(-1), firstSeq, "the second asks only for what follows");
     assert.deepEqual([...installationsOf(twice?.latest)].sort(), [first.installationId, second.installationId].sort());

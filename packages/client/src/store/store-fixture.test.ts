@@ -11,8 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
-import type { RunningNode } from "@parley/node";
-import { startTestNode } from "@parley/testkit";
+import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
 import Database from "better-sqlite3";
 import { FIXTURE, FIXTURE_USERS, fixtureAddress, type FixtureUser } from "../../test/store-fixture/fixture-users.js";
 import { Client, Group, GroupMessageKind, type Conversation } from "../index.js";
@@ -25,12 +24,12 @@ const texts = async (g: Conversation) => (await g.messages({ kind: GroupMessageK
 
 describe("@parley/client store: a database written before versioned migrations opens, upgrades and finishes its intents", { timeout: 60_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "parley-store-v0-"));
-  let node: RunningNode;
+  let node: InProcessTestNode;
   const clients = new Map<FixtureUser, Client>();
 
-  before(async () => {
+  before(() => {
     for (const file of readdirSync(V0).filter((f) => f.endsWith(".db"))) copyFileSync(join(V0, file), join(dir, file));
-    node = await startTestNode({ storePath: join(dir, "node.db") });
+    node = createInProcessTestNode({ storePath: join(dir, "node.db") });
   });
 
   after(async () => {
@@ -40,7 +39,7 @@ describe("@parley/client store: a database written before versioned migrations o
   });
 
   async function open(user: FixtureUser): Promise<Client> {
-    const client = await Client.build(await fixtureAddress(user), { apiUrl: node.url, dbPath: join(dir, `${user}.db`) });
+    const client = await Client.build(await fixtureAddress(user), { ...node.clientOptions, dbPath: join(dir, `${user}.db`) });
     clients.set(user, client);
     return client;
   }

@@ -1,4 +1,5 @@
-// MlsApi and IdentityApi over gRPC with the real validators: what is valid
+// MlsApi and IdentityApi over gRPC, on a node in this process (the port is
+// transport.test.ts's subject), with the real validators: what is valid
 // is stored and served back by the reference rules, what is not is refused
 // with INVALID_ARGUMENT and leaves nothing behind.
 import assert from "node:assert/strict";
@@ -6,12 +7,9 @@ import { randomBytes as nodeRandomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { Code, createClient, type Client } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
 import { associations, decode, identityApi, messageContents, mlsApi } from "@parley/proto";
-import { mlsSamples, officialRegistration, type MlsSamples } from "@parley/testkit";
+import { createInProcessTestNode, mlsSamples, officialRegistration, type InProcessTestNode, type MlsSamples } from "@parley/testkit";
 import { codeOf } from "../grpc-code.test-util.js";
-import type { RunningNode } from "../node.js";
-import { startTestNode } from "../test-node.test-util.js";
 
 const randomBytes = (length: number) => new Uint8Array(nodeRandomBytes(length));
 const u8 = (bytes: Uint8Array | undefined) => new Uint8Array(bytes ?? []);
@@ -21,7 +19,7 @@ const v1 = (data: Uint8Array) => ({ version: { case: "v1" as const, value: { dat
 const ascending = (limit = 0, idCursor = 0n) => ({ direction: mlsApi.SortDirection.ASCENDING, limit, idCursor });
 
 describe("node services with XMTP validation", () => {
-  let node: RunningNode;
+  let node: InProcessTestNode;
   let mls: Client<typeof mlsApi.MlsApi>;
   let identity: Client<typeof identityApi.IdentityApi>;
   let samples: MlsSamples;
@@ -29,10 +27,9 @@ describe("node services with XMTP validation", () => {
 
   before(async () => {
     samples = await mlsSamples();
-    node = await startTestNode({ requestLimits: { maxPayloadBytes: 64 * 1024 } });
-    const transport = createGrpcTransport({ baseUrl: node.url });
-    mls = createClient(mlsApi.MlsApi, transport);
-    identity = createClient(identityApi.IdentityApi, transport);
+    node = createInProcessTestNode({ requestLimits: { maxPayloadBytes: 64 * 1024 } });
+    mls = createClient(mlsApi.MlsApi, node.transport);
+    identity = createClient(identityApi.IdentityApi, node.transport);
   });
   after(() => node.stop());
 

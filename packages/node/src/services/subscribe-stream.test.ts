@@ -1,16 +1,13 @@
-// The XIP-83 Subscribe over gRPC: waves of history tagged with their
-// mutate_id, TopicsLive and CatchupComplete, then live frames; ping and pong;
-// removes; a bounded history-only sync; refusals.
+// The XIP-83 Subscribe over gRPC, on a node in this process: waves of
+// history tagged with their mutate_id, TopicsLive and CatchupComplete, then
+// live frames; ping and pong; removes; a bounded history-only sync; refusals.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, createClient, type Client } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
 import { mlsApi } from "@parley/proto";
-import { mlsSamples, type MlsSamples } from "@parley/testkit";
+import { createInProcessTestNode, mlsSamples, type InProcessTestNode, type MlsSamples } from "@parley/testkit";
 import { codeOf } from "../grpc-code.test-util.js";
-import type { RunningNode } from "../node.js";
-import { startTestNode } from "../test-node.test-util.js";
 
 type Request = MessageInitShape<typeof mlsApi.SubscribeRequestSchema>;
 
@@ -55,15 +52,15 @@ const texts = (frame: mlsApi.SubscribeResponse_V1["response"] | undefined) =>
   frame?.case === "messages" ? frame.value.groupMessages.map((m) => m.version.value?.id) : undefined;
 
 describe("Subscribe (XIP-83)", () => {
-  let node: RunningNode;
+  let node: InProcessTestNode;
   let mls: Client<typeof mlsApi.MlsApi>;
   let a: MlsSamples;
   let b: MlsSamples;
 
   before(async () => {
     [a, b] = await Promise.all([mlsSamples(4), mlsSamples(2)]);
-    node = await startTestNode();
-    mls = createClient(mlsApi.MlsApi, createGrpcTransport({ baseUrl: node.url }));
+    node = createInProcessTestNode();
+    mls = createClient(mlsApi.MlsApi, node.transport);
     await mls.sendGroupMessages({ messages: a.applicationMessages.slice(0, 3).map(v1) });
   });
   after(() => node.stop());

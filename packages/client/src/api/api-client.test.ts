@@ -1,0 +1,57 @@
+// The client speaks to a node in memory (ClientOptions.httpClient) exactly as
+// to one over HTTP/2: the same protocol, headers and interceptors; only the
+// HTTP underneath differs.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Interceptor } from "@connectrpc/connect";
+import type { RunningNode } from "@parley/node";
+import { createInProcessTestNode, startTestNode, type InProcessTestNode } from "@parley/testkit";
+import { createApiClient, type ApiClientOptions } from "./api-client.js";
+
+describe("@parley/client's transport, in memory and over HTTP/2", () => {
+  let inProcess: InProcessTestNode;
+  let listening: RunningNode;
+  before(async () => {
+    inProcess = createInProcessTestNode();
+    listening = await startTestNode();
+  });
+  after(async () => {
+    await inProcess.stop();
+    await listening.stop();
+  });
+
+  /** One unary and one streaming call; what the interceptors saw of each. */
+  async function calls(options: ApiClientOptions): Promise<{ path: string; stream: boolean; header: [string, string][] }[]> {
+    const seen: { path: string; stream: boolean; header: [string, string][] }[] = [];
+    const record: Interceptor = (next) => (request) => {
+      seen.push({ path: new URL(request.url).pathname, stream: request.stream, header: [...request.header.entries()] });
+      return next(request);
+    };
+    const api = createApiClient({ ...options, interceptors: [record] });
+    assert.deepEqual((await api.mls.queryGroupMessages({ groupId: new Uint8Array([1]) })).messages, []);
+    const installationKey = new Uint8Array(32).fill(3);
+    await api.mls.sendWelcomeMessages({
+      messages: [{ version: { case: "v1", value: { installationKey, data: new Uint8Array(8), hpkePublicKey: new Uint8Array(32) } } }],
+    });
+    for await (const welcome of api.mls.subscribeWelcomeMessages({ filters: [{ installationKey }] })) {
+      assert.equal(welcome.version.case, "v1");
+      break;
+    }
+    return seen;
+  }
+
+  it("sends the same gRPC calls through the same interceptors either way", async () => {
+    const inMemory = await calls(inProcess.clientOptions);
+    const overHttp2 = await calls({ apiUrl: listening.url });
+    assert.deepEqual(inMemory, overHttp2);
+    assert.deepEqual(
+      inMemory.map((c) => [c.path, c.stream]),
+      [
+        ["/xmtp.mls.api.v1.MlsApi/QueryGroupMessages", false],
+        ["/xmtp.mls.api.v1.MlsApi/SendWelcomeMessages", false],
+        ["/xmtp.mls.api.v1.MlsApi/SubscribeWelcomeMessages", true],
+      ],
+    );
+    assert.equal(new Map(inMemory[0]?.header).get("content-type"), "application/grpc+proto");
+  });
+});
