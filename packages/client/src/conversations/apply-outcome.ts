@@ -60,7 +60,7 @@ export function applyOutcome(ctx: ClientContext, groupId: Uint8Array, state: Gro
       store.transaction(() => {
         if (won === undefined) store.setCursor(groupId, envelope.id);
         else store.updateGroup(groupId, won.staged, envelope.id);
-        store.setIntentState(outcome.intentId, won === undefined ? "lost" : "committed", envelope.id);
+        store.decideIntent(outcome.intentId, won === undefined ? "lost" : "committed", envelope.id);
         if (won !== undefined) {
           store.setLastOwnCommitNs(groupId, ctx.nowNs());
           if (won.transcript !== undefined) store.insertMessage(won.transcript);

@@ -13,7 +13,7 @@ import { identityAuthenticator } from "../identity/identity-lookup.js";
 import type { GroupRow } from "../store/local-store.js";
 import { applyOutcome } from "./apply-outcome.js";
 import type { IntentSpec } from "./commit-intents.js";
-import { finishCommitted, publishCommit, resumeIntents, type IntentHost } from "./intent-runner.js";
+import { finishCommitted, loseOvertaken, publishCommit, resumeIntents, type IntentHost } from "./intent-runner.js";
 import { keyUpdateDue } from "./key-rotation.js";
 import { SYNC_UPDATE_INSTALLATIONS_INTERVAL_NS } from "./membership-update.js";
 import { isMemberIn, processEnvelope } from "./process-envelope.js";
@@ -99,13 +99,14 @@ export class ConversationCore implements IntentHost {
         ownInboxId: this.ctx.inboxId,
         ownInstallationKey: this.ctx.installationKey,
         authenticate,
-        ownIntent: store.publishedIntentByHash(this.groupId, hash),
+        ownIntent: store.intentByHash(this.groupId, hash),
         ownPayload: store.isOwnPayload(hash),
       });
       const applied = applyOutcome(this.ctx, this.groupId, state, envelope, outcome);
       if (applied.stop) return;
       state = applied.state;
     }
+    if (state !== undefined) loseOvertaken(this.ctx, this.groupId, state.epoch);
     await finishCommitted(this.ctx, this.groupId);
     if (envelopes.length > 0) store.scrub();
   }

@@ -4,8 +4,12 @@
 // This module publishes them, resumes what a restart left unfinished, and
 // rebuilds a commit that lost its epoch on the new one (up to three times).
 // Whether a published commit won is decided by the sync (process-envelope.ts)
-// when the node's order shows it.
+// when the node's order shows it. Until then it is never given up: a node
+// that lags, or withholds our commit from us while serving it to the
+// others, would otherwise have us build a second commit for the same epoch
+// and merge that one while everyone else merged the first (a fork).
 import { createHash } from "node:crypto";
+import { setTimeout as delay } from "node:timers/promises";
 import { encodeGroupState, encryptMessage, eraseConsumed, isMlsError, MAX_PAST_EPOCHS, type GroupState } from "@parley/mls";
 import { encode, messageContents } from "@parley/proto";
 import { call, groupMessageInput } from "../api/api-client.js";
@@ -13,12 +17,14 @@ import type { ClientContext } from "../client-context.js";
 import { ClientError } from "../client-error.js";
 import { contentTypeString, encodeEnvelope, messageId } from "../content/text-codec.js";
 import type { MessageIntent } from "../store/intent-record.js";
-import type { GroupRow, IntentRow } from "../store/local-store.js";
+import type { GroupRow, IntentRow, IntentState } from "../store/local-store.js";
 import { assertOwnCommitAllowed } from "./commit-validation.js";
 import { buildIntentCommit, intentSpecOf, recipientsOf, sendIntentWelcomes, type IntentSpec } from "./commit-intents.js";
 import { keyUpdateDue } from "./key-rotation.js";
 
 const MAX_PUBLISH_ATTEMPTS = 3;
+/** Syncs, after the first, that wait for the node to show a commit we published (libxmtp `sync_until_intent_resolved`). */
+const SETTLE_WAITS_MS = [50, 200, 800] as const;
 
 /** What the runner needs of a conversation. */
 export interface IntentHost {
@@ -132,13 +138,41 @@ export async function publishCommit(host: IntentHost, spec: IntentSpec): Promise
     // store until the commit wins: the in-memory copies of what it used up go.
     eraseConsumed(result.consumed);
     await call("SendGroupMessages", () => ctx.api.mls.sendGroupMessages({ messages: [groupMessageInput(result.commit, false)] }));
-    await host.syncEnvelopes();
-    const outcome = store.intent(id)?.state;
+    store.setIntentState(id, "acknowledged");
+    const outcome = await settle(host, id);
     if (outcome === "done" || outcome === "committed") return;
-    // Lost its epoch (or not seen yet): this attempt is replaced by the next.
+    if (outcome !== "lost") {
+      throw new ClientError("client.publish_failed", "the node has not shown our commit back yet: a later sync settles it");
+    }
+    // Another commit closed the epoch: this attempt is replaced by the next.
     store.setIntentState(id, "superseded");
   }
   throw new ClientError("client.publish_failed", `a commit lost its epoch ${MAX_PUBLISH_ATTEMPTS} times`);
+}
+
+/** Syncs until the node's order decides the intent's epoch, or the waits run out; @returns its state then. */
+async function settle(host: IntentHost, id: bigint): Promise<IntentState | undefined> {
+  const { store } = host.ctx;
+  await host.syncEnvelopes();
+  for (const ms of SETTLE_WAITS_MS) {
+    const state = store.intent(id)?.state;
+    if (state !== "published" && state !== "acknowledged") return state;
+    await delay(ms);
+    await host.syncEnvelopes();
+  }
+  return store.intent(id)?.state;
+}
+
+/**
+ * Commits of ours still waiting whose epoch another commit closed (the
+ * group's state is past their base epoch): they lost, even if the node
+ * never showed them. Called after a sync has applied what the node showed.
+ */
+export function loseOvertaken(ctx: ClientContext, groupId: Uint8Array, epoch: bigint): void {
+  const { store } = ctx;
+  for (const intent of [...store.intents(groupId, "published"), ...store.intents(groupId, "acknowledged")]) {
+    if (intent.operation.kind !== "message" && intent.baseEpoch < epoch) store.decideIntent(intent.id, "lost");
+  }
 }
 
 /**
@@ -155,10 +189,11 @@ export async function finishCommitted(ctx: ClientContext, groupId: Uint8Array): 
 }
 
 /**
- * After a restart: an intent published but never seen while the group
- * stayed on its epoch is sent again (the node may never have got it); one
- * that lost its epoch, or was never seen while the epoch moved on, is
- * regenerated on the current epoch.
+ * After a restart: an intent published but never acknowledged is sent
+ * again while the group stays on its epoch (the node may never have got it;
+ * the same bytes, so a second copy is recognised as ours); a commit whose
+ * epoch is still open stays waiting; one that lost its epoch (loseOvertaken)
+ * is regenerated on the current epoch.
  */
 export async function resumeIntents(host: IntentHost): Promise<void> {
   const { ctx, groupId } = host;
@@ -171,9 +206,9 @@ export async function resumeIntents(host: IntentHost): Promise<void> {
     if (host.state().epoch === intent.baseEpoch && intent.payload !== undefined) {
       const payload = intent.payload;
       await call("SendGroupMessages", () => ctx.api.mls.sendGroupMessages({ messages: [groupMessageInput(payload, false)] }));
+      store.setIntentState(intent.id, "acknowledged");
       await host.syncEnvelopes();
     }
-    if (store.intent(intent.id)?.state === "published") store.setIntentState(intent.id, "lost");
   }
   for (const intent of store.intents(groupId, "lost")) {
     store.setIntentState(intent.id, "superseded");
@@ -212,6 +247,6 @@ async function republishMessage(host: IntentHost, intent: IntentRow, params: Mes
   }
   const data = payload;
   await call("SendGroupMessages", () => ctx.api.mls.sendGroupMessages({ messages: [groupMessageInput(data, params.shouldPush)] }));
-  const sent = store.publishedIntentByHash(groupId, sha256(data));
-  if (sent !== undefined) store.setIntentState(sent.id, "acknowledged");
+  const sent = store.intentByHash(groupId, sha256(data));
+  if (sent?.state === "published") store.setIntentState(sent.id, "acknowledged");
 }

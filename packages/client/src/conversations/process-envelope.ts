@@ -5,9 +5,11 @@
 //
 // Our own envelopes come back from the node and cannot be decrypted by us:
 // they are recognised by the hash of their bytes (the intent they belong
-// to, or a payload we recorded). A commit of ours won its epoch if it is the
-// first commit of that epoch in the node's order, i.e. the state is still
-// at the epoch the commit was built on.
+// to, whatever its state, or a payload we recorded). A commit of ours won
+// its epoch if it is the first commit of that epoch in the node's order,
+// i.e. the state is still at the epoch the commit was built on; it is then
+// merged even if we had given up waiting for it, because it is the commit
+// every other member applies (RFC 9420 14: one commit per epoch).
 import { decodeGroupState, groupMembers, isRemoved, processMessage, type Consumed, type GroupState } from "@parley/mls";
 import type { ClientError } from "../client-error.js";
 import { decodeIncomingPayload } from "../content/incoming-payload.js";
@@ -33,7 +35,7 @@ export interface EnvelopeContext {
   readonly ownInboxId: string;
   readonly ownInstallationKey: Uint8Array;
   readonly authenticate: IdentityAuthenticator;
-  /** Our published intent whose payload has this envelope's hash, if any. */
+  /** Our intent whose payload has this envelope's hash, in whatever state, if any. */
   readonly ownIntent: IntentRow | undefined;
   /** Whether we published these bytes (a recorded payload outlives its intent). */
   readonly ownPayload: boolean;

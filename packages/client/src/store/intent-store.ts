@@ -16,10 +16,12 @@ import {
 import { blob, blobOrNull, bytesOf, bytesOrUndefined } from "./sql-values.js";
 
 /**
- * A commit is `published` until it is seen in the node's order, then
- * `committed` (it won its epoch; the staged state was merged) or `lost`
- * (another commit came first), `done` once its welcomes are sent,
- * `superseded` when a new attempt replaced a lost one. A message is
+ * A commit is `published` until the node acknowledges it, `acknowledged`
+ * until its epoch is decided in the node's order, then `committed` (it came
+ * first in its epoch; the staged state was merged) or `lost` (another commit
+ * closed the epoch), `done` once its welcomes are sent, `superseded` when a
+ * new attempt replaced a lost one. Only a decided commit drops its staged
+ * state: until then it may still be the one the others apply. A message is
  * `published` until the node acknowledges it, then `acknowledged` until it
  * comes back (and is deleted).
  */
@@ -83,17 +85,23 @@ function intentRow(r: RawIntent): IntentRow {
 }
 
 const COLUMNS = "id, group_id, operation, state, base_epoch, payload_hash, payload, staged_state, welcome, recipients, cursor";
-const UNFINISHED = "('published', 'committed', 'lost')";
+// A commit acknowledged but undecided counts (its welcomes wait on it); a
+// message acknowledged does not (only its echo is outstanding). Commits are
+// the intents with a staged state until they are done.
+const UNFINISHED = "(state IN ('published', 'committed', 'lost') OR (state = 'acknowledged' AND staged_state IS NOT NULL))";
+/** Not yet seen in the node's order: the only states an envelope or a later epoch may decide. */
+const UNDECIDED = "('published', 'acknowledged')";
 
 export class IntentStore {
   readonly #insert: Database.Statement<[Buffer, Buffer, bigint, Buffer, Buffer | null, Buffer | null, Buffer | null, Buffer | null]>;
   readonly #get: Database.Statement<[bigint], RawIntent>;
   readonly #inState: Database.Statement<[Buffer, string], RawIntent>;
   readonly #unfinished: Database.Statement<[Buffer]>;
-  readonly #publishedByHash: Database.Statement<[Buffer, Buffer], RawIntent>;
+  readonly #byHash: Database.Statement<[Buffer, Buffer], RawIntent>;
   readonly #delete: Database.Statement<[bigint]>;
   readonly #setState: Database.Statement<[string, bigint | null, bigint]>;
   readonly #finish: Database.Statement<[string, bigint | null, bigint]>;
+  readonly #decide: Database.Statement<[string, bigint | null, bigint]>;
 
   constructor(db: Database.Database) {
     this.#insert = db.prepare(
@@ -102,15 +110,14 @@ export class IntentStore {
     );
     this.#get = db.prepare(`SELECT ${COLUMNS} FROM intents WHERE id = ?`);
     this.#inState = db.prepare(`SELECT ${COLUMNS} FROM intents WHERE group_id = ? AND state = ? ORDER BY id`);
-    this.#unfinished = db.prepare(`SELECT 1 FROM intents WHERE group_id = ? AND state IN ${UNFINISHED} LIMIT 1`);
-    this.#publishedByHash = db.prepare(
-      `SELECT ${COLUMNS} FROM intents WHERE group_id = ? AND payload_hash = ? AND state IN ('published', 'acknowledged')`,
-    );
+    this.#unfinished = db.prepare(`SELECT 1 FROM intents WHERE group_id = ? AND ${UNFINISHED} LIMIT 1`);
+    this.#byHash = db.prepare(`SELECT ${COLUMNS} FROM intents WHERE group_id = ? AND payload_hash = ? ORDER BY id LIMIT 1`);
     this.#delete = db.prepare("DELETE FROM intents WHERE id = ?");
     this.#setState = db.prepare("UPDATE intents SET state = ?, cursor = coalesce(?, cursor) WHERE id = ?");
     this.#finish = db.prepare(
       "UPDATE intents SET state = ?, cursor = coalesce(?, cursor), payload = NULL, staged_state = NULL, welcome = NULL, recipients = NULL WHERE id = ?",
     );
+    this.#decide = db.prepare(`UPDATE intents SET state = ?, cursor = coalesce(?, cursor) WHERE id = ? AND state IN ${UNDECIDED}`);
   }
 
   /** Written `published`. @returns the intent's id */
@@ -139,14 +146,19 @@ export class IntentStore {
     return this.#inState.all(blob(groupId), state).map(intentRow);
   }
 
-  /** Whether the group has intents an earlier run left to finish (published, committed or lost). */
+  /** Whether the group has intents an earlier run left to finish (published, committed or lost, or a commit acknowledged). */
   hasUnfinished(groupId: Uint8Array): boolean {
     return this.#unfinished.get(blob(groupId)) !== undefined;
   }
 
-  /** @throws ClientError `client.bad_store` */
-  publishedByHash(groupId: Uint8Array, hash: Uint8Array): IntentRow | undefined {
-    const row = this.#publishedByHash.get(blob(groupId), blob(hash));
+  /**
+   * The intent whose payload has this hash, in any state: a commit of ours
+   * is recognised whatever became of its intent since.
+   *
+   * @throws ClientError `client.bad_store`
+   */
+  byHash(groupId: Uint8Array, hash: Uint8Array): IntentRow | undefined {
+    const row = this.#byHash.get(blob(groupId), blob(hash));
     return row === undefined ? undefined : intentRow(row);
   }
 
@@ -158,5 +170,14 @@ export class IntentStore {
   setState(id: bigint, state: IntentState, cursor?: bigint): void {
     const finished = state === "done" || state === "superseded";
     (finished ? this.#finish : this.#setState).run(state, cursor ?? null, id);
+  }
+
+  /**
+   * Decides an intent still waiting for its epoch (`published` or
+   * `acknowledged`) as `committed` or `lost`; one decided before keeps its
+   * state (a replay of its commit decides nothing again).
+   */
+  decide(id: bigint, state: "committed" | "lost", cursor?: bigint): void {
+    this.#decide.run(state, cursor ?? null, id);
   }
 }

@@ -222,9 +222,9 @@ export class LocalStore {
     return this.#intents.hasUnfinished(groupId);
   }
 
-  /** @throws ClientError `client.bad_store` */
-  publishedIntentByHash(groupId: Uint8Array, hash: Uint8Array): IntentRow | undefined {
-    return this.#intents.publishedByHash(groupId, hash);
+  /** The intent whose payload has this hash, in any state. @throws ClientError `client.bad_store` */
+  intentByHash(groupId: Uint8Array, hash: Uint8Array): IntentRow | undefined {
+    return this.#intents.byHash(groupId, hash);
   }
 
   deleteIntent(id: bigint): void {
@@ -234,5 +234,10 @@ export class LocalStore {
   /** Moves an intent on; `done` and `superseded` drop its payload, staged state and welcome (secrets). */
   setIntentState(id: bigint, state: IntentState, cursor?: bigint): void {
     this.#intents.setState(id, state, cursor);
+  }
+
+  /** Decides an intent still waiting for its epoch; one already decided keeps its state. */
+  decideIntent(id: bigint, state: "committed" | "lost", cursor?: bigint): void {
+    this.#intents.decide(id, state, cursor);
   }
 }
