@@ -1,6 +1,7 @@
 // What a client's parts share: the node, the local store, and who we are.
 import type { InstallationSigner } from "@parley/mls";
 import type { ApiClient } from "./api/api-client.js";
+import type { CloneReporter } from "./identity/cloned-installation.js";
 import type { ClientLogger } from "./logging.js";
 import type { InboxLogCache } from "./identity/inbox-history.js";
 import type { LocalStore } from "./store/local-store.js";
@@ -19,6 +20,8 @@ export interface ClientContext {
   readonly nowNs: () => bigint;
   /** Identity logs verified so far, extended rather than fetched again. */
   readonly inboxLogs: InboxLogCache;
+  /** Where evidence of another holder of our installation key goes (log and the app's listener). */
+  readonly clones: CloneReporter;
 }
 
 export const systemNowNs = (): bigint => BigInt(Date.now()) * 1_000_000n + BigInt(Math.floor(Math.random() * 1_000_000));

@@ -27,6 +27,7 @@ import { systemNowNs, type ClientContext } from "./client-context.js";
 import { ClientError } from "./client-error.js";
 import { Conversations } from "./conversations/conversations.js";
 import { fetchAssociationStates, inboxIdOf } from "./identity/identity-lookup.js";
+import { CloneReporter, type ClonedInstallationListener } from "./identity/cloned-installation.js";
 import { InboxLogCache } from "./identity/inbox-history.js";
 import { revokeInstallations } from "./identity/revoke-installations.js";
 import { LocalStore } from "./store/local-store.js";
@@ -58,6 +59,13 @@ export interface ClientOptions {
    * same options and `interceptors` as over the network.
    */
   readonly httpClient?: UniversalClientFn;
+  /**
+   * Not in @xmtp/node-sdk: called when something signed with this
+   * installation's key shows up that this client did not make (a copy of
+   * its database or keys is in use elsewhere); the app should revoke the
+   * installation. Also logged as `security.installation_cloned`.
+   */
+  readonly onInstallationCloned?: ClonedInstallationListener;
 }
 
 export interface InboxState {
@@ -255,5 +263,6 @@ function contextOf(api: ApiClient, store: LocalStore, inboxId: string, secret: U
     nowNs: options.nowNs ?? systemNowNs,
     logger: options.logger ?? silentLogger,
     inboxLogs: new InboxLogCache(),
+    clones: new CloneReporter(options.logger ?? silentLogger, options.onInstallationCloned),
   };
 }

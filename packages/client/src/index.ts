@@ -9,6 +9,7 @@ export { Group } from "./conversations/group.js";
 export { Dm } from "./conversations/dm.js";
 export type { DecodedMessage, ListMessagesOptions } from "./conversations/decoded-message.js";
 export type { RefusalCode } from "./incoming/incoming-failure.js";
+export type { ClonedInstallationListener, ClonedInstallationReport, CloneEvidence } from "./identity/cloned-installation.js";
 export { ContentTypeText } from "./content/text-codec.js";
 export { ContentTypeReaction, ReactionAction, ReactionSchema, type Reaction } from "./content/reaction-codec.js";
 export { ContentTypeReply, type Reply } from "./content/reply-codec.js";
@@ -31,4 +32,4 @@ export {
 } from "./conversations/group-permissions.js";
 export { PROTOCOL_VERSION } from "./conversations/protocol-version.js";
 export { ClientError, isClientError, type ClientErrorCode } from "./client-error.js";
-export type { ClientLogger } from "./logging.js";
+export type { ClientLogger, SecurityCode } from "./logging.js";

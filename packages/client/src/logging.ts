@@ -61,6 +61,23 @@ export function logRefused(
   }
 }
 
+/**
+ * Codes of what the client noticed about the safety of this installation,
+ * not about one input: a closed list, logged as errors (the app should act).
+ */
+export type SecurityCode =
+  /** Another holder of our installation key signed something we did not make (identity/cloned-installation.ts). */
+  "security.installation_cloned";
+
+/** Logs a security finding under `code`; `fields` hold only codes, hex ids and cursors. */
+export function logSecurity(logger: ClientLogger, code: SecurityCode, fields: Record<string, string>): void {
+  try {
+    (logger.error ?? logger.warn).call(logger, { code, ...fields }, `security: ${code}`);
+  } catch {
+    // As logRefused: a failing logger must not stop a sync.
+  }
+}
+
 /** Logs a skipped input as its classification says: a refusal as a warning, a bug as an error. */
 export function logSkipped(logger: ClientLogger, decision: Exclude<FailureDecision, { action: "retry" }>, fields: RefusalFields): void {
   logRefused(logger, decision.code, { ...fields, cause: decision.cause }, decision.action === "bug" ? "error" : "warn");

@@ -30,6 +30,7 @@ export function applyOutcome(ctx: ClientContext, groupId: Uint8Array, state: Gro
       cause: refusal.cause,
     };
     logRefused(ctx.logger, refusal.code, fields, refusal.level);
+    if (refusal.cloned !== undefined) ctx.clones.report({ evidence: refusal.cloned, groupId: fields.groupId, cursor: envelope.id });
   };
   switch (outcome.kind) {
     case "retry":

@@ -7,6 +7,7 @@ import type { ClientContext } from "../client-context.js";
 import { identityAuthenticator } from "../identity/identity-lookup.js";
 import { ClientError } from "../client-error.js";
 import { classifyFailure } from "../incoming/incoming-failure.js";
+import { checkOwnKeyPackage } from "../identity/cloned-installation.js";
 import { maintainKeyPackages } from "../key-packages.js";
 import { ConversationCore } from "./conversation-core.js";
 import type { DecodedMessage } from "./decoded-message.js";
@@ -205,6 +206,9 @@ export class Conversations {
     // libxmtp queues a rotation after consuming a welcome. The old private
     // half stays a day, for welcomes still in flight to it.
     await maintainKeyPackages(this.#ctx);
+    // After our own rotation: a key package on the node that we did not
+    // make is another holder of our key rotating one it used.
+    await checkOwnKeyPackage(this.#ctx);
   }
 
   /** Welcomes, then every group's messages. */

@@ -47,7 +47,12 @@ export interface Refusal {
   readonly reason?: string;
   readonly cause?: unknown;
   readonly level: "warn" | "debug" | "error";
+  /** With `refused.cloned_installation`: what was signed with our key, to report. */
+  readonly cloned?: "commit" | "message";
 }
+
+const clonedCommit: Refusal = { code: "refused.cloned_installation", level: "error", cloned: "commit" };
+const clonedMessage: Refusal = { code: "refused.cloned_installation", level: "error", cloned: "message" };
 
 export type EnvelopeOutcome =
   /** Nothing to read: we are no longer a member, or it is a payload of ours already accounted for. */
@@ -140,6 +145,12 @@ export async function processEnvelope(state: GroupState, envelope: Envelope, con
     const result = await processMessage(state, envelope.data, authenticate);
     switch (result.kind) {
       case "application":
+        // Not one of our payloads (those were recognised by hash above),
+        // yet signed by our leaf. Its ratchet step is kept, so that we never
+        // send on the generation the other holder used.
+        if (result.sender !== undefined && Buffer.compare(result.sender.installationKey, context.ownInstallationKey) === 0) {
+          return { kind: "applied", state: result.state, consumed: result.consumed, refusal: clonedMessage };
+        }
         return {
           kind: "applied",
           state: result.state,
@@ -163,6 +174,8 @@ export async function processEnvelope(state: GroupState, envelope: Envelope, con
       }
       case "proposal":
         return { kind: "applied", state: result.state, consumed: result.consumed };
+      case "from_own_leaf":
+        return { kind: "refused", refusal: clonedCommit };
       default:
         // A commit that lost its race, or a stale sender: routine.
         return { kind: "refused", refusal: { code: "refused.wrong_epoch", level: "debug" } };

@@ -35,6 +35,8 @@ export type RefusalCode =
   | "refused.bad_content"
   /** A welcome that does not open, is not for one of our key packages, or whose members do not check out. */
   | "refused.welcome"
+  /** Signed by our own leaf, and not ours: another holder of our installation key (identity/cloned-installation.ts). */
+  | "refused.cloned_installation"
   /** Processing the input failed in a way no rule explains: an error of ours, skipped and logged as one. */
   | "refused.bug";
 

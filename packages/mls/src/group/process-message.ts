@@ -47,6 +47,15 @@ export type ProcessResult =
     }
   | { readonly kind: "proposal"; readonly state: GroupState; readonly consumed: Consumed }
   | {
+      /**
+       * A commit or proposal signed by our own leaf (its signature checked):
+       * not one the caller recognised as its own, so another holder of our
+       * signature key made it. Not applied.
+       */
+      readonly kind: "from_own_leaf";
+      readonly epoch: bigint;
+    }
+  | {
       /** Not for this epoch (a lost commit race, or too old): skip it, advance the cursor. */
       readonly kind: "wrong_epoch";
       readonly messageEpoch: bigint;
@@ -121,6 +130,7 @@ async function processPrivate(
   let committerLeaf: number | undefined;
   let refusedProposal = false;
   let removesUs = false;
+  let fromOwnLeaf = false;
   const proposedAdds: Uint8Array[] = [];
   const proposedRemoves: number[] = [];
   const ownLeaf = engine.privatePath.leafIndex;
@@ -131,6 +141,13 @@ async function processPrivate(
         state: engine,
         privateMessage: pm,
         callback: (incoming) => {
+          // Called once the content's signature is verified (RFC 9420 6.1):
+          // only a holder of our signature key signs as our leaf.
+          const sender = incoming.kind === "commit" ? incoming.senderLeafIndex : incoming.proposal.senderLeafIndex;
+          if (sender === ownLeaf) {
+            fromOwnLeaf = true;
+            return "reject";
+          }
           const proposals = incoming.kind === "commit" ? incoming.proposals : [incoming.proposal];
           if (incoming.kind === "commit") {
             committerLeaf = incoming.senderLeafIndex;
@@ -166,6 +183,7 @@ async function processPrivate(
       throw error;
     }
   });
+  if (fromOwnLeaf) return { kind: "from_own_leaf", epoch: pm.epoch };
   if (refusedProposal) {
     throw new MlsError("mls.invalid", "processMessage: PSK, ReInit and ExternalInit proposals are refused");
   }
