@@ -45,13 +45,35 @@ export async function listen(
       createContextValues().set(clientAddressKey, request.socket?.remoteAddress ?? "unknown"),
     ...(options.onMalformedRequest ? { onMalformedRequest: options.onMalformedRequest } : {}),
   });
+  // HTTP/1.1 connections and their requests in progress: on close, an idle
+  // keep-alive connection is ended at once and a busy one once its last
+  // response is sent. (http.Server.closeIdleConnections cannot do it: the
+  // cleartext HTTP/1 server never listens itself, so it tracks nothing.)
+  const http1 = new Map<net.Socket, number>();
+  let closing = false;
+  const endIfIdle = (socket: net.Socket) => {
+    if (closing && (http1.get(socket) ?? 0) === 0) socket.destroy();
+  };
   const handle = (request: NodeRequest, response: NodeResponse) => {
-    if ("stream" in response) sendStreamHeadersEarly(request as http2.Http2ServerRequest, response);
+    if ("stream" in response) {
+      sendStreamHeadersEarly(request as http2.Http2ServerRequest, response);
+    } else {
+      const socket = request.socket;
+      if (!http1.has(socket)) socket.once("close", () => http1.delete(socket));
+      http1.set(socket, (http1.get(socket) ?? 0) + 1);
+      if (closing) response.shouldKeepAlive = false;
+      response.once("close", () => {
+        http1.set(socket, (http1.get(socket) ?? 1) - 1);
+        endIfIdle(socket);
+      });
+    }
     adapter(request, response);
   };
 
   const sessions = new Set<http2.Http2Session>();
   const sockets = new Set<net.Socket>();
+  /** Sockets whose first bytes chose HTTP/1 or HTTP/2. */
+  const routed = new WeakSet<net.Socket>();
   const trackSession = (session: http2.Http2Session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
@@ -80,6 +102,7 @@ export async function listen(
           return;
         }
         socket.unshift(head);
+        routed.add(socket);
         const isHttp2 = HTTP2_PREFACE.subarray(0, head.length).equals(head.subarray(0, HTTP2_PREFACE.length));
         (isHttp2 ? cleartext : plain).emit("connection", socket);
       });
@@ -98,9 +121,13 @@ export async function listen(
     port: (server.address() as AddressInfo).port,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // HTTP/2: GOAWAY, then open streams finish. HTTP/1: idle keep-alives end.
+      closing = true;
+      // HTTP/2: GOAWAY, then open streams finish. HTTP/1: idle keep-alives
+      // end now, busy ones after their response.
       for (const session of sessions) session.close();
-      h1?.closeIdleConnections();
+      for (const socket of http1.keys()) endIfIdle(socket);
+      // Connected but silent: not yet handed to either HTTP server.
+      for (const socket of sockets) if (!routed.has(socket)) socket.destroy();
       h2c?.close();
       h1?.close();
       const forced = setTimeout(() => {

@@ -3,7 +3,9 @@
 // streams send their headers before their first message; limits apply per
 // client; stop() ends open streams.
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import http2 from "node:http2";
+import net from "node:net";
 import { after, before, describe, it } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, createClient, type Transport } from "@connectrpc/connect";
@@ -177,6 +179,25 @@ describe("stop", () => {
     assert.equal(await ended, 0, "the stream ended cleanly");
     const fresh = createClient(health.Health, createGrpcTransport({ baseUrl: node.url }));
     assert.equal(await codeOf(fresh.check({})), Code.Unavailable);
+  });
+
+  it("closes idle HTTP/1.1 keep-alive connections and silent ones at once, instead of waiting out their timeout", async () => {
+    const node = await start();
+    const { port } = new URL(node.url);
+    // A keep-alive connection left idle after one request, and one that never sends a byte.
+    const idle = net.connect(Number(port), "127.0.0.1");
+    const silent = net.connect(Number(port), "127.0.0.1");
+    await Promise.all([once(idle, "connect"), once(silent, "connect")]);
+    const body = '{"service":""}';
+    idle.write(
+      `POST /grpc.health.v1.Health/Check HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
+    await once(idle, "data");
+    const closed = Promise.all([once(idle, "close"), once(silent, "close")]);
+    // Node's keep-alive timeout is 5 s; the stop must not wait for it.
+    const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error("stop waited for idle connections")), 2_000).unref());
+    await Promise.race([Promise.all([node.stop(), closed]), timeout]);
   });
 });
 
