@@ -4,7 +4,7 @@
 // and sent to each added installation through the node.
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
-import { asInboxId, createGroup, updateMembership, validateKeyPackage, wrapWelcome, type XmtpGroupExtensions } from "@parley/mls";
+import { asInboxId, createGroup, privateInitKey, unwrapWelcome, updateMembership, validateKeyPackage, wrapWelcome, type XmtpGroupExtensions } from "@parley/mls";
 import { mlsApi } from "@parley/proto";
 import type { ApiClient } from "./api/api-client.js";
 import { encodeMembership } from "./conversations/group-metadata.js";
@@ -75,27 +75,28 @@ export async function sendForgedWelcome(
   return state.groupId;
 }
 
-/** Sends `invitee`'s newest welcome again, byte for byte: a node's replay. */
-export async function replayNewestWelcome(api: ApiClient, invitee: Invitee): Promise<void> {
+/**
+ * Delivers `invitee`'s newest welcome again, as a node that replays it
+ * would. Our node stores each welcome's bytes once, so the same Welcome is
+ * opened with the invitee's key (read from its store) and wrapped afresh to
+ * the same key package with the same cursor: the invitee gets the very
+ * Welcome it already took, at a later position of its welcome topic.
+ */
+export async function replayNewestWelcome(api: ApiClient, invitee: Invitee, inviteeDbPath: string): Promise<void> {
   const all = (await api.mls.queryWelcomeMessages({ installationKey: invitee.installationIdBytes })).messages;
-  const newest = all
-    .flatMap((m) => (m.version.case === "v1" ? [m.version.value] : []))
-    .sort((a, b) => Number(b.id - a.id))[0];
+  const newest = all.flatMap((m) => (m.version.case === "v1" ? [m.version.value] : [])).sort((a, b) => Number(b.id - a.id))[0];
   assert.ok(newest);
+  const store = new LocalStore(inviteeDbPath);
+  let keys;
+  try {
+    keys = store.keyPackage(newest.hpkePublicKey);
+  } finally {
+    store.close();
+  }
+  assert.ok(keys, "the invitee still holds the key package's private half");
+  const opened = unwrapWelcome(newest, privateInitKey(keys.privateKeyPackage));
+  const wrapped = wrapWelcome(opened.welcome, newest.hpkePublicKey, opened.messageCursor ?? 0n);
   await api.mls.sendWelcomeMessages({
-    messages: [
-      create(mlsApi.WelcomeMessageInputSchema, {
-        version: {
-          case: "v1",
-          value: {
-            installationKey: invitee.installationIdBytes,
-            data: newest.data,
-            hpkePublicKey: newest.hpkePublicKey,
-            wrapperAlgorithm: newest.wrapperAlgorithm,
-            welcomeMetadata: newest.welcomeMetadata,
-          },
-        },
-      }),
-    ],
+    messages: [create(mlsApi.WelcomeMessageInputSchema, { version: { case: "v1", value: { installationKey: invitee.installationIdBytes, ...wrapped } } })],
   });
 }
