@@ -15,12 +15,14 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { createPrivateKeySigner } from "@parley/identity";
+import { encodeGroupState, joinFromWelcome, privateInitKey, unwrapWelcome } from "@parley/mls";
 import { encode, messageContents as mc } from "@parley/proto";
 import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
 import { createApiClient, type ApiClient } from "./api/api-client.js";
 import { encodePermissions, newDmExtensions } from "./conversations/group-metadata.js";
 import { makerOf, sendForgedWelcome } from "./forged-welcome.test-util.js";
 import { Client, Dm, type ClientLogger } from "./index.js";
+import { LocalStore } from "./store/local-store.js";
 
 interface Entry {
   readonly fields: Record<string, unknown>;
@@ -53,15 +55,18 @@ describe("@parley/client: a DM is only a DM between its two members", { timeout:
 
   const dbNames = new Map<Client, string>();
   const dbOf = (c: Client) => join(dir, dbNames.get(c)!);
+  const signers = new Map<Client, ReturnType<typeof createPrivateKeySigner>>();
   const named = async (name: string, logger?: ClientLogger) => {
     const file = `${name}-${randomBytes(4).toString("hex")}.db`;
-    const c = await Client.create(createPrivateKeySigner(randomBytes(32)), {
+    const signer = createPrivateKeySigner(randomBytes(32));
+    const c = await Client.create(signer, {
       ...node.clientOptions,
       dbPath: join(dir, file),
       ...(logger === undefined ? {} : { logger }),
     });
     open.push(c);
     dbNames.set(c, file);
+    signers.set(c, signer);
     return c;
   };
 
@@ -154,5 +159,41 @@ describe("@parley/client: a DM is only a DM between its two members", { timeout:
     assert.equal(refusedWelcomes(aliceLog).length, 1);
     assert.equal(alice.conversations.getDmByInboxId(carol.inboxId), undefined);
     assert.deepEqual(alice.conversations.listDms({ includeDuplicateDms: true }).map((d) => d.id), [dm.id]);
+  });
+
+  it("a bogus DM a store already holds (joined before DMs were checked) is not a DM: not listed, not stitched, not returned", async () => {
+    const { alice, bob, dm } = await realDm(recorder(), recorder());
+    const mallory = await named("mallory");
+    const forged = await sendForgedWelcome(api, makerOf(mallory.inboxId, dbOf(mallory)), newDmExtensions(alice.inboxId, bob.inboxId), [alice]);
+    // What a client without the check did with it: joined and stored it.
+    alice.close();
+    const store = new LocalStore(dbOf(alice));
+    try {
+      const w = (await api.mls.queryWelcomeMessages({ installationKey: alice.installationIdBytes })).messages
+        .flatMap((m) => (m.version.case === "v1" ? [m.version.value] : []))
+        .sort((a, b) => Number(b.id - a.id))[0];
+      assert.ok(w);
+      const keys = store.keyPackage(w.hpkePublicKey);
+      assert.ok(keys);
+      const { state } = await joinFromWelcome({
+        welcome: unwrapWelcome(w, privateInitKey(keys.privateKeyPackage)).welcome,
+        keyPackage: keys.keyPackage,
+        privateKeyPackage: keys.privateKeyPackage,
+        authenticate: () => true,
+      });
+      assert.deepEqual(state.groupId, forged);
+      store.insertGroup({ groupId: state.groupId, state: encodeGroupState(state), cursor: 0n, createdNs: w.createdNs, addedByInboxId: mallory.inboxId });
+      store.setWelcomeCursor(w.id);
+    } finally {
+      store.close();
+    }
+    const reopened = await Client.create(signers.get(alice)!, { ...node.clientOptions, dbPath: dbOf(alice) });
+    open.push(reopened);
+    assert.equal(reopened.conversations.getDmByInboxId(bob.inboxId)?.id, dm.id);
+    assert.deepEqual(reopened.conversations.listDms({ includeDuplicateDms: true }).map((d) => d.id), [dm.id]);
+    assert.deepEqual(reopened.conversations.list({ includeDuplicateDms: true }).map((c) => c.id), [dm.id]);
+    assert.equal((await reopened.conversations.createDm(bob.inboxId)).id, dm.id);
+    const held = reopened.conversations.getConversationById(Buffer.from(forged).toString("hex"));
+    assert.ok(held !== undefined && !(held instanceof Dm));
   });
 });
