@@ -11,6 +11,7 @@
 import { groupExtensions, type GroupState, type ProcessResult, type XmtpGroupExtensions } from "@parley/mls";
 import { ClientError } from "../client-error.js";
 import { decodeImmutableMetadata, decodeMembership, decodeMutableMetadata, encodeMembership, METADATA_LIMITS } from "./group-metadata.js";
+import { dmShapeViolation, namedDmPair } from "./dm-validation.js";
 import { decodePolicySet, permissionViolation } from "./permissions.js";
 
 export type CommitOutcome = Extract<ProcessResult, { kind: "commit" }>;
@@ -75,7 +76,23 @@ export function validateCommit(before: GroupState, outcome: CommitOutcome, check
   if (outcome.readded.length > 0 && !isSuperAdmin(before, outcome.committer.inboxId)) {
     return "an installation removed and added back by a member that is not a super admin";
   }
-  return checkMembership(before, outcome.state) ?? extensionRules(before, outcome.state, outcome.committer.inboxId);
+  return checkMembership(before, outcome.state) ?? extensionRules(before, outcome.state, outcome.committer.inboxId) ?? dmRules(before, outcome.state);
+}
+
+/**
+ * A DM stays a DM (dm-validation.ts): the permission rules already keep a
+ * third inbox out of a DM joined as one, so this refuses only what they
+ * would let through if they ever changed; a group that was never a sound
+ * DM (stored before DMs were checked) is not held to it, so that it is not
+ * forked from its members.
+ */
+function dmRules(before: GroupState, after: GroupState): string | undefined {
+  try {
+    if (namedDmPair(before) === undefined || dmShapeViolation(before) !== undefined) return undefined;
+  } catch {
+    return undefined;
+  }
+  return dmShapeViolation(after);
 }
 
 /** Section 3.5 rule 3's exception: only a super admin re-adds (fork recovery). */

@@ -28,9 +28,11 @@ export interface ConversationIndex {
   lastMessageNs(conversation: Group | Dm): bigint;
 }
 
+/** A group whose metadata says DM but that is not a sound one (dm-validation.ts) is neither: it is not listed. */
 function typeOf(conversation: Group | Dm): ConversationType | undefined {
   const t = conversation.metadata().conversationType;
-  return t === "dm" ? ConversationType.Dm : t === "group" ? ConversationType.Group : undefined;
+  if (t === "dm") return conversation instanceof Dm ? ConversationType.Dm : undefined;
+  return t === "group" ? ConversationType.Group : undefined;
 }
 
 /** Every DM with its dm_id and activity. */

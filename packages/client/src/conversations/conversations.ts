@@ -1,6 +1,6 @@
 // client.conversations (../shared/spec/xmtp-client.md sections 2.5, 3.1, 7):
 // creating groups, joining from welcomes, listing.
-import { createGroup, encodeGroupState, groupExtensions, joinFromWelcome, privateInitKey, unwrapWelcome } from "@parley/mls";
+import { createGroup, encodeGroupState, groupExtensions, joinFromWelcome, privateInitKey, unwrapWelcome, type GroupState } from "@parley/mls";
 import { messageContents } from "@parley/proto";
 import { queryWelcomesAfter } from "../api/api-client.js";
 import type { ClientContext } from "../client-context.js";
@@ -14,7 +14,10 @@ import type { DecodedMessage } from "./decoded-message.js";
 import { Dm } from "./dm.js";
 import { Group } from "./group.js";
 import { welcomeExtensionViolation } from "./commit-validation.js";
+import { dmShapeViolation, dmWelcomeViolation } from "./dm-validation.js";
 import { checkJoinedGroup } from "./membership-rules.js";
+import { knownGroupWelcome } from "./known-group-welcome.js";
+import type { StoredMessage } from "../store/local-store.js";
 import { createAsyncStream, type AsyncStream } from "../streams/async-stream.js";
 import type { FollowedConversation } from "../streams/new-messages.js";
 import { pushAllMessages } from "../streams/all-messages.js";
@@ -57,14 +60,20 @@ export class Conversations {
     return this.#entry(groupId).conversation;
   }
 
-  /** The one object for a stored conversation: a Dm when its immutable metadata says so, else a Group. */
+  /**
+   * The one object for a stored conversation: a Dm when its immutable
+   * metadata says so and it is a sound DM (dm-validation.ts), else a Group.
+   * A group that claims to be a DM and is not one (stored by a client that
+   * did not check) is never a Dm: not stitched, not listed.
+   */
   #entry(groupId: Uint8Array): { readonly conversation: Group | Dm; readonly core: ConversationCore } {
     const id = Buffer.from(groupId).toString("hex");
     let entry = this.#conversations.get(id);
     if (entry === undefined) {
       const core = new ConversationCore(this.#ctx, groupId);
-      const type = decodeImmutableMetadata(groupExtensions(core.state()).immutableMetadata).conversationType;
-      if (type === messageContents.ConversationType.DM) {
+      const state = core.state();
+      const type = decodeImmutableMetadata(groupExtensions(state).immutableMetadata).conversationType;
+      if (type === messageContents.ConversationType.DM && dmShapeViolation(state) === undefined) {
         const dm: Dm = new Dm(core, () => duplicatesOf(this.#index, dm));
         entry = { conversation: dm, core };
       } else {
@@ -172,25 +181,27 @@ export class Conversations {
           authenticate,
         });
         // Every leaf at its inbox's pinned sequence id, every installation there in the tree.
-        const refused = welcomeExtensionViolation(state) ?? (await checkJoinedGroup(authenticate.histories, state));
+        const refused =
+          welcomeExtensionViolation(state) ??
+          dmWelcomeViolation(state, this.#ctx.inboxId, addedBy?.inboxId) ??
+          (await checkJoinedGroup(authenticate.histories, state));
         if (refused !== undefined) {
           logRefused(this.#ctx.logger, "refused.welcome", { cursor: w.id, reason: refused });
           store.setWelcomeCursor(w.id);
           continue;
         }
         store.markKeyPackageUsed(w.hpkePublicKey, this.#ctx.nowNs());
+        const cursor = opened.messageCursor ?? 0n;
+        const adder = addedBy?.inboxId ?? "";
+        const transcript = welcomeTranscript({ groupId: state.groupId, createdNs: w.createdNs, cursor }, adder, this.#ctx.inboxId);
         if (store.group(state.groupId) === undefined) {
-          const source = { groupId: state.groupId, createdNs: w.createdNs, cursor: opened.messageCursor ?? 0n };
           store.transaction(() => {
-            store.insertGroup({
-              groupId: state.groupId,
-              state: encodeGroupState(state),
-              cursor: opened.messageCursor ?? 0n,
-              createdNs: w.createdNs,
-              addedByInboxId: addedBy?.inboxId ?? "",
-            });
-            store.insertMessage(welcomeTranscript(source, addedBy?.inboxId ?? "", this.#ctx.inboxId));
+            store.insertGroup({ groupId: state.groupId, state: encodeGroupState(state), cursor, createdNs: w.createdNs, addedByInboxId: adder });
+            store.insertMessage(transcript);
           });
+        } else {
+          const rejoined = await this.#rejoin(state, cursor, adder, transcript);
+          if (rejoined !== undefined) logRefused(this.#ctx.logger, "refused.welcome", { cursor: w.id, reason: rejoined });
         }
         store.setWelcomeCursor(w.id);
       } catch (error) {
@@ -209,6 +220,31 @@ export class Conversations {
     // After our own rotation: a key package on the node that we did not
     // make is another holder of our key rotating one it used.
     await checkOwnKeyPackage(this.#ctx);
+  }
+
+  /**
+   * A welcome for a group we hold (known-group-welcome.ts): the group's
+   * messages first, in its queue, so that a removal we had not seen yet
+   * counts; then the welcome replaces the state of a group we were removed
+   * from, or is refused.
+   *
+   * @returns undefined when the welcome was taken, else why not (for logs).
+   * @throws as a group's sync: `client.network`, `client.bad_store` (retried).
+   */
+  #rejoin(joined: GroupState, cursor: bigint, addedByInboxId: string, transcript: StoredMessage): Promise<string | undefined> {
+    const { core } = this.#entry(joined.groupId);
+    const { store } = this.#ctx;
+    return core.serial(async () => {
+      await core.syncEnvelopes();
+      const held = core.state();
+      const verdict = knownGroupWelcome(held, core.isMember(held), joined);
+      if (verdict.kind === "refuse") return verdict.reason;
+      store.transaction(() => {
+        store.rejoinGroup(joined.groupId, encodeGroupState(joined), cursor, addedByInboxId);
+        store.insertMessage(transcript);
+      });
+      return undefined;
+    });
   }
 
   /** Welcomes, then every group's messages. */

@@ -33,7 +33,11 @@ export type RefusalCode =
   | "refused.paused"
   /** A decrypted application message whose envelope or content does not decode. */
   | "refused.bad_content"
-  /** A welcome that does not open, is not for one of our key packages, or whose members do not check out. */
+  /**
+   * A welcome that does not open, is not for one of our key packages, whose
+   * members do not check out, that claims a DM it is not, or that is for a
+   * group we hold and may not replace.
+   */
   | "refused.welcome"
   /** Signed by our own leaf, and not ours: another holder of our installation key (identity/cloned-installation.ts). */
   | "refused.cloned_installation"

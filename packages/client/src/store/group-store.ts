@@ -33,6 +33,7 @@ export class GroupStore {
   readonly #insert: Database.Statement<[Buffer, Buffer, bigint, bigint, string]>;
   readonly #update: Database.Statement<[Buffer, bigint, Buffer]>;
   readonly #setCursor: Database.Statement<[bigint, Buffer]>;
+  readonly #rejoin: Database.Statement<[Buffer, bigint, string, Buffer]>;
 
   constructor(db: Database.Database) {
     this.#get = db.prepare(`SELECT ${COLUMNS} FROM groups WHERE group_id = ?`);
@@ -40,6 +41,7 @@ export class GroupStore {
     this.#insert = db.prepare(`INSERT INTO groups (${COLUMNS}) VALUES (?, ?, ?, ?, ?)`);
     this.#update = db.prepare("UPDATE groups SET state = ?, cursor = ? WHERE group_id = ?");
     this.#setCursor = db.prepare("UPDATE groups SET cursor = ? WHERE group_id = ?");
+    this.#rejoin = db.prepare("UPDATE groups SET state = ?, cursor = ?, added_by_inbox_id = ? WHERE group_id = ?");
   }
 
   get(groupId: Uint8Array): GroupRow | undefined {
@@ -64,5 +66,10 @@ export class GroupStore {
   /** Moves the group's cursor past an envelope that left its state as it was. */
   setCursor(groupId: Uint8Array, cursor: bigint): void {
     this.#setCursor.run(cursor, blob(groupId));
+  }
+
+  /** A removed group joined again: state, cursor and adder together. */
+  rejoin(groupId: Uint8Array, state: Uint8Array, cursor: bigint, addedByInboxId: string): void {
+    this.#rejoin.run(blob(state), cursor, addedByInboxId, blob(groupId));
   }
 }

@@ -149,6 +149,16 @@ export class LocalStore {
     this.#groups.setCursor(groupId, cursor);
   }
 
+  /**
+   * A group we were removed from, joined again from a welcome: the new state,
+   * the cursor of the commit that re-added us (below the old cursor when we
+   * skipped envelopes while removed) and who re-added us. The creation time
+   * stays.
+   */
+  rejoinGroup(groupId: Uint8Array, state: Uint8Array, cursor: bigint, addedByInboxId: string): void {
+    this.#groups.rejoin(groupId, state, cursor, addedByInboxId);
+  }
+
   // Per-group upkeep (group-upkeep-store.ts).
 
   pausedForVersion(groupId: Uint8Array): string | undefined {

@@ -1,0 +1,178 @@
+// Welcomes for a group id we already hold (conversations/known-group-welcome.ts;
+// ../shared/spec/xmtp-client.md section 2.5), through a node in this
+// process: a member removed and added again rejoins, whether or not it saw
+// its removal first; the node's replay of an old welcome and another group
+// squatting the id are refused and leave the real group as it was; a
+// squatter's earlier welcome that was refused does not stand in the way of
+// the real one.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { createPrivateKeySigner } from "@parley/identity";
+import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
+import { createApiClient, type ApiClient } from "./api/api-client.js";
+import { newDmExtensions, newGroupExtensions } from "./conversations/group-metadata.js";
+import { makerOf, replayNewestWelcome, sendForgedWelcome } from "./forged-welcome.test-util.js";
+import { Client, Group, GroupMessageKind, type ClientLogger, type Conversation } from "./index.js";
+
+interface Entry {
+  readonly fields: Record<string, unknown>;
+}
+
+function recorder(): ClientLogger & { entries: Entry[] } {
+  const entries: Entry[] = [];
+  return { entries, warn: (fields) => entries.push({ fields }), debug: (fields) => entries.push({ fields }) };
+}
+
+const refusedWelcomes = (log: { entries: Entry[] }) =>
+  log.entries.filter((e) => e.fields["code"] === "refused.welcome").map((e) => e.fields["reason"]);
+
+const texts = async (c: Conversation) => (await c.messages({ kind: GroupMessageKind.Application })).map((m) => m.content);
+
+describe("@parley/client: welcomes for a group we already hold", { timeout: 90_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), "parley-known-group-"));
+  let node: InProcessTestNode;
+  let api: ApiClient;
+  const open: Client[] = [];
+  const dbNames = new Map<Client, string>();
+  const dbOf = (c: Client) => join(dir, dbNames.get(c)!);
+
+  before(() => {
+    node = createInProcessTestNode();
+    api = createApiClient(node.clientOptions);
+  });
+
+  after(async () => {
+    for (const c of open) c.close();
+    await node.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const named = async (name: string, logger?: ClientLogger) => {
+    const file = `${name}-${randomBytes(4).toString("hex")}.db`;
+    const c = await Client.create(createPrivateKeySigner(randomBytes(32)), {
+      ...node.clientOptions,
+      dbPath: join(dir, file),
+      ...(logger === undefined ? {} : { logger }),
+    });
+    open.push(c);
+    dbNames.set(c, file);
+    return c;
+  };
+
+  const joined = async (client: Client, id: string): Promise<Group> => {
+    await client.conversations.sync();
+    const group = client.conversations.getConversationById(id);
+    assert.ok(group instanceof Group);
+    return group;
+  };
+
+  it("a member removed, then added again, rejoins and reads on", async () => {
+    const alice = await named("alice");
+    const bob = await named("bob");
+    const group = await alice.conversations.createGroup([bob.inboxId], { groupName: "back" });
+    const bobs = await joined(bob, group.id);
+    await group.removeMembers([bob.inboxId]);
+    await bobs.sync();
+    assert.equal(bobs.isActive, false);
+    await group.send("while away");
+    await bobs.sync();
+
+    await group.addMembers([bob.inboxId]);
+    await bob.conversations.sync();
+    assert.equal(bobs.isActive, true, "the welcome re-adds us");
+    await group.send("welcome back");
+    await bobs.sync();
+    assert.deepEqual(await texts(bobs), ["welcome back"]);
+    await bobs.send("glad to be back");
+    await group.sync();
+    assert.deepEqual(await texts(group), ["while away", "welcome back", "glad to be back"]);
+    assert.equal(bob.conversations.list().length, 1);
+  });
+
+  it("removed and added again before we synced the group: the welcome still rejoins", async () => {
+    const alice = await named("alice");
+    const bob = await named("bob");
+    const group = await alice.conversations.createGroup([bob.inboxId]);
+    const bobs = await joined(bob, group.id);
+    await group.removeMembers([bob.inboxId]);
+    await group.addMembers([bob.inboxId]);
+    // Bob's state still reads active: the removal is unseen until the group syncs.
+    assert.equal(bobs.isActive, true);
+    await bob.conversations.sync();
+    await group.send("after the re-add");
+    await bobs.sync();
+    assert.equal(bobs.isActive, true);
+    assert.deepEqual(await texts(bobs), ["after the re-add"]);
+  });
+
+  it("the node replays a welcome: refused while we are in the group, and after our removal; the group is unchanged", async () => {
+    const bobLog = recorder();
+    const alice = await named("alice");
+    const bob = await named("bob", bobLog);
+    const group = await alice.conversations.createGroup([bob.inboxId]);
+    const bobs = await joined(bob, group.id);
+    await group.send("one");
+    await bobs.sync();
+
+    await replayNewestWelcome(api, bob, dbOf(bob));
+    await bob.conversations.sync();
+    assert.deepEqual(refusedWelcomes(bobLog), ["a welcome to a group we are an active member of"]);
+    await group.send("two");
+    await bobs.sync();
+    assert.deepEqual(await texts(bobs), ["one", "two"]);
+
+    await group.removeMembers([bob.inboxId]);
+    await bobs.sync();
+    await replayNewestWelcome(api, bob, dbOf(bob));
+    await bob.conversations.sync();
+    assert.equal(bobs.isActive, false, "the old welcome does not bring back a dead epoch");
+    assert.equal(refusedWelcomes(bobLog)[1], "a welcome to an epoch no later than the one we left");
+  });
+
+  it("another group squatting the id of a group we are in is refused; the real group goes on", async () => {
+    const bobLog = recorder();
+    const alice = await named("alice");
+    const bob = await named("bob", bobLog);
+    const mallory = await named("mallory");
+    const group = await alice.conversations.createGroup([bob.inboxId], { groupName: "real" });
+    const bobs = await joined(bob, group.id);
+    await sendForgedWelcome(api, makerOf(mallory.inboxId, dbOf(mallory)), newGroupExtensions(mallory.inboxId, { groupName: "squat" }), [bob], {
+      groupId: group.groupIdBytes,
+    });
+    await bob.conversations.sync();
+    assert.deepEqual(refusedWelcomes(bobLog), ["a welcome to a group we are an active member of"]);
+    assert.equal(bobs.name, "real");
+    assert.deepEqual((await bobs.members()).map((m) => m.inboxId).sort(), [alice.inboxId, bob.inboxId].sort());
+    await group.send("still ours");
+    await bobs.sync();
+    assert.deepEqual(await texts(bobs), ["still ours"]);
+  });
+
+  it("a squatter's earlier welcome for the id, refused, does not stand in the way of the real one", async () => {
+    const bobLog = recorder();
+    const alice = await named("alice");
+    const bob = await named("bob", bobLog);
+    const carol = await named("carol");
+    const mallory = await named("mallory");
+    const group = await alice.conversations.createGroup([carol.inboxId], { groupName: "real" });
+    // Mallory saw the group's id on its topic and gets to Bob first with a
+    // "DM" of that id naming Alice and Bob, herself inside.
+    await sendForgedWelcome(api, makerOf(mallory.inboxId, dbOf(mallory)), newDmExtensions(alice.inboxId, bob.inboxId), [bob], {
+      groupId: group.groupIdBytes,
+    });
+    await bob.conversations.sync();
+    assert.equal(refusedWelcomes(bobLog).length, 1);
+    assert.equal(bob.conversations.list().length, 0);
+
+    await group.addMembers([bob.inboxId]);
+    const bobs = await joined(bob, group.id);
+    assert.equal(bobs.name, "real");
+    await group.send("the real one");
+    await bobs.sync();
+    assert.deepEqual(await texts(bobs), ["the real one"]);
+  });
+});
