@@ -110,7 +110,7 @@ describe("the Parley client beside the official client", { timeout: 120_000 }, (
   });
 
   // RFC 9420 12.4 requires an UpdatePath on a GroupContextExtensions commit;
-  // OpenMLS refuses one without (ts-mls rc.10 left it out: scripts/patch-ts-mls.mjs).
+  // OpenMLS refuses one without (ts-mls rc.10 left it out: mended in @parley/mls src/engine/mends.ts).
   it("Parley's metadata commit reaches the official client", async () => {
     const group = await official.conversations.createGroup([parley.inboxId], { groupName: "before" });
     await parley.conversations.sync();

@@ -4,7 +4,7 @@
 // tree after the Adds, its secrets are encrypted to everyone but the new
 // members, and the new members take the secret of their lowest common
 // ancestor with the committer from the Welcome (12.4.1, 12.4.3.1). ts-mls
-// rc.10 could not build such a path (scripts/patch-ts-mls.mjs). The same
+// rc.10 could not build such a path (mended in src/engine/mends.ts). The same
 // construction runs on the official vector trees in test/vectors/treekem.test.ts.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";

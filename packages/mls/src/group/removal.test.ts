@@ -1,6 +1,6 @@
 // A member removed on its own can't read what follows: the commit that
 // removes it carries an UpdatePath (RFC 9420 12.4; ts-mls rc.10 left it out,
-// scripts/patch-ts-mls.mjs), so the removed member can't derive the new
+// mended in src/engine/mends.ts), so the removed member can't derive the new
 // epoch; and processMessage reports the removal.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";

@@ -32,7 +32,7 @@ if (v !== undefined) {
         for (const [n, r] of c.resolutions.entries()) assert.deepEqual(resolution(tree, toNodeIndex(n)), r);
         assert.equal(await verifyParentHashes(tree, cs.hash), true);
         // And a spoiled parent hash is caught (the coverage check is mended
-        // at install to skip work, not checks: scripts/patch-ts-mls.mjs).
+        // at load to skip work, not checks: src/engine/mends.ts).
         const at = tree.findIndex((node) => node?.nodeType === 2 && node.parent.parentHash.length > 0);
         const spoilt = tree[at];
         if (spoilt?.nodeType === 2) {

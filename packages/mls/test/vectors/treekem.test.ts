@@ -3,7 +3,7 @@
 // secret; then make our own UpdatePath from the sender and check that every
 // other leaf decrypts it to the same commit secret. Then the same on each
 // vector tree with a member added first (12.4.1, as a commit adding members
-// builds its path; scripts/patch-ts-mls.mjs): no ciphertext for the new
+// builds its path; src/engine/mends.ts): no ciphertext for the new
 // leaf, every vector leaf still decrypts, and the new member derives the
 // commit secret from its Welcome's path secret (12.4.3.1).
 import assert from "node:assert/strict";

@@ -1,5 +1,5 @@
 // The behaviour every Store implementation owes the node, as one suite that
-// each backend runs unchanged (sqlite-store.test.ts, and PostgreSQL's next).
+// each backend runs unchanged (sqlite-store.test.ts; a PostgreSQL store, planned, will run it too).
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";

@@ -1,5 +1,5 @@
 // What the node keeps, behind one interface with one implementation per
-// database (SQLite here, PostgreSQL next) and one contract test suite
+// database (SQLite today; PostgreSQL is planned) and one contract test suite
 // (store-contract.ts) that every implementation passes unchanged.
 //
 // Every write resolves only after its transaction has committed: what the

@@ -2,7 +2,8 @@
 // announced; a subscriber then reads the store from its own cursor. The
 // notice carries no data, so a lost or duplicated notice costs at most a
 // read, never a message. In one process this is an in-memory map; with
-// several node processes on PostgreSQL, LISTEN/NOTIFY feeds the same calls.
+// several node processes on PostgreSQL (planned), LISTEN/NOTIFY would feed
+// the same calls.
 
 export type TopicKind = "group" | "welcome";
 
