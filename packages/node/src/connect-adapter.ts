@@ -154,6 +154,27 @@ export function createNodeHandlers(options: HandlerOptions): UniversalHandler[] 
   );
 }
 
+/** What stands in for an authority (Host, :authority) that is not one; the handlers never read it. */
+const PLACEHOLDER_AUTHORITY = "node.invalid";
+
+/**
+ * Connect-ES builds the request's URL from the client's Host or :authority
+ * with `new URL`, which throws, outside any promise, on one that is not a
+ * valid host (a space, an IPv6 address without brackets as Node's own
+ * HTTP/2 client sends it): one request would take the node down. The
+ * handlers route by path alone, so an authority that does not parse is
+ * replaced before Connect-ES reads it.
+ */
+function usableAuthority(request: NodeRequest): void {
+  const secure = "encrypted" in request.socket && request.socket.encrypted === true;
+  const base = (authority: string | undefined) => `${secure ? "https" : "http"}://${authority ?? ""}`;
+  if ("authority" in request) {
+    if (!URL.canParse(base(request.authority))) Object.defineProperty(request, "authority", { value: PLACEHOLDER_AUTHORITY });
+  } else if (!URL.canParse(base(request.headers.host))) {
+    request.headers.host = PLACEHOLDER_AUTHORITY;
+  }
+}
+
 export function createNodeHandler(options: AdapterOptions): (request: NodeRequest, response: NodeResponse) => void {
   const handlers = new Map(createNodeHandlers(options).map((handler) => [handler.requestPath, handler]));
   return (request, response) => {
@@ -163,6 +184,7 @@ export function createNodeHandler(options: AdapterOptions): (request: NodeReques
       response.end();
       return;
     }
+    usableAuthority(request);
     const universal = universalRequestFromNodeRequest(request, response, undefined, options.contextValues(request));
     handler(universal)
       .then((answer) => universalResponseToNodeResponse(answer, response))

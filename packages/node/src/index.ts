@@ -6,6 +6,7 @@ export type * from "./store/store.js";
 export type { Validators, KeyPackageFacts, GroupMessageFacts, IdentityUpdateFacts } from "./validation/validators.js";
 export { NodeError, toConnectError, type NodeErrorCode } from "./node-error.js";
 export { defaultRateLimits, type RateLimits } from "./limits/rate-limit.js";
+export { defaultConnectionLimits, type ConnectionLimits } from "./limits/connection-limits.js";
 export type { BucketLimit } from "./limits/token-buckets.js";
 export { defaultRequestLimits, type RequestLimits } from "./services/limits.js";
 export type { SmartContractWalletVerifier } from "./services/identity-service.js";

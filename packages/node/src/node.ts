@@ -4,6 +4,7 @@
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { health, identityApi, mlsApi } from "@parley/proto";
 import { errorInterceptor, logMalformedRequest } from "./error-interceptor.js";
+import { defaultConnectionLimits, type ConnectionLimits } from "./limits/connection-limits.js";
 import { defaultRateLimits, rateLimitInterceptor, type RateLimits } from "./limits/rate-limit.js";
 import type { Logger } from "./logger.js";
 import { listen, type Listener } from "./server.js";
@@ -34,6 +35,8 @@ export interface NodeOptions extends NodeServiceOptions {
   /** Default 5556; 0 picks a free port. */
   readonly port?: number;
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /** What one client may hold open on the port (defaultConnectionLimits for what is not given). */
+  readonly connectionLimits?: Partial<ConnectionLimits>;
 }
 
 /** The services with their interceptors, before anything carries them. */
@@ -98,6 +101,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     host,
     port: options.port ?? 5556,
     readMaxBytes,
+    connectionLimits: { ...defaultConnectionLimits, ...options.connectionLimits },
     onMalformedRequest: (requestPath) => logMalformedRequest(logger, requestPath),
     ...(options.tls ? { tls: options.tls } : {}),
   });

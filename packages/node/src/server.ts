@@ -9,6 +9,8 @@ import type { AddressInfo } from "node:net";
 import { createContextValues, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { createNodeHandler } from "./connect-adapter.js";
 import { sendStreamHeadersEarly } from "./early-stream-headers.js";
+import { clientAddress } from "./limits/client-address.js";
+import { ConnectionGuard, type ConnectionLimits, type GuardedConnection } from "./limits/connection-limits.js";
 import { clientAddressKey } from "./limits/rate-limit.js";
 
 export interface ListenOptions {
@@ -17,6 +19,8 @@ export interface ListenOptions {
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
   /** Largest request body, in bytes. */
   readonly readMaxBytes: number;
+  /** Connections per client address, deadlines, HTTP/2 streams per connection. */
+  readonly connectionLimits: ConnectionLimits;
   /** Called for each request refused before any interceptor ran: a body that is not protobuf. */
   readonly onMalformedRequest?: (requestPath: string) => void;
 }
@@ -42,38 +46,40 @@ export async function listen(
     interceptors,
     readMaxBytes: options.readMaxBytes,
     contextValues: (request) =>
-      createContextValues().set(clientAddressKey, request.socket?.remoteAddress ?? "unknown"),
+      createContextValues().set(clientAddressKey, clientAddress(request.socket?.remoteAddress)),
     ...(options.onMalformedRequest ? { onMalformedRequest: options.onMalformedRequest } : {}),
   });
-  // HTTP/1.1 connections and their requests in progress: on close, an idle
-  // keep-alive connection is ended at once and a busy one once its last
-  // response is sent. (http.Server.closeIdleConnections cannot do it: the
-  // cleartext HTTP/1 server never listens itself, so it tracks nothing.)
-  const http1 = new Map<net.Socket, number>();
-  let closing = false;
-  const endIfIdle = (socket: net.Socket) => {
-    if (closing && (http1.get(socket) ?? 0) === 0) socket.destroy();
+  const guard = new ConnectionGuard(options.connectionLimits);
+  // Requests and HTTP/2 streams find their connection by the TCP peer
+  // (address and port): a stream's socket is HTTP/2's proxy of the
+  // connection's, and a TLS socket wraps the one that was accepted.
+  const connections = new Map<string, GuardedConnection>();
+  const peerOf = (socket: { remoteAddress?: string | undefined; remotePort?: number | undefined }) =>
+    `${socket.remoteAddress ?? ""}|${socket.remotePort ?? ""}`;
+  const accept = (socket: net.Socket): GuardedConnection | undefined => {
+    const connection = guard.admit(socket);
+    if (connection === undefined) return undefined;
+    const peer = peerOf(socket);
+    connections.set(peer, connection);
+    socket.once("close", () => connections.delete(peer));
+    return connection;
   };
   const handle = (request: NodeRequest, response: NodeResponse) => {
-    if ("stream" in response) {
-      sendStreamHeadersEarly(request as http2.Http2ServerRequest, response);
-    } else {
-      const socket = request.socket;
-      if (!http1.has(socket)) socket.once("close", () => http1.delete(socket));
-      http1.set(socket, (http1.get(socket) ?? 0) + 1);
-      if (closing) response.shouldKeepAlive = false;
-      response.once("close", () => {
-        http1.set(socket, (http1.get(socket) ?? 1) - 1);
-        endIfIdle(socket);
-      });
+    if ("stream" in response) sendStreamHeadersEarly(request as http2.Http2ServerRequest, response);
+    const connection = connections.get(peerOf(request.socket));
+    if (connection !== undefined) {
+      connection.begin();
+      // HTTP/1.1 on a stopping node: this response ends the connection.
+      if (closing && !("stream" in response)) response.shouldKeepAlive = false;
+      response.once("close", () => connection.end());
     }
     adapter(request, response);
   };
+  let closing = false;
 
+  const limits = options.connectionLimits;
+  const h2Settings: http2.Settings = { maxConcurrentStreams: limits.maxStreamsPerConnection };
   const sessions = new Set<http2.Http2Session>();
-  const sockets = new Set<net.Socket>();
-  /** Sockets whose first bytes chose HTTP/1 or HTTP/2. */
-  const routed = new WeakSet<net.Socket>();
   const trackSession = (session: http2.Http2Session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
@@ -83,18 +89,21 @@ export async function listen(
   let h2c: http2.Http2Server | undefined;
   let h1: http.Server | undefined;
   if (options.tls) {
-    const secure = http2.createSecureServer({ ...options.tls, allowHTTP1: true }, handle);
+    const secure = http2.createSecureServer(
+      { ...options.tls, allowHTTP1: true, handshakeTimeout: limits.firstRequestTimeoutMs, settings: h2Settings },
+      handle,
+    );
+    secure.on("connection", (socket: net.Socket) => accept(socket));
     secure.on("session", trackSession);
     server = secure;
   } else {
-    const cleartext = http2.createServer({}, handle);
+    const cleartext = http2.createServer({ settings: h2Settings }, handle);
     const plain = http.createServer(handle);
     cleartext.on("session", trackSession);
     h2c = cleartext;
     h1 = plain;
     server = net.createServer((socket) => {
-      sockets.add(socket);
-      socket.once("close", () => sockets.delete(socket));
+      if (accept(socket) === undefined) return;
       socket.once("readable", function route() {
         const head = socket.read(HTTP2_PREFACE.length) as Buffer | null ?? (socket.read() as Buffer | null);
         if (head === null) {
@@ -102,7 +111,6 @@ export async function listen(
           return;
         }
         socket.unshift(head);
-        routed.add(socket);
         const isHttp2 = HTTP2_PREFACE.subarray(0, head.length).equals(head.subarray(0, HTTP2_PREFACE.length));
         (isHttp2 ? cleartext : plain).emit("connection", socket);
       });
@@ -122,17 +130,18 @@ export async function listen(
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       closing = true;
-      // HTTP/2: GOAWAY, then open streams finish. HTTP/1: idle keep-alives
-      // end now, busy ones after their response.
+      // HTTP/2: GOAWAY, then open streams finish. Every connection with
+      // nothing in progress (an idle keep-alive, a silent client) ends now,
+      // a busy one after its last response. (http.Server's own
+      // closeIdleConnections cannot: the cleartext HTTP/1 server never
+      // listens, so it tracks nothing.)
       for (const session of sessions) session.close();
-      for (const socket of http1.keys()) endIfIdle(socket);
-      // Connected but silent: not yet handed to either HTTP server.
-      for (const socket of sockets) if (!routed.has(socket)) socket.destroy();
+      guard.closeAll();
       h2c?.close();
       h1?.close();
       const forced = setTimeout(() => {
         for (const session of sessions) session.destroy();
-        for (const socket of sockets) socket.destroy();
+        guard.destroyAll();
       }, 10_000);
       forced.unref();
       await closed;

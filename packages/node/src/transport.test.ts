@@ -95,6 +95,38 @@ describe("the node's port", () => {
     assert.equal(endStream.error?.code, "invalid_argument");
   });
 
+  it("answers a request whose Host or :authority is not a valid host, and stays up", async () => {
+    const { port } = new URL(node.url);
+    // HTTP/1.1 with a Host that no URL parser takes.
+    const socket = net.connect(Number(port), "127.0.0.1");
+    await once(socket, "connect");
+    const body = '{"service":""}';
+    socket.write(
+      `POST /grpc.health.v1.Health/Check HTTP/1.1\r\nHost: not a host\r\nConnection: close\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
+    const [reply] = (await once(socket, "data")) as [Buffer];
+    assert.match(reply.toString("latin1"), /^HTTP\/1\.1 200/);
+    socket.destroy();
+    // HTTP/2 with an IPv6 :authority without brackets (what Node's own client sends to [::1]).
+    const session = http2.connect(node.url);
+    const stream = session.request({
+      ":method": "POST",
+      ":path": "/grpc.health.v1.Health/Check",
+      ":authority": "::1:5556",
+      "content-type": "application/grpc",
+      te: "trailers",
+    });
+    stream.end(Buffer.from([0, 0, 0, 0, 0]));
+    const [headers] = (await once(stream, "response")) as [http2.IncomingHttpHeaders];
+    assert.equal(headers[":status"], 200);
+    stream.resume();
+    await once(stream, "close");
+    session.close();
+    const check = createClient(health.Health, createGrpcTransport({ baseUrl: node.url }));
+    assert.equal((await check.check({})).status, health.HealthCheckResponse_ServingStatus.SERVING, "still up");
+  });
+
   it("sends a gRPC stream's headers before its first message", async () => {
     const session = http2.connect(node.url);
     try {
