@@ -159,8 +159,15 @@ export async function processEnvelope(state: GroupState, envelope: Envelope, con
         const transcript = commitTranscript(source(context, envelope), state, result.state, result.committer?.inboxId ?? "", removedSelf);
         return { kind: "applied", state: result.state, consumed: result.consumed, ...(transcript === undefined ? {} : { message: transcript }) };
       }
-      case "proposal":
-        return { kind: "applied", state: result.state, consumed: result.consumed };
+      case "proposal_refused":
+        // Only the sender's handshake ratchet moves on (its key erased):
+        // the proposal itself is neither stored nor ever committed.
+        return {
+          kind: "applied",
+          state: result.state,
+          consumed: result.consumed,
+          refusal: { code: "refused.proposal", reason: `standalone proposal of type ${result.proposalType}`, level: "warn" },
+        };
       default:
         // A commit that lost its race, or a stale sender: routine.
         return { kind: "refused", refusal: { code: "refused.wrong_epoch", level: "debug" } };

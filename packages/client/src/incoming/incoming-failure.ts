@@ -23,6 +23,11 @@ import { ClientError, isClientError } from "../client-error.js";
 export type RefusalCode =
   /** A commit broke XMTP's rules (sender, membership, identity, permissions, metadata), or did not decode: not applied. */
   | "refused.commit"
+  /**
+   * A standalone proposal: XMTP makes every change in a commit carrying its
+   * proposals by value, so none is stored for a later commit to reference.
+   */
+  | "refused.proposal"
   /** A group message did not decrypt, verify or parse. */
   | "refused.undecryptable"
   /** A group message for a ratchet generation already used (a replay) or out of the window. */
