@@ -171,7 +171,7 @@ export class Conversations {
           authenticate,
         });
         // Every leaf at its inbox's pinned sequence id, every installation there in the tree.
-        const refused = welcomeExtensionViolation(state) ?? (await checkJoinedGroup(authenticate.histories, state));
+        const refused = welcomeExtensionViolation(state) ?? (await checkJoinedGroup(authenticate.histories, state, { sentNs: w.createdNs, nowNs: this.#ctx.nowNs() }));
         if (refused !== undefined) {
           logRefused(this.#ctx.logger, "refused.welcome", { cursor: w.id, reason: refused });
           store.setWelcomeCursor(w.id);

@@ -37,6 +37,8 @@ export interface EnvelopeContext {
   readonly ownIntent: IntentRow | undefined;
   /** Whether we published these bytes (a recorded payload outlives its intent). */
   readonly ownPayload: boolean;
+  /** Our clock, for how long a pin past an inbox's log is waited for (identity-pins.ts). */
+  readonly nowNs: bigint;
 }
 
 /** Why an envelope was skipped, for the log: a stable code, a rule in words, the lower error. */
@@ -148,7 +150,8 @@ export async function processEnvelope(state: GroupState, envelope: Envelope, con
         // Checked before it applies (section 3.5): a commit whose tree,
         // membership map, identity states or permissions disagree is
         // skipped, and the group stays on its epoch.
-        const membership = await membershipContextFor(authenticate.histories, state, result.state, result.committer);
+        const timing = { sentNs: envelope.createdNs, nowNs: context.nowNs };
+        const membership = await membershipContextFor(authenticate.histories, state, result.state, result.committer, timing);
         const refused = validateCommit(state, result, (before, after) => checkMembership(before, after, membership));
         if (refused !== undefined) return { kind: "refused", refusal: { code: "refused.commit", reason: refused, level: "warn" } };
         const required = requiredVersionAboveOurs(result.state);
