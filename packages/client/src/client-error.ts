@@ -19,6 +19,12 @@ export type ClientErrorCode =
   | "client.publish_failed"
   /** The identity state refused a member or an update. */
   | "client.identity"
+  /**
+   * A group change or welcome pins an inbox to a sequence id past what the
+   * node's log of it holds yet: the group (or the welcomes) wait before it,
+   * and the next sync takes it again (conversations/identity-pins.ts).
+   */
+  | "client.identity_pending"
   /** The caller asked for something that cannot be done (bad argument, inactive group). */
   | "client.usage"
   /** The group's permission policy does not let us make this change (sending side). */

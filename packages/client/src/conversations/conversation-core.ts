@@ -101,6 +101,7 @@ export class ConversationCore implements IntentHost {
         authenticate,
         ownIntent: store.intentByHash(this.groupId, hash),
         ownPayload: store.isOwnPayload(hash),
+        nowNs: this.ctx.nowNs(),
       });
       const applied = applyOutcome(this.ctx, this.groupId, state, envelope, outcome);
       if (applied.stop) return;

@@ -184,7 +184,7 @@ export class Conversations {
         const refused =
           welcomeExtensionViolation(state) ??
           dmWelcomeViolation(state, this.#ctx.inboxId, addedBy?.inboxId) ??
-          (await checkJoinedGroup(authenticate.histories, state));
+          (await checkJoinedGroup(authenticate.histories, state, { sentNs: w.createdNs, nowNs: this.#ctx.nowNs() }));
         if (refused !== undefined) {
           logRefused(this.#ctx.logger, "refused.welcome", { cursor: w.id, reason: refused });
           store.setWelcomeCursor(w.id);

@@ -7,12 +7,14 @@
 //
 // Sequence id 0 is special, as in libxmtp: as the OLD pin of an inbox it
 // means "nothing yet" (the creator's own entry before its first commit), so
-// every installation of the new state counts as added; as the NEW pin it
-// means the latest state.
+// every installation of the new state counts as added; kept 0 -> 0 it means
+// the latest state. Any other new pin must name an entry of the inbox's log
+// (identity-pins.ts): it is judged before these rules run.
 import { groupExtensions, groupMembers, type GroupState } from "@parley/mls";
 import { decode, messageContents as mc } from "@parley/proto";
 import { hasInstallation, installationsOf, type InboxHistory } from "../identity/inbox-history.js";
 import { decodeMembership } from "./group-metadata.js";
+import { pinPending, pinsViolation, type PinTiming } from "./identity-pins.js";
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
 
@@ -36,13 +38,22 @@ export interface InstallationDiff {
 
 export type Histories = ReadonlyMap<string, InboxHistory | undefined>;
 
-/** The state a NEW pin names: 0 is the latest. */
+/** The state a NEW pin names: 0 (kept 0 -> 0) is the latest, any other the entry with exactly that sequence id. */
 export function stateAtNewPin(history: InboxHistory, sequenceId: bigint) {
+  return sequenceId === 0n ? history.latest : history.entry(sequenceId)?.state;
+}
+
+/**
+ * The state a pin the group already holds names: read at or below it, as
+ * pins were read before they had to name an entry, so that a group that
+ * accepted such a pin then judges later changes as it did.
+ */
+function stateAtHeldPin(history: InboxHistory, sequenceId: bigint) {
   return sequenceId === 0n ? history.latest : history.at(sequenceId);
 }
 
 function stateAtOldPin(history: InboxHistory, sequenceId: bigint | undefined) {
-  return sequenceId === undefined || sequenceId === 0n ? undefined : history.at(sequenceId);
+  return sequenceId === undefined || sequenceId === 0n ? undefined : stateAtHeldPin(history, sequenceId);
 }
 
 /**
@@ -74,7 +85,7 @@ export function expectedInstallationDiff(
     if (after.members.has(inboxId)) continue;
     const history = histories.get(inboxId);
     if (history === undefined) return { missing: inboxId };
-    for (const key of installationsOf(stateAtNewPin(history, old))) removed.add(key);
+    for (const key of installationsOf(stateAtHeldPin(history, old))) removed.add(key);
   }
   return { added, removed };
 }
@@ -97,26 +108,36 @@ export interface MembershipContext {
   readonly histories: Histories;
   /** The committer's leaf, as processMessage reports it. */
   readonly committer?: { readonly inboxId: string; readonly installationKey: Uint8Array } | undefined;
+  /** Why a new pin of the change names no entry it may (identity-pins.ts), if one does not. */
+  readonly pinRefusal?: string | undefined;
+}
+
+/** The pins a change sets: those of added and re-pinned inboxes. */
+function newPins(before: MembershipMap, after: MembershipMap): [string, bigint][] {
+  return [...after.members].filter(([inboxId, seq]) => before.members.get(inboxId) !== seq);
 }
 
 /**
  * Fetches what {@link checkMembership} needs to judge a commit from another
- * member.
+ * member, and judges the pins it sets (identity-pins.ts).
  *
- * @throws ClientError `client.network`, `client.identity`.
+ * @throws ClientError `client.network`, `client.identity`;
+ *   `client.identity_pending` when a new pin is past an inbox's log and
+ *   may still come (the commit is taken again at the next sync).
  */
 export async function membershipContextFor(
   lookup: HistoryLookup,
   before: GroupState,
   after: GroupState,
   committer: MembershipContext["committer"],
+  timing: PinTiming,
 ): Promise<MembershipContext> {
-  const inboxes = inboxesToCheck(
-    decodeMembershipMap(groupExtensions(before).membership),
-    decodeMembershipMap(groupExtensions(after).membership),
-    committer?.inboxId,
-  );
-  return { histories: await lookup(inboxes), committer };
+  const oldMap = decodeMembershipMap(groupExtensions(before).membership);
+  const newMap = decodeMembershipMap(groupExtensions(after).membership);
+  const histories = await lookup(inboxesToCheck(oldMap, newMap, committer?.inboxId));
+  const pins = pinsViolation(newPins(oldMap, newMap), histories, timing);
+  if (pins !== undefined && "pending" in pins) throw pinPending(pins.pending);
+  return { histories, committer, pinRefusal: pins?.refused };
 }
 
 /**
@@ -148,7 +169,8 @@ export function checkMembership(before: GroupState, after: GroupState, context?:
   for (const inboxId of newMap.keys()) {
     if (!withLeaves.has(inboxId) && !oldMap.has(inboxId)) return "an inbox added with no installation";
   }
-  return context === undefined ? undefined : checkInstallationDiff(before, after, context);
+  if (context === undefined) return undefined;
+  return context.pinRefusal ?? checkInstallationDiff(before, after, context);
 }
 
 function checkInstallationDiff(before: GroupState, after: GroupState, context: MembershipContext): string | undefined {
@@ -171,7 +193,9 @@ function checkInstallationDiff(before: GroupState, after: GroupState, context: M
   if (committer === undefined) return "a commit with no committer leaf";
   const pin = newMap.members.get(committer.inboxId);
   const history = context.histories.get(committer.inboxId);
-  if (pin === undefined || history === undefined || !hasInstallation(stateAtNewPin(history, pin), committer.installationKey)) {
+  const held = pin !== undefined && oldMap.members.get(committer.inboxId) === pin;
+  const state = pin === undefined || history === undefined ? undefined : held ? stateAtHeldPin(history, pin) : stateAtNewPin(history, pin);
+  if (!hasInstallation(state, committer.installationKey)) {
     return "the committer is not an installation of its inbox at the new sequence id";
   }
   return undefined;
@@ -179,14 +203,22 @@ function checkInstallationDiff(before: GroupState, after: GroupState, context: M
 
 /**
  * The initial membership check of a welcome (section 2.5 step 3): every
- * leaf belongs to its inbox's state at the pinned sequence id, and every
- * installation of those states is in the tree unless it failed.
+ * pin names an entry of its inbox's log (identity-pins.ts; 0 is refused,
+ * as libxmtp reads it as a sequence id), every leaf belongs to its inbox's
+ * state at the pinned sequence id, and every installation of those states
+ * is in the tree unless it failed.
  *
  * @param histories verified histories of every inbox in the welcome's map.
+ * @param timing the welcome's node time and our clock.
  * @returns undefined when the group passes, else the rule it breaks.
+ * @throws ClientError `client.identity_pending` when a pin is past an
+ *   inbox's log and may still come (the welcome is taken again later).
  */
-export function checkWelcomeMembership(state: GroupState, histories: Histories): string | undefined {
+export function checkWelcomeMembership(state: GroupState, histories: Histories, timing: PinTiming): string | undefined {
   const map = decodeMembershipMap(groupExtensions(state).membership);
+  const pins = pinsViolation(map.members, histories, timing);
+  if (pins !== undefined && "pending" in pins) throw pinPending(pins.pending);
+  if (pins !== undefined) return pins.refused;
   const leaves = groupMembers(state);
   for (const leaf of leaves) {
     const pin = map.members.get(leaf.inboxId);
@@ -208,9 +240,9 @@ export function checkWelcomeMembership(state: GroupState, histories: Histories):
 /**
  * {@link checkWelcomeMembership} with the histories fetched.
  *
- * @throws ClientError `client.network`, `client.identity`.
+ * @throws ClientError `client.network`, `client.identity`, `client.identity_pending`.
  */
-export async function checkJoinedGroup(lookup: HistoryLookup, state: GroupState): Promise<string | undefined> {
+export async function checkJoinedGroup(lookup: HistoryLookup, state: GroupState, timing: PinTiming): Promise<string | undefined> {
   const inboxes = [...decodeMembershipMap(groupExtensions(state).membership).members.keys()];
-  return checkWelcomeMembership(state, await lookup(inboxes));
+  return checkWelcomeMembership(state, await lookup(inboxes), timing);
 }

@@ -60,6 +60,7 @@ describe("processEnvelope", () => {
     authenticate: authenticator(),
     ownIntent: undefined,
     ownPayload: false,
+    nowNs: BigInt(Date.now()) * 1_000_000n,
     ...overrides,
   });
 

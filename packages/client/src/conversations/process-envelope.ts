@@ -39,6 +39,8 @@ export interface EnvelopeContext {
   readonly ownIntent: IntentRow | undefined;
   /** Whether we published these bytes (a recorded payload outlives its intent). */
   readonly ownPayload: boolean;
+  /** Our clock, for how long a pin past an inbox's log is waited for (identity-pins.ts). */
+  readonly nowNs: bigint;
 }
 
 /** Why an envelope was skipped, for the log: a stable code, a rule in words, the lower error. */
@@ -161,7 +163,8 @@ export async function processEnvelope(state: GroupState, envelope: Envelope, con
         // Checked before it applies (section 3.5): a commit whose tree,
         // membership map, identity states or permissions disagree is
         // skipped, and the group stays on its epoch.
-        const membership = await membershipContextFor(authenticate.histories, state, result.state, result.committer);
+        const timing = { sentNs: envelope.createdNs, nowNs: context.nowNs };
+        const membership = await membershipContextFor(authenticate.histories, state, result.state, result.committer, timing);
         const refused = validateCommit(state, result, (before, after) => checkMembership(before, after, membership));
         if (refused !== undefined) return { kind: "refused", refusal: { code: "refused.commit", reason: refused, level: "warn" } };
         const required = requiredVersionAboveOurs(result.state);
@@ -172,8 +175,15 @@ export async function processEnvelope(state: GroupState, envelope: Envelope, con
         const transcript = commitTranscript(source(context, envelope), state, result.state, result.committer?.inboxId ?? "", removedSelf);
         return { kind: "applied", state: result.state, consumed: result.consumed, ...(transcript === undefined ? {} : { message: transcript }) };
       }
-      case "proposal":
-        return { kind: "applied", state: result.state, consumed: result.consumed };
+      case "proposal_refused":
+        // Only the sender's handshake ratchet moves on (its key erased):
+        // the proposal itself is neither stored nor ever committed.
+        return {
+          kind: "applied",
+          state: result.state,
+          consumed: result.consumed,
+          refusal: { code: "refused.proposal", reason: `standalone proposal of type ${result.proposalType}`, level: "warn" },
+        };
       case "from_own_leaf":
         return { kind: "refused", refusal: clonedCommit };
       default:

@@ -20,11 +20,17 @@ export interface InboxHistory {
   readonly inboxId: string;
   /** The state after the last entry of the log. */
   readonly latest: AssociationState;
+  /** The log's last entry: its sequence id and the node's time of it. */
+  readonly last: LogPoint;
   /**
    * The state after the last entry with a sequence id at or below
    * `sequenceId`; undefined before the first entry (so 0 gives undefined).
+   * Only for pins accepted before a pin had to name an entry: a new pin is
+   * read with {@link entry}.
    */
   at(sequenceId: bigint): AssociationState | undefined;
+  /** The entry with exactly this sequence id, if the log holds one. */
+  entry(sequenceId: bigint): (LogPoint & { readonly state: AssociationState }) | undefined;
   /** Whether the installation was in the inbox at any point of the log. */
   everHad(installationKey: Uint8Array): boolean;
 }
@@ -35,7 +41,13 @@ export function installationsOf(state: AssociationState | undefined): Set<string
   return new Set(listInstallations(state).map((m) => m.identifier.key));
 }
 
-type VerifiedEntry = { readonly sequenceId: bigint; readonly state: AssociationState };
+/** A point of an inbox's log: the (global, rising, not contiguous) sequence id and the node's time of writing it. */
+export interface LogPoint {
+  readonly sequenceId: bigint;
+  readonly serverTimestampNs: bigint;
+}
+
+type VerifiedEntry = LogPoint & { readonly state: AssociationState };
 
 /**
  * Verified logs kept for the life of a client: a later fetch asks only for
@@ -78,7 +90,7 @@ export async function fetchInboxHistories(
     const after = lastSeen(inboxId);
     // Entries at or before what we verified are not new (a node repeating them is ignored).
     const log = (response.responses.find((r) => r.inboxId === inboxId)?.updates ?? []).flatMap((e) =>
-      e.update === undefined || e.sequenceId <= after ? [] : [{ sequenceId: e.sequenceId, update: e.update }],
+      e.update === undefined || e.sequenceId <= after ? [] : [{ sequenceId: e.sequenceId, serverTimestampNs: e.serverTimestampNs, update: e.update }],
     );
     const entries = await extendHistory(inboxId, cache.entries(inboxId), log);
     cache.keep(inboxId, entries);
@@ -87,7 +99,7 @@ export async function fetchInboxHistories(
   return out;
 }
 
-type LogEntry = { readonly sequenceId: bigint; readonly update: Parameters<typeof validateIdentityUpdate>[1] };
+type LogEntry = LogPoint & { readonly update: Parameters<typeof validateIdentityUpdate>[1] };
 
 async function extendHistory(inboxId: string, known: readonly VerifiedEntry[], log: readonly LogEntry[]): Promise<readonly VerifiedEntry[]> {
   if (log.length === 0) return known;
@@ -97,20 +109,22 @@ async function extendHistory(inboxId: string, known: readonly VerifiedEntry[], l
     const applied = await validateIdentityUpdate(state, entry.update, { sequenceId: entry.sequenceId });
     if (!applied.ok) throw new ClientError("client.identity", `the log of inbox ${inboxId} does not verify`, { cause: applied.error });
     state = applied.value.state;
-    states.push({ sequenceId: entry.sequenceId, state });
+    states.push({ sequenceId: entry.sequenceId, serverTimestampNs: entry.serverTimestampNs, state });
   }
   if (state?.inboxId !== inboxId) throw new ClientError("client.bad_response", "the node returned another inbox's log");
   return states;
 }
 
 function historyOf(inboxId: string, states: readonly VerifiedEntry[]): InboxHistory | undefined {
-  const latest = states.at(-1)?.state;
-  if (latest === undefined) return undefined;
+  const last = states.at(-1);
+  if (last === undefined) return undefined;
   const ever = new Set(states.flatMap((s) => [...installationsOf(s.state)]));
   return {
     inboxId,
-    latest,
+    latest: last.state,
+    last: { sequenceId: last.sequenceId, serverTimestampNs: last.serverTimestampNs },
     at: (sequenceId) => states.findLast((s) => s.sequenceId <= sequenceId)?.state,
+    entry: (sequenceId) => states.find((s) => s.sequenceId === sequenceId),
     everHad: (key) => ever.has(Buffer.from(key).toString("hex")),
   };
 }

@@ -32,6 +32,7 @@ const table: [string, unknown, ClientError | undefined, Expected, Expected][] = 
   ["the node, while we fetched", network, undefined, { action: "retry" }, { action: "retry" }],
   ["an identity lookup, which the engine reported as a refusal", mls("mls.unauthenticated_member"), network, { action: "retry" }, { action: "retry" }],
   ["our store", new ClientError("client.bad_store", "locked"), undefined, { action: "retry" }, { action: "retry" }],
+  ["an identity log that does not reach a pin yet", new ClientError("client.identity_pending", "not yet"), undefined, { action: "retry" }, { action: "retry" }],
   ["SQLite itself", sqliteError(), undefined, { action: "retry" }, { action: "retry" }],
   ["decryption", mls("mls.decrypt_failed"), undefined, { action: "refuse", code: "refused.undecryptable" }, { action: "refuse", code: "refused.welcome" }],
   ["a signature", mls("mls.bad_signature"), undefined, { action: "refuse", code: "refused.undecryptable" }, { action: "refuse", code: "refused.welcome" }],

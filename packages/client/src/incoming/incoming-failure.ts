@@ -5,8 +5,10 @@
 // the group; an envelope retried for ever stops it):
 //
 // - retry: the failure is ours or the network's, not the input's (a node
-//   that did not answer while we fetched a member's identity log, our own
-//   database failing). Stop before the input; the next sync takes it again.
+//   that did not answer while we fetched a member's identity log, a log
+//   that does not reach a pin yet, within the wait of identity-pins.ts, our
+//   own database failing). Stop before the input; the next sync takes it
+//   again.
 // - refuse: the input broke a rule (it does not decrypt, verify or decode,
 //   or the identity state or XMTP's rules refuse it). Skip it for good and
 //   log the refusal's code: every member reaches the same verdict.
@@ -23,6 +25,11 @@ import { ClientError, isClientError } from "../client-error.js";
 export type RefusalCode =
   /** A commit broke XMTP's rules (sender, membership, identity, permissions, metadata), or did not decode: not applied. */
   | "refused.commit"
+  /**
+   * A standalone proposal: XMTP makes every change in a commit carrying its
+   * proposals by value, so none is stored for a later commit to reference.
+   */
+  | "refused.proposal"
   /** A group message did not decrypt, verify or parse. */
   | "refused.undecryptable"
   /** A group message for a ratchet generation already used (a replay) or out of the window. */
@@ -81,7 +88,7 @@ function refusalOfMlsError(code: string): RefusalCode {
  */
 export function classifyFailure(error: unknown, arrival: Arrival, networkFailure?: ClientError): FailureDecision {
   if (networkFailure !== undefined) return { action: "retry", error: networkFailure };
-  if (isClientError(error) && (error.code === "client.network" || error.code === "client.bad_store")) {
+  if (isClientError(error) && (error.code === "client.network" || error.code === "client.bad_store" || error.code === "client.identity_pending")) {
     return { action: "retry", error };
   }
   if (isStorageError(error)) {

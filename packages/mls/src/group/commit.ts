@@ -65,7 +65,11 @@ async function commitWith(
     try {
       const result = await createCommit({
         context,
-        state: engineOf(state),
+        // ts-mls bundles every stored proposal into the commit by reference
+        // (RFC 9420 12.4), which would carry another member's change under
+        // our name. XMTP commits only its own proposals, by value
+        // (xmtp-client.md 3.3, 3.7): the commit never sees the store.
+        state: { ...engineOf(state), unappliedProposals: {} },
         extraProposals: proposals,
         ratchetTreeExtension: true,
         wireAsPublicMessage: false,

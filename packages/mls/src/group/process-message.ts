@@ -1,8 +1,11 @@
 // Receiving a group message (RFC 9420 6, 12.4.2) under XMTP's policy
 // (xmtp-client.md 1.1, 3.8): only PrivateMessages; application messages from
 // up to MAX_PAST_EPOCHS epochs back; handshake messages only for the current
-// epoch. Expected outcomes of untrusted input (another epoch) are returned
-// as tagged results; broken input throws MlsError.
+// epoch; changes only in commits, by value: a standalone proposal is
+// refused, never stored, so no commit can carry it by reference (RFC 9420
+// 12.1, 12.4). Expected outcomes of untrusted input (another epoch, a
+// standalone proposal) are returned as tagged results; broken input throws
+// MlsError.
 import type { ClientState, PrivateMessage } from "ts-mls";
 import { contentTypes, defaultProposalTypes, nodeTypes, processPrivateMessage, wireformats } from "../engine/ts-mls.js";
 import type { AuthenticateMember } from "../authentication.js";
@@ -45,7 +48,20 @@ export type ProcessResult =
       /** The old epoch's secrets: erase once `state` is stored, and only if the commit is kept. */
       readonly consumed: Consumed;
     }
-  | { readonly kind: "proposal"; readonly state: GroupState; readonly consumed: Consumed }
+  | {
+      /**
+       * A standalone proposal: XMTP never sends one (xmtp-client.md 3.3,
+       * 3.7: every change is a commit carrying its proposals by value), so
+       * it is refused and never stored for a later commit to reference.
+       * `state` only moves the sender's handshake ratchet past it.
+       */
+      readonly kind: "proposal_refused";
+      readonly state: GroupState;
+      readonly proposer: GroupMember | undefined;
+      readonly proposalType: number;
+      /** The handshake key the proposal used: erase once `state` is stored. */
+      readonly consumed: Consumed;
+    }
   | {
       /**
        * A commit or proposal signed by our own leaf (its signature checked):
@@ -127,6 +143,7 @@ async function processPrivate(
 ): Promise<ProcessResult> {
   const { context, auth } = engineContext(authenticate);
   const before = groupMembers(state);
+  let standalone: { readonly proposalType: number; readonly senderLeafIndex: number | undefined } | undefined;
   let committerLeaf: number | undefined;
   let refusedProposal = false;
   let removesUs = false;
@@ -138,7 +155,11 @@ async function processPrivate(
     try {
       return await processPrivateMessage({
         context,
-        state: engine,
+        // No proposal is ever kept for a later commit (see "proposal_refused"),
+        // and one a state stored before that rule still holds is not honoured
+        // either: a commit naming a proposal by reference fails here for every
+        // member alike (RFC 9420 12.4: the reference must resolve).
+        state: { ...engine, unappliedProposals: {} },
         privateMessage: pm,
         callback: (incoming) => {
           // Called once the content's signature is verified (RFC 9420 6.1):
@@ -148,7 +169,11 @@ async function processPrivate(
             fromOwnLeaf = true;
             return "reject";
           }
-          const proposals = incoming.kind === "commit" ? incoming.proposals : [incoming.proposal];
+          if (incoming.kind === "proposal") {
+            standalone = { proposalType: incoming.proposal.proposal.proposalType, senderLeafIndex: incoming.proposal.senderLeafIndex };
+            return "reject";
+          }
+          const proposals = incoming.proposals;
           if (incoming.kind === "commit") {
             committerLeaf = incoming.senderLeafIndex;
             for (const { proposal } of proposals) {
@@ -215,7 +240,16 @@ async function processPrivate(
       consumed: result.consumed,
     };
   }
-  if (pm.contentType === contentTypes.proposal) return { kind: "proposal", state: wrapState(result.newState), consumed: result.consumed };
+  if (standalone !== undefined) {
+    return {
+      kind: "proposal_refused",
+      state: wrapState(result.newState),
+      proposer: memberAt(engine, standalone.senderLeafIndex),
+      proposalType: standalone.proposalType,
+      consumed: result.consumed,
+    };
+  }
+  if (pm.contentType === contentTypes.proposal) throw new MlsError("mls.internal", "processMessage: a proposal passed the callback unseen");
   // ts-mls rc.10 decides "removed" by whether our leaf slot is empty after
   // the commit; a commit that removes us and adds someone else fills that
   // slot again. Our own signature key at our leaf is the reliable test.
