@@ -35,6 +35,8 @@ export type RefusalCode =
   | "refused.bad_content"
   /** A welcome that does not open, is not for one of our key packages, or whose members do not check out. */
   | "refused.welcome"
+  /** A commit log entry from the node that is too large, unsigned, badly signed, malformed or off the chain; or the log shows our group forked. */
+  | "refused.commit_log"
   /** Processing the input failed in a way no rule explains: an error of ours, skipped and logged as one. */
   | "refused.bug";
 
