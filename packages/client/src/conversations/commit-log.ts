@@ -54,7 +54,7 @@ function due(ctx: ClientContext, state: GroupState): boolean {
 
 function ran(ctx: ClientContext, state: GroupState, published: boolean): void {
   let runs = lastRuns.get(ctx);
-  if (runs === undefined) lastRuns.set(ctx, (runs = new Map()));
+  if (runs === undefined) lastRuns.set(ctx, (runs = new Map<string, LastRun>()));
   runs.set(hex(state.groupId), { epoch: state.epoch, ns: ctx.nowNs(), published });
 }
 
