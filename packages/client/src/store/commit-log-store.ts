@@ -69,44 +69,48 @@ const remoteEntry = (r: RemoteRow): RemoteEntry => ({
 
 export class CommitLogStore {
   readonly #db: Database.Database;
+  readonly #statements = new Map<string, Database.Statement>();
 
   constructor(db: Database.Database) {
     this.#db = db;
   }
 
+  /** Prepared once per SQL text. */
+  #prepare<P extends unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement as unknown as Database.Statement<P, R>;
+  }
+
   /** Records an epoch we hold; the first record of an epoch stays. */
   recordLocal(groupId: Uint8Array, e: LocalEpoch): void {
-    this.#db
-      .prepare(
-        `INSERT OR IGNORE INTO commit_log_local
-         (group_id, applied_epoch_number, commit_sequence_id, last_epoch_authenticator, applied_epoch_authenticator)
-         VALUES (?, ?, ?, ?, ?)`,
-      )
-      .run(blob(groupId), e.epoch, e.commitSequenceId, blob(e.lastEpochAuthenticator), blob(e.epochAuthenticator));
+    this.#prepare(
+      `INSERT OR IGNORE INTO commit_log_local
+       (group_id, applied_epoch_number, commit_sequence_id, last_epoch_authenticator, applied_epoch_authenticator)
+       VALUES (?, ?, ?, ?, ?)`,
+    ).run(blob(groupId), e.epoch, e.commitSequenceId, blob(e.lastEpochAuthenticator), blob(e.epochAuthenticator));
   }
 
   /** Our epochs made by a commit the node holds after `after`, by the node's order. */
   localAfter(groupId: Uint8Array, after: bigint): LocalEpoch[] {
-    return (
-      this.#db
-        .prepare<[Buffer, bigint], LocalRow>(
-          `SELECT * FROM commit_log_local WHERE group_id = ? AND commit_sequence_id > ? ORDER BY commit_sequence_id`,
-        )
-        .all(blob(groupId), after)
-        .map(localEpoch)
-    );
+    return this.#prepare<[Buffer, bigint], LocalRow>(
+      "SELECT * FROM commit_log_local WHERE group_id = ? AND commit_sequence_id > ? ORDER BY commit_sequence_id",
+    )
+      .all(blob(groupId), after)
+      .map(localEpoch);
   }
 
   local(groupId: Uint8Array): LocalEpoch[] {
-    return this.#db
-      .prepare<[Buffer], LocalRow>("SELECT * FROM commit_log_local WHERE group_id = ? ORDER BY applied_epoch_number")
+    return this.#prepare<[Buffer], LocalRow>("SELECT * FROM commit_log_local WHERE group_id = ? ORDER BY applied_epoch_number")
       .all(blob(groupId))
       .map(localEpoch);
   }
 
   remote(groupId: Uint8Array): RemoteEntry[] {
-    return this.#db
-      .prepare<[Buffer], RemoteRow>("SELECT * FROM commit_log_remote WHERE group_id = ? ORDER BY commit_sequence_id")
+    return this.#prepare<[Buffer], RemoteRow>("SELECT * FROM commit_log_remote WHERE group_id = ? ORDER BY commit_sequence_id")
       .all(blob(groupId))
       .map(remoteEntry);
   }
@@ -114,8 +118,7 @@ export class CommitLogStore {
   /** The accepted entry with the highest commit sequence id, and the newest applied one. */
   latestRemote(groupId: Uint8Array): { latest: RemoteEntry | undefined; latestApplied: RemoteEntry | undefined } {
     const one = (where: string) =>
-      this.#db
-        .prepare<[Buffer], RemoteRow>(`SELECT * FROM commit_log_remote WHERE group_id = ?${where} ORDER BY commit_sequence_id DESC LIMIT 1`)
+      this.#prepare<[Buffer], RemoteRow>(`SELECT * FROM commit_log_remote WHERE group_id = ?${where} ORDER BY commit_sequence_id DESC LIMIT 1`)
         .get(blob(groupId));
     const latest = one("");
     const latestApplied = one(" AND applied = 1");
@@ -126,12 +129,10 @@ export class CommitLogStore {
   }
 
   insertRemote(groupId: Uint8Array, e: RemoteEntry): void {
-    this.#db
-      .prepare(
-        `INSERT OR IGNORE INTO commit_log_remote
-         (group_id, commit_sequence_id, applied_epoch_number, applied_epoch_authenticator, applied) VALUES (?, ?, ?, ?, ?)`,
-      )
-      .run(blob(groupId), e.commitSequenceId, e.epoch, blob(e.epochAuthenticator), e.applied ? 1 : 0);
+    this.#prepare(
+      `INSERT OR IGNORE INTO commit_log_remote
+       (group_id, commit_sequence_id, applied_epoch_number, applied_epoch_authenticator, applied) VALUES (?, ?, ?, ?, ?)`,
+    ).run(blob(groupId), e.commitSequenceId, e.epoch, blob(e.epochAuthenticator), e.applied ? 1 : 0);
   }
 
   /**
@@ -140,23 +141,28 @@ export class CommitLogStore {
    * with another epoch authenticator.
    */
   firstMismatch(groupId: Uint8Array): EpochMismatch | undefined {
-    const row = this.#db
-      .prepare<[Buffer], { epoch: bigint; local_seq: bigint; remote_seq: bigint }>(
-        `SELECT l.applied_epoch_number AS epoch, l.commit_sequence_id AS local_seq, r.commit_sequence_id AS remote_seq
-         FROM commit_log_local l JOIN commit_log_remote r ON r.group_id = l.group_id
-         WHERE l.group_id = ? AND r.applied = 1
-           AND (r.applied_epoch_number = l.applied_epoch_number
-                OR (l.commit_sequence_id != 0 AND r.commit_sequence_id = l.commit_sequence_id))
-           AND r.applied_epoch_authenticator != l.applied_epoch_authenticator
-         ORDER BY l.applied_epoch_number LIMIT 1`,
+    const row = this.#prepare<[Buffer, Buffer], { epoch: bigint; local_seq: bigint; remote_seq: bigint }>(
+        // Two joins, each on an index (by epoch, by commit), rather than one
+        // join on an OR that would compare every pair.
+        `SELECT * FROM (
+           SELECT l.applied_epoch_number AS epoch, l.commit_sequence_id AS local_seq, r.commit_sequence_id AS remote_seq
+           FROM commit_log_local l JOIN commit_log_remote r
+             ON r.group_id = l.group_id AND r.applied_epoch_number = l.applied_epoch_number
+           WHERE l.group_id = ? AND r.applied = 1 AND r.applied_epoch_authenticator != l.applied_epoch_authenticator
+           UNION ALL
+           SELECT l.applied_epoch_number, l.commit_sequence_id, r.commit_sequence_id
+           FROM commit_log_local l JOIN commit_log_remote r
+             ON r.group_id = l.group_id AND r.commit_sequence_id = l.commit_sequence_id
+           WHERE l.group_id = ? AND l.commit_sequence_id != 0 AND r.applied = 1
+             AND r.applied_epoch_authenticator != l.applied_epoch_authenticator
+         ) ORDER BY epoch LIMIT 1`,
       )
-      .get(blob(groupId));
+      .get(blob(groupId), blob(groupId));
     return row === undefined ? undefined : { epoch: row.epoch, localSequenceId: row.local_seq, remoteSequenceId: row.remote_seq };
   }
 
   group(groupId: Uint8Array): CommitLogGroup {
-    const row = this.#db
-      .prepare<[Buffer], { published_through: bigint; read_cursor: bigint; forked_epoch: bigint | null; fork_details: string | null }>(
+    const row = this.#prepare<[Buffer], { published_through: bigint; read_cursor: bigint; forked_epoch: bigint | null; fork_details: string | null }>(
         "SELECT * FROM commit_log_groups WHERE group_id = ?",
       )
       .get(blob(groupId));
@@ -169,24 +175,23 @@ export class CommitLogStore {
   }
 
   #ensure(groupId: Uint8Array): void {
-    this.#db.prepare("INSERT OR IGNORE INTO commit_log_groups (group_id) VALUES (?)").run(blob(groupId));
+    this.#prepare("INSERT OR IGNORE INTO commit_log_groups (group_id) VALUES (?)").run(blob(groupId));
   }
 
   setPublishedThrough(groupId: Uint8Array, sequenceId: bigint): void {
     this.#ensure(groupId);
-    this.#db.prepare("UPDATE commit_log_groups SET published_through = ? WHERE group_id = ?").run(sequenceId, blob(groupId));
+    this.#prepare("UPDATE commit_log_groups SET published_through = ? WHERE group_id = ?").run(sequenceId, blob(groupId));
   }
 
   setReadCursor(groupId: Uint8Array, cursor: bigint): void {
     this.#ensure(groupId);
-    this.#db.prepare("UPDATE commit_log_groups SET read_cursor = ? WHERE group_id = ?").run(cursor, blob(groupId));
+    this.#prepare("UPDATE commit_log_groups SET read_cursor = ? WHERE group_id = ?").run(cursor, blob(groupId));
   }
 
   /** Marks the group forked; the first fork seen is the one kept. */
   markForked(groupId: Uint8Array, epoch: bigint, details: string): void {
     this.#ensure(groupId);
-    this.#db
-      .prepare("UPDATE commit_log_groups SET forked_epoch = ?, fork_details = ? WHERE group_id = ? AND forked_epoch IS NULL")
+    this.#prepare("UPDATE commit_log_groups SET forked_epoch = ?, fork_details = ? WHERE group_id = ? AND forked_epoch IS NULL")
       .run(epoch, details, blob(groupId));
   }
 }

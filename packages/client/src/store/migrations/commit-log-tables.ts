@@ -22,6 +22,7 @@ CREATE TABLE commit_log_remote (
   applied INTEGER NOT NULL,
   PRIMARY KEY (group_id, commit_sequence_id)
 );
+CREATE INDEX commit_log_remote_by_epoch ON commit_log_remote (group_id, applied_epoch_number);
 CREATE TABLE commit_log_groups (
   group_id BLOB PRIMARY KEY,
   published_through INTEGER NOT NULL DEFAULT 0,
