@@ -1,5 +1,5 @@
 // The commit log beside the official @xmtp/node-sdk 5.5.0
-// (../shared/spec/xmtp-client.md 3.6 "Commit log"): fork detection across
+// (../shared/spec/xmtp-client.md 3.10 "Commit log"): fork detection across
 // implementations works only if both record the same commit sequence id
 // (the node's cursor of the commit) and the same epoch authenticators for
 // each epoch. The official client's `debugInfo().localCommitLog` shows its

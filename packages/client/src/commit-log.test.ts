@@ -1,5 +1,5 @@
 // Forks are detected through XMTP's commit log (../shared/spec/xmtp-client.md
-// 3.6): a malicious node withholds one member's commit from another, which
+// 3.10): a malicious node withholds one member's commit from another, which
 // then applies a different commit for the same epoch; the super admin's
 // published log shows it, and that member ends flagged. Members that did
 // not diverge are never flagged, and entries the node invents are refused.

@@ -1,4 +1,4 @@
-// XMTP's commit log entries (../shared/spec/xmtp-client.md 3.6 "Commit log",
+// XMTP's commit log entries (../shared/spec/xmtp-client.md 3.10 "Commit log",
 // ../shared/spec/xmtp-node-api.md 1.2 `PlaintextCommitLogEntry`, 1.4
 // BatchPublishCommitLog): building and signing ours, and the checks an entry
 // from the node passes before we believe it. The node never checks them

@@ -1,5 +1,5 @@
 // Fork detection through XMTP's commit log (../shared/spec/xmtp-client.md
-// 3.6 "Commit log", XIP-68; libxmtp `groups/commit_log.rs`). Members that
+// 3.10 "Commit log", XIP-68; libxmtp `groups/commit_log.rs`). Members that
 // applied different commits for one epoch have diverged for good: each
 // decrypts nothing the other sends, and neither is told. So the publisher
 // (the super admins of a group, either member of a DM, holding the signing

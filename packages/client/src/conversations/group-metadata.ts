@@ -64,7 +64,7 @@ export function encodeMutableMetadata(meta: mc.GroupMutableMetadataV1): Uint8Arr
 /** The mutable-metadata attribute holding the group's signing secret (hex Ed25519 seed). */
 export const COMMIT_LOG_SIGNER_KEY = "_commit_log_signer";
 
-/** A new group's signing secret, as libxmtp makes one (spec 1.4: a random Ed25519 secret, hex). */
+/** A new group's signing secret, as libxmtp makes one (spec 1.5: a random Ed25519 secret, hex). */
 export function newCommitLogSigner(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
 }
@@ -118,7 +118,7 @@ export function newGroupExtensions(creatorInboxId: string, options: GroupMetadat
           description: options.groupDescription ?? "",
           group_image_url_square: options.groupImageUrlSquare ?? "",
           app_data: "",
-          // As libxmtp with ENABLE_COMMIT_LOG (spec 1.4): the secret that signs the group's commit log.
+          // As libxmtp with ENABLE_COMMIT_LOG (spec 1.5): the secret that signs the group's commit log.
           [COMMIT_LOG_SIGNER_KEY]: newCommitLogSigner(),
         },
         adminList: { inboxIds: [] },

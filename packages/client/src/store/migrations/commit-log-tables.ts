@@ -1,5 +1,5 @@
 // Migration 3: the tables of fork detection through XMTP's commit log
-// (../shared/spec/xmtp-client.md 3.6, "Commit log"): our own record of each
+// (../shared/spec/xmtp-client.md 3.10, "Commit log"): our own record of each
 // epoch we held, the entries of the node's log that passed the checks, and
 // per group how far we published and read and whether it forked.
 import type Database from "better-sqlite3";
