@@ -10,7 +10,7 @@ import { create } from "@bufbuild/protobuf";
 import { createPrivateKeySigner } from "@parley/identity";
 import { ed25519Keygen, ed25519Sign } from "@parley/mls";
 import { SqliteStore, type Store } from "@parley/node";
-import { associations, encode, messageContents as mc, mlsApi } from "@parley/proto";
+import { associations, decode, encode, messageContents as mc, mlsApi } from "@parley/proto";
 import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
 import { createApiClient } from "./api/api-client.js";
 import { Client, Group, type ClientLogger } from "./index.js";
@@ -107,6 +107,30 @@ describe("commit log: forks are detected", { timeout: 60_000 }, () => {
     assert.match(bobsInfo.forkDetails, new RegExp(`^epoch ${bobsInfo.epoch}:`));
     for (const g of [group, carols]) {
       const info = await g.debugInfo();
+      assert.equal(info.maybeForked, false);
+      assert.equal(info.isCommitLogForked, false);
+    }
+  });
+
+  it("in a DM both members publish, and neither is flagged", async () => {
+    const alice = await newClient(honest);
+    const bob = await newClient(honest);
+    const dm = await alice.conversations.createDm(bob.inboxId);
+    await bob.conversations.sync();
+    const bobs = bob.conversations.getConversationById(dm.id);
+    assert.ok(bobs);
+    // Each member's first send follows a key update commit of its own.
+    await dm.sendText("hi");
+    await bobs.sync();
+    await bobs.sendText("hello");
+    await dm.sync();
+    for (let round = 0; round < 2; round++) await Promise.all([dm.sync(), bobs.sync()]);
+
+    const entries = await store.queryCommitLog(dm.groupIdBytes, { direction: "ascending", limit: 100, cursor: 0n });
+    const commits = entries.map((e) => decode(mc.PlaintextCommitLogEntrySchema, e.entry).commitSequenceId);
+    assert.ok(commits.length > new Set(commits).size, "a commit both applied was published by both");
+    for (const c of [dm, bobs]) {
+      const info = await c.debugInfo();
       assert.equal(info.maybeForked, false);
       assert.equal(info.isCommitLogForked, false);
     }
