@@ -5,6 +5,7 @@ export { ApiUrls, type XmtpEnv } from "./api/api-urls.js";
 export { Conversations, type CreateGroupOptions } from "./conversations/conversations.js";
 export { ConversationType, type ListConversationsOptions } from "./conversations/conversation-list.js";
 export { Conversation, type GroupMemberInfo } from "./conversations/conversation.js";
+export type { ConversationDebugInfo } from "./conversations/debug-info.js";
 export { Group } from "./conversations/group.js";
 export { Dm } from "./conversations/dm.js";
 export type { DecodedMessage, ListMessagesOptions } from "./conversations/decoded-message.js";

@@ -20,6 +20,7 @@ export {
   isRemoved,
   ownLeafIndex,
   ownInstallationKey,
+  epochAuthenticator,
   type GroupState,
   type GroupMember,
 } from "./group/group-state.js";

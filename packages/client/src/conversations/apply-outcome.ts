@@ -5,6 +5,7 @@
 import { encodeGroupState, eraseConsumed, type GroupState } from "@parley/mls";
 import type { ClientContext } from "../client-context.js";
 import { logRefused } from "../logging.js";
+import { recordCommit } from "./commit-log.js";
 import type { Envelope, EnvelopeOutcome, Refusal } from "./process-envelope.js";
 
 export interface Applied {
@@ -65,6 +66,7 @@ export function applyOutcome(ctx: ClientContext, groupId: Uint8Array, state: Gro
         if (won !== undefined) {
           store.setLastOwnCommitNs(groupId, ctx.nowNs());
           if (won.transcript !== undefined) store.insertMessage(won.transcript);
+          recordCommit(ctx, state, won.state, envelope.id);
         }
       });
       return { state: won?.state ?? state, stop: false };
@@ -74,6 +76,7 @@ export function applyOutcome(ctx: ClientContext, groupId: Uint8Array, state: Gro
       store.transaction(() => {
         store.updateGroup(groupId, encodeGroupState(outcome.state), envelope.id);
         if (message !== undefined) store.insertMessage(message);
+        recordCommit(ctx, state, outcome.state, envelope.id);
       });
       // Durable: what the old state used up is erased from memory as well
       // (a refused envelope erases nothing: its old state stays in use).

@@ -13,6 +13,7 @@ import { identityAuthenticator } from "../identity/identity-lookup.js";
 import type { GroupRow } from "../store/local-store.js";
 import { applyOutcome } from "./apply-outcome.js";
 import type { IntentSpec } from "./commit-intents.js";
+import { syncCommitLog } from "./commit-log.js";
 import { finishCommitted, loseOvertaken, publishCommit, resumeIntents, type IntentHost } from "./intent-runner.js";
 import { keyUpdateDue } from "./key-rotation.js";
 import { SYNC_UPDATE_INSTALLATIONS_INTERVAL_NS } from "./membership-update.js";
@@ -76,6 +77,12 @@ export class ConversationCore implements IntentHost {
     } catch (error) {
       // As libxmtp: a failed check does not fail the sync; the next one retries.
       if (!isClientError(error) && !isMlsError(error)) throw error;
+    }
+    try {
+      await syncCommitLog(this.ctx, this.state());
+    } catch (error) {
+      // As libxmtp's commit log worker: a failure waits for the next round.
+      if (!isClientError(error)) throw error;
     }
   }
 

@@ -13,6 +13,7 @@ import type { StoredMessage } from "../store/local-store.js";
 import { createAsyncStream, type AsyncStream } from "../streams/async-stream.js";
 import { pushNewMessages } from "../streams/new-messages.js";
 import type { ConversationCore } from "./conversation-core.js";
+import { debugInfoOf, type ConversationDebugInfo } from "./debug-info.js";
 import { decodeStoredMessage, type DecodedMessage, type ListMessagesOptions } from "./decoded-message.js";
 import { decodeImmutableMetadata } from "./group-metadata.js";
 import { publishMessage } from "./intent-runner.js";
@@ -178,6 +179,14 @@ export class Conversation {
   /** The newest message, if any. */
   async lastMessage(): Promise<DecodedMessage | undefined> {
     return (await this.messages({ direction: "descending", limit: 1 }))[0];
+  }
+
+  /**
+   * As the official SDK's `debugInfo()`: the epoch and whether the group
+   * forked, as the commit log shows it after the last `sync()`.
+   */
+  debugInfo(): Promise<ConversationDebugInfo> {
+    return Promise.resolve(debugInfoOf(this.core.ctx, this.core.state(), this.core.row().cursor));
   }
 
   /** @internal a stored row of this conversation (or a duplicate), decoded. */

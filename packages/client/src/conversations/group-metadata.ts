@@ -61,6 +61,14 @@ export function encodeMutableMetadata(meta: mc.GroupMutableMetadataV1): Uint8Arr
   return encode(mc.GroupMutableMetadataV1Schema, meta);
 }
 
+/** The mutable-metadata attribute holding the group's signing secret (hex Ed25519 seed). */
+export const COMMIT_LOG_SIGNER_KEY = "_commit_log_signer";
+
+/** A new group's signing secret, as libxmtp makes one (spec 1.5: a random Ed25519 secret, hex). */
+export function newCommitLogSigner(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
+}
+
 /** Receivers refuse longer values (section 1.1), so senders do too. */
 export const METADATA_LIMITS = { group_name: 100, description: 1000, group_image_url_square: 2048 } as const;
 
@@ -86,7 +94,7 @@ export function newDmExtensions(creatorInboxId: string, peerInboxId: string): Xm
     mutableMetadata: encode(
       mc.GroupMutableMetadataV1Schema,
       create(mc.GroupMutableMetadataV1Schema, {
-        attributes: { group_name: "", description: "", group_image_url_square: "", app_data: "" },
+        attributes: { group_name: "", description: "", group_image_url_square: "", app_data: "", [COMMIT_LOG_SIGNER_KEY]: newCommitLogSigner() },
         adminList: { inboxIds: [] },
         superAdminList: { inboxIds: [] },
       }),
@@ -110,6 +118,8 @@ export function newGroupExtensions(creatorInboxId: string, options: GroupMetadat
           description: options.groupDescription ?? "",
           group_image_url_square: options.groupImageUrlSquare ?? "",
           app_data: "",
+          // As libxmtp with ENABLE_COMMIT_LOG (spec 1.5): the secret that signs the group's commit log.
+          [COMMIT_LOG_SIGNER_KEY]: newCommitLogSigner(),
         },
         adminList: { inboxIds: [] },
         superAdminList: { inboxIds: [creatorInboxId] },

@@ -48,6 +48,8 @@ export type RefusalCode =
   | "refused.welcome"
   /** Signed by our own leaf, and not ours: another holder of our installation key (identity/cloned-installation.ts). */
   | "refused.cloned_installation"
+  /** A commit log entry from the node that is too large, unsigned, badly signed, malformed or off the chain; or the log shows our group forked. */
+  | "refused.commit_log"
   /** Processing the input failed in a way no rule explains: an error of ours, skipped and logged as one. */
   | "refused.bug";
 

@@ -8,6 +8,7 @@
 // `transaction`.
 import type Database from "better-sqlite3";
 import { ClientError } from "../client-error.js";
+import { CommitLogStore } from "./commit-log-store.js";
 import { GroupStore, type GroupRow } from "./group-store.js";
 import { GroupUpkeepStore } from "./group-upkeep-store.js";
 import { InstallationStore, type InstallationRow } from "./installation-store.js";
@@ -28,6 +29,8 @@ export class LocalStore {
   readonly #messages: MessageStore;
   readonly #ownPayloads: OwnPayloadStore;
   readonly #intents: IntentStore;
+  /** Fork detection's records (commit-log-store.ts); writes that must agree with others go through `transaction`. */
+  readonly commitLog: CommitLogStore;
 
   /**
    * Opens (creating it owner-only if need be) and migrates the database.
@@ -48,6 +51,7 @@ export class LocalStore {
       this.#messages = new MessageStore(db);
       this.#ownPayloads = new OwnPayloadStore(db);
       this.#intents = new IntentStore(db);
+      this.commitLog = new CommitLogStore(db);
       this.#db = db;
     } catch (error) {
       db?.close();

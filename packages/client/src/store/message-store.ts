@@ -102,6 +102,10 @@ export class MessageStore {
       .map(messageRow);
   }
 
+  // Ties on the node's time (a node that stamps in coarse units) go by the
+  // node's cursor, which every member sees alike, and not by the order this
+  // installation happened to store them in; what has no cursor yet (ours,
+  // unpublished) comes after what has one.
   #query(groups: number, descending: boolean): Database.Statement<unknown[], RawMessage> {
     const key = `${groups}:${descending}`;
     let statement = this.#queries.get(key);
@@ -111,7 +115,7 @@ export class MessageStore {
         `SELECT ${COLUMNS} FROM messages WHERE group_id IN (${Array.from({ length: groups }, () => "?").join(", ")})
          AND sent_at_ns > ? AND sent_at_ns < ?
          AND (? IS NULL OR content_type = ?) AND (? IS NULL OR content_type != ?)
-         ORDER BY sent_at_ns ${order}, rowid ${order} LIMIT ?`,
+         ORDER BY sent_at_ns ${order}, cursor = 0 ${order}, cursor ${order}, rowid ${order} LIMIT ?`,
       );
       this.#queries.set(key, statement);
     }

@@ -88,6 +88,15 @@ export function ownInstallationKey(state: GroupState): InstallationKey {
 }
 
 /**
+ * The epoch authenticator of the state's epoch (RFC 9420 8.7): equal on two
+ * members exactly when they hold the same epoch. Not a secret; XMTP's
+ * commit log publishes it to detect forks.
+ */
+export function epochAuthenticator(state: GroupState): Uint8Array {
+  return engineOf(state).keySchedule.epochAuthenticator.slice();
+}
+
+/**
  * Whether a commit removed us. The tree may still show our leaf: a commit
  * that removes us is read from its proposals and not applied, since its
  * UpdatePath holds nothing we can decrypt.

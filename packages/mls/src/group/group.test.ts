@@ -8,6 +8,7 @@ import {
   decodeGroupState,
   encodeGroupState,
   encryptMessage,
+  epochAuthenticator,
   groupExtensions,
   groupMembers,
   joinFromWelcome,
@@ -83,9 +84,14 @@ describe("a group as XMTP runs one", () => {
     assert.equal(r1.sender?.inboxId, alice.inboxId);
 
     const up = await selfUpdate(b, allowAll);
+    const epoch1 = epochAuthenticator(b);
+    assert.deepEqual(epochAuthenticator(a), epoch1, "one epoch, one authenticator on every member");
     b = up.state;
     a = (await expectCommit(a, up.commit)).state;
     assert.equal(a.epoch, 2n);
+    assert.deepEqual(epochAuthenticator(a), epochAuthenticator(b));
+    assert.equal(epochAuthenticator(a).length, 32);
+    assert.notDeepEqual(epochAuthenticator(a), epoch1, "each epoch its own");
 
     const meta = await updateGroupExtensions(a, { mutableMetadata: text("x") }, allowAll);
     a = meta.state;

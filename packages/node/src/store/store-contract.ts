@@ -6,8 +6,12 @@ import { after, before, describe, it } from "node:test";
 import type { NewGroupMessage, Page, Store } from "./store.js";
 
 export interface StoreFactory {
-  /** Opens the backend's storage; a second open sees what the first wrote. */
-  open(): Promise<Store>;
+  /**
+   * Opens the backend's storage; a second open sees what the first wrote.
+   * `nowNs` replaces the wall clock, for tests of what the store does when
+   * the clock stands still or goes back.
+   */
+  open(options?: { readonly nowNs?: () => bigint }): Promise<Store>;
   /** Removes the storage for good. */
   destroy(): Promise<void>;
 }
@@ -212,6 +216,59 @@ export function storeContract(name: string, factory: StoreFactory): void {
         assert.ok(a && b && b.id > a.id);
         assert.deepEqual(await store.queryCommitLog(group, ascending()), [a, b]);
         assert.deepEqual(await store.queryCommitLog(group, ascending(10, a.id)), [b]);
+      });
+    });
+
+    describe("timestamps", () => {
+      const strictlyIncreasing = (records: readonly { id: bigint; createdNs: bigint }[]) => {
+        for (let i = 1; i < records.length; i++) {
+          assert.ok(records[i]!.id > records[i - 1]!.id);
+          assert.ok(records[i]!.createdNs > records[i - 1]!.createdNs, `created_ns of record ${i} is past the one before`);
+        }
+      };
+      const welcome = (installationKey: Uint8Array) => ({
+        kind: "v1" as const,
+        installationKey,
+        data: randomBytes(40),
+        hpkePublicKey: randomBytes(32),
+        wrapperAlgorithm: 1,
+        welcomeMetadata: new Uint8Array(),
+      });
+
+      it("are unique and increasing per topic in one instant, after the clock goes back, and across a restart", async () => {
+        // The clock stands still (every write in one instant), then goes back an hour.
+        const instant = 1_800_000_000_000_000_000n;
+        let now = instant;
+        await store.close();
+        store = await factory.open({ nowNs: () => now });
+        const group = randomBytes(16);
+        const key = randomBytes(32);
+        await Promise.all([
+          ...Array.from({ length: 30 }, (_, i) => store.appendGroupMessages([message(group, `single ${i}`)])),
+          store.appendGroupMessages(Array.from({ length: 10 }, (_, i) => message(group, `batch ${i}`))),
+          ...Array.from({ length: 10 }, () => store.appendWelcomes([welcome(key)])),
+        ]);
+        now = instant - 3_600_000_000_000n;
+        await store.appendGroupMessages([message(group, "clock set back")]);
+        await store.appendWelcomes([welcome(key)]);
+        await store.close();
+        store = await factory.open({ nowNs: () => now });
+        await store.appendGroupMessages([message(group, "after a restart")]);
+        await store.appendWelcomes([welcome(key)]);
+
+        const messages = await store.queryGroupMessages(group, ascending());
+        assert.equal(messages.length, 42);
+        assert.equal(messages[0]!.createdNs, instant, "the clock's value is used when it is ahead");
+        strictlyIncreasing(messages);
+        const welcomes = await store.queryWelcomes(key, ascending());
+        assert.equal(welcomes.length, 12);
+        strictlyIncreasing(welcomes);
+
+        // Another topic is not held back by this one's high-water mark.
+        const [elsewhere] = await store.appendGroupMessages([message(randomBytes(16), "elsewhere")]);
+        assert.equal(elsewhere?.createdNs, now);
+        await store.close();
+        store = await factory.open();
       });
     });
 

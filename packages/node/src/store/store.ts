@@ -7,6 +7,11 @@
 // record; within one topic (a group, an installation's welcomes, an inbox)
 // they increase in commit order, so a reader that follows a topic by
 // `id > cursor` never skips a record.
+//
+// Timestamps (created_ns) are unique and strictly increasing per topic too,
+// in id order, across restarts and whatever the clock does: clients list a
+// conversation by them (the official client by nothing else), so a tie would
+// let members list one group in different orders.
 
 export type SortDirection = "ascending" | "descending";
 

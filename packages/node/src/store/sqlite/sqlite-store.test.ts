@@ -8,6 +8,6 @@ import { SqliteStore } from "./sqlite-store.js";
 const dir = mkdtempSync(join(tmpdir(), "parley-sqlite-store-"));
 
 storeContract("SQLite", {
-  open: () => Promise.resolve(new SqliteStore({ path: join(dir, "node.db") })),
+  open: (options) => Promise.resolve(new SqliteStore({ path: join(dir, "node.db"), ...options })),
   destroy: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
 });

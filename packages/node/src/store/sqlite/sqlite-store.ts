@@ -131,6 +131,23 @@ export class SqliteStore implements Store {
     return this.writes.enqueue(run);
   }
 
+  /**
+   * The created_ns of a new record on a topic: the clock, or one nanosecond
+   * past the topic's newest record if the clock is not past it (many records
+   * in one millisecond, a clock set back). Clients list a group by this
+   * timestamp (the official one by nothing else), so it must be unique and
+   * increasing per topic for every member to list the same order. The newest
+   * record is the persisted high-water mark, so a restart keeps it; it runs
+   * inside the write transaction, which SQLite's single writer serialises.
+   */
+  private nextTopicNs(newestOfTopic: string, topic: Uint8Array): bigint {
+    const now = this.nowNs();
+    const row = this.statement(newestOfTopic).get(Buffer.from(topic)) as Row | undefined;
+    if (row === undefined) return now;
+    const last = big(row.created_ns);
+    return now > last ? now : last + 1n;
+  }
+
   appendGroupMessages(messages: readonly NewGroupMessage[]): Promise<GroupMessageRecord[]> {
     return this.write(() => {
       const insert = this.statement(
@@ -138,11 +155,13 @@ export class SqliteStore implements Store {
          VALUES (@createdNs, @groupId, @data, @senderHmac, @shouldPush, @isCommit, @hash)
          ON CONFLICT (content_hash) DO NOTHING`,
       );
-      const createdNs = this.nowNs();
       return messages.map((message) => {
         const hash = contentHash(message.groupId, message.data);
         insert.run({
-          createdNs,
+          createdNs: this.nextTopicNs(
+            "SELECT created_ns FROM group_messages WHERE group_id = ? ORDER BY id DESC LIMIT 1",
+            message.groupId,
+          ),
           groupId: Buffer.from(message.groupId),
           data: Buffer.from(message.data),
           senderHmac: Buffer.from(message.senderHmac),
@@ -184,11 +203,13 @@ export class SqliteStore implements Store {
          VALUES (@createdNs, @kind, @installationKey, @data, @hpkePublicKey, @wrapperAlgorithm, @welcomeMetadata, @hash)
          ON CONFLICT (content_hash) DO NOTHING`,
       );
-      const createdNs = this.nowNs();
       return welcomes.map((welcome) => {
         const hash = contentHash(welcome.installationKey, welcome.data);
         insert.run({
-          createdNs,
+          createdNs: this.nextTopicNs(
+            "SELECT created_ns FROM welcomes WHERE installation_key = ? ORDER BY id DESC LIMIT 1",
+            welcome.installationKey,
+          ),
           kind: welcome.kind,
           installationKey: Buffer.from(welcome.installationKey),
           data: Buffer.from(welcome.data),
