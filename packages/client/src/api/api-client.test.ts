@@ -6,7 +6,10 @@ import { after, before, describe, it } from "node:test";
 import type { Interceptor } from "@connectrpc/connect";
 import type { RunningNode } from "@parley/node";
 import { createInProcessTestNode, startTestNode, type InProcessTestNode } from "@parley/testkit";
-import { createApiClient, type ApiClientOptions } from "./api-client.js";
+import { create } from "@bufbuild/protobuf";
+import { mlsApi } from "@parley/proto";
+import { isClientError } from "../client-error.js";
+import { createApiClient, queryGroupMessagesAfter, queryWelcomesAfter, type ApiClientOptions } from "./api-client.js";
 
 describe("@parley/client's transport, in memory and over HTTP/2", () => {
   let inProcess: InProcessTestNode;
@@ -53,5 +56,34 @@ describe("@parley/client's transport, in memory and over HTTP/2", () => {
       ],
     );
     assert.equal(new Map(inMemory[0]?.header).get("content-type"), "application/grpc+proto");
+  });
+});
+
+describe("@parley/client's paging against a node that does not move on", () => {
+  let node: InProcessTestNode;
+  before(() => {
+    node = createInProcessTestNode();
+  });
+  after(() => node.stop());
+
+  it("a full page whose ids do not pass the cursor is client.bad_response, not a loop", async () => {
+    // The node answers every query with the same full page.
+    const stuck: Interceptor = (next) => async (request) => {
+      const response = await next(request);
+      if (!response.stream && request.method.name === "QueryGroupMessages") {
+        const one = create(mlsApi.GroupMessageSchema, {
+          version: { case: "v1", value: { id: 7n, createdNs: 1n, groupId: new Uint8Array([1]), data: new Uint8Array([0]) } },
+        });
+        (response.message as unknown as { messages: unknown[] }).messages = Array.from({ length: 100 }, () => one);
+      }
+      if (!response.stream && request.method.name === "QueryWelcomeMessages") {
+        const one = create(mlsApi.WelcomeMessageSchema, { version: { case: "v1", value: { id: 0n, createdNs: 1n } } });
+        (response.message as unknown as { messages: unknown[] }).messages = Array.from({ length: 100 }, () => one);
+      }
+      return response;
+    };
+    const api = createApiClient({ ...node.clientOptions, interceptors: [stuck] });
+    await assert.rejects(queryGroupMessagesAfter(api, new Uint8Array([1]), 7n), (e) => isClientError(e) && e.code === "client.bad_response");
+    await assert.rejects(queryWelcomesAfter(api, new Uint8Array(32), 0n), (e) => isClientError(e) && e.code === "client.bad_response");
   });
 });

@@ -56,6 +56,18 @@ export async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
 
 const PAGE = 100;
 
+/**
+ * The cursor after a full page: its last id, which must be past the one
+ * asked from (ids ascend). A node that answers a full page without moving
+ * on would otherwise be asked the same forever.
+ *
+ * @throws ClientError `client.bad_response`
+ */
+function nextCursor(from: bigint, last: bigint | undefined, what: string): bigint {
+  if (last === undefined || last <= from) throw new ClientError("client.bad_response", `${what}: a full page that does not move past the cursor`);
+  return last;
+}
+
 /** Every group message after `cursor`, ascending by id (paged). */
 export async function queryGroupMessagesAfter(
   api: ApiClient,
@@ -74,7 +86,7 @@ export async function queryGroupMessagesAfter(
     const page = response.messages.flatMap((m) => (m.version.case === "v1" ? [m.version.value] : []));
     out.push(...page.filter((m) => m.id > from));
     if (response.messages.length < PAGE || page.length === 0) return out;
-    from = page[page.length - 1]?.id ?? from;
+    from = nextCursor(from, page[page.length - 1]?.id, "QueryGroupMessages");
   }
 }
 
@@ -97,7 +109,7 @@ export async function queryWelcomesAfter(
     out.push(...response.messages.filter((_, i) => (ids[i] ?? 0n) > from));
     const last = ids[ids.length - 1];
     if (response.messages.length < PAGE || last === undefined) return out;
-    from = last;
+    from = nextCursor(from, last, "QueryWelcomeMessages");
   }
 }
 
