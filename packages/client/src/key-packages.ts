@@ -4,7 +4,8 @@
 // after a welcome consumes one and on libxmtp's schedule, and a replaced
 // one's private half is deleted once late welcomes have had their time.
 import { createKeyPackage } from "@parley/mls";
-import { call } from "./api/api-client.js";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { ClientError } from "./client-error.js";
 import type { ClientContext } from "./client-context.js";
 
 const DAY_NS = 24n * 3600n * 1_000_000_000n;
@@ -24,9 +25,17 @@ export async function uploadKeyPackage(ctx: ClientContext): Promise<Uint8Array> 
 }
 
 async function upload(ctx: ClientContext, initKey: Uint8Array, keyPackage: Uint8Array): Promise<void> {
-  await call("UploadKeyPackage", () =>
-    ctx.api.mls.uploadKeyPackage({ keyPackage: { keyPackageTlsSerialized: keyPackage }, isInboxIdCredential: true }),
-  );
+  try {
+    await ctx.api.mls.uploadKeyPackage({ keyPackage: { keyPackageTlsSerialized: keyPackage }, isInboxIdCredential: true });
+  } catch (error) {
+    // The node keeps a key package of this installation that starts later
+    // (our clock went back, or another holder of our key uploaded one:
+    // checkOwnKeyPackage reports that). Trying again every sync would fail
+    // every sync; the node's newer one stays in use.
+    if (!(error instanceof ConnectError && error.code === Code.FailedPrecondition)) {
+      throw new ClientError("client.network", "UploadKeyPackage failed", { cause: error });
+    }
+  }
   ctx.store.markKeyPackageUploaded(initKey);
 }
 

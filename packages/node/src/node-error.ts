@@ -16,6 +16,8 @@ export type NodeErrorCode =
   | "node.unimplemented"
   /** An inbox's log already holds the maximum number of updates. */
   | "node.inbox_log_full"
+  /** A key package older (by its lifetime start) than the installation's current one. */
+  | "node.stale_key_package"
   /** The store changed under a conditional write; retry. */
   | "node.conflict"
   /** The node is shutting down. */
@@ -40,6 +42,7 @@ const grpcCodes: Record<NodeErrorCode, Code> = {
   "node.rate_limited": Code.ResourceExhausted,
   "node.unimplemented": Code.Unimplemented,
   "node.inbox_log_full": Code.FailedPrecondition,
+  "node.stale_key_package": Code.FailedPrecondition,
   "node.conflict": Code.Aborted,
   "node.unavailable": Code.Unavailable,
   "node.internal": Code.Internal,

@@ -116,7 +116,9 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
     if (!upload) throw invalidArgument("no key package");
     requireBytes(upload.keyPackageTlsSerialized, "key_package_tls_serialized", limits.maxPayloadBytes);
     const facts = await validators.keyPackage(upload.keyPackageTlsSerialized);
-    await store.putKeyPackage(facts.installationKey, upload.keyPackageTlsSerialized);
+    if (!(await store.putKeyPackage(facts.installationKey, upload.keyPackageTlsSerialized, facts.notBefore))) {
+      throw new NodeError("node.stale_key_package", "the installation has a newer key package");
+    }
     return facts.installationKey;
   }
 

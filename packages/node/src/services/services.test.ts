@@ -7,6 +7,7 @@ import { randomBytes as nodeRandomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { Code, createClient, type Client } from "@connectrpc/connect";
+import { asInboxId, createKeyPackage, ed25519Keygen } from "@parley/mls";
 import { associations, decode, identityApi, messageContents, mlsApi } from "@parley/proto";
 import { createInProcessTestNode, mlsSamples, officialRegistration, type InProcessTestNode, type MlsSamples } from "@parley/testkit";
 import { codeOf } from "../grpc-code.test-util.js";
@@ -46,6 +47,21 @@ describe("node services with XMTP validation", () => {
       assert.deepEqual(u8(found.keyPackages[0]?.keyPackageTlsSerialized), u8(samples.keyPackage));
       const registered = await mls.registerInstallation({ keyPackage: { keyPackageTlsSerialized: samples.keyPackage } });
       assert.deepEqual(u8(registered.installationKey), u8(samples.installationKey));
+    });
+
+    it("never lets a replayed older key package replace the installation's newer one", async () => {
+      const signer = { inboxId: asInboxId("ab".repeat(32)), privateKey: ed25519Keygen().signKey };
+      const now = BigInt(Math.floor(Date.now() / 1000));
+      const older = await createKeyPackage(signer, { nowSeconds: now - 3600n });
+      const newer = await createKeyPackage(signer, { nowSeconds: now });
+      const upload = (bytes: Uint8Array) => mls.uploadKeyPackage({ keyPackage: { keyPackageTlsSerialized: bytes }, isInboxIdCredential: true });
+      await upload(older.keyPackage);
+      await upload(newer.keyPackage);
+      // Key packages are public: anyone who fetched the older one can send it again.
+      assert.equal(await codeOf(upload(older.keyPackage)), Code.FailedPrecondition);
+      const found = await mls.fetchKeyPackages({ installationKeys: [newer.installationKey] });
+      assert.deepEqual(u8(found.keyPackages[0]?.keyPackageTlsSerialized), u8(newer.keyPackage), "the newer one is still served");
+      await upload(newer.keyPackage);
     });
 
     it("refuses garbage, a tampered key package and none, storing nothing", async () => {

@@ -131,11 +131,22 @@ export function storeContract(name: string, factory: StoreFactory): void {
     describe("key packages", () => {
       it("keeps the latest per installation and answers in request order", async () => {
         const [k1, k2, missing] = [randomBytes(32), randomBytes(32), randomBytes(32)];
-        await store.putKeyPackage(k1, new Uint8Array([1]));
-        await store.putKeyPackage(k2, new Uint8Array([2]));
-        await store.putKeyPackage(k1, new Uint8Array([3]));
+        await store.putKeyPackage(k1, new Uint8Array([1]), 10n);
+        await store.putKeyPackage(k2, new Uint8Array([2]), 10n);
+        await store.putKeyPackage(k1, new Uint8Array([3]), 20n);
         const found = await store.fetchKeyPackages([k2, missing, k1]);
         assert.deepEqual(found, [new Uint8Array([2]), undefined, new Uint8Array([3])]);
+      });
+
+      it("never replaces a key package with one that starts earlier", async () => {
+        const key = randomBytes(32);
+        assert.equal(await store.putKeyPackage(key, new Uint8Array([1]), 100n), true);
+        assert.equal(await store.putKeyPackage(key, new Uint8Array([0]), 99n), false, "an older one is refused");
+        assert.deepEqual(await store.fetchKeyPackages([key]), [new Uint8Array([1])]);
+        assert.equal(await store.putKeyPackage(key, new Uint8Array([1]), 100n), true, "the same again is taken");
+        assert.equal(await store.putKeyPackage(key, new Uint8Array([2]), 100n), true, "one from the same second is taken");
+        assert.equal(await store.putKeyPackage(key, new Uint8Array([3]), 101n), true);
+        assert.deepEqual(await store.fetchKeyPackages([key]), [new Uint8Array([3])]);
       });
     });
 
@@ -278,7 +289,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
         const key = randomBytes(32);
         const writes = await Promise.all([
           store.appendGroupMessages([message(group, "kept")]),
-          store.putKeyPackage(key, new Uint8Array([5])),
+          store.putKeyPackage(key, new Uint8Array([5]), 1n),
         ]);
         assert.equal(writes[0].length, 1);
         await store.close();

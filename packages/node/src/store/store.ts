@@ -107,8 +107,15 @@ export interface Store {
   appendWelcomes(welcomes: readonly NewWelcome[]): Promise<WelcomeRecord[]>;
   queryWelcomes(installationKey: Uint8Array, page: Page): Promise<WelcomeRecord[]>;
 
-  /** Replaces the installation's current key package. */
-  putKeyPackage(installationKey: Uint8Array, keyPackage: Uint8Array): Promise<void>;
+  /**
+   * Replaces the installation's current key package, unless the one stored
+   * starts later (`notBefore`, seconds): key packages are public, and a
+   * replayed older one would bring back a key package whose private half
+   * its owner has deleted, or one already used.
+   *
+   * @returns false when the stored one is newer and stays.
+   */
+  putKeyPackage(installationKey: Uint8Array, keyPackage: Uint8Array, notBefore: bigint): Promise<boolean>;
   /** The current key package of each installation, in request order. */
   fetchKeyPackages(installationKeys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
 

@@ -12,6 +12,8 @@ export interface KeyPackageFacts {
   /** The leaf's signature key: the installation key the node files it under. */
   readonly installationKey: InstallationKey;
   readonly inboxId: InboxId;
+  /** The leaf's lifetime start (RFC 9420 7.2), in seconds: what orders one installation's key packages. */
+  readonly notBefore: bigint;
 }
 
 export interface GroupMessageFacts {

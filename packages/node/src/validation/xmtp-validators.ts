@@ -57,7 +57,7 @@ export function createXmtpValidators(options: XmtpValidatorOptions = {}): Valida
     async keyPackage(keyPackage) {
       try {
         const validated = await validateKeyPackage(keyPackage, { nowSeconds: nowSeconds() });
-        return { installationKey: validated.installationKey, inboxId: validated.inboxId };
+        return { installationKey: validated.installationKey, inboxId: validated.inboxId, notBefore: validated.notBefore };
       } catch (error) {
         if (isMlsError(error)) throw invalidArgument(`invalid key package: ${error.message}`, error);
         throw error;

@@ -62,6 +62,11 @@ const migrations: readonly string[] = [
   );
   CREATE INDEX commit_log_by_topic ON commit_log (group_id, id);
   `,
+  // 2: a key package's lifetime start, so that an older one cannot replace
+  // a newer (0 for those stored before: any real one replaces them).
+  `
+  ALTER TABLE key_packages ADD COLUMN not_before INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** The schema version this code writes. */

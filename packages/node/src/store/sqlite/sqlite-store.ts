@@ -233,16 +233,17 @@ export class SqliteStore implements Store {
     return Promise.resolve(rows.map(welcomeFrom));
   }
 
-  putKeyPackage(installationKey: Uint8Array, keyPackage: Uint8Array): Promise<void> {
+  putKeyPackage(installationKey: Uint8Array, keyPackage: Uint8Array, notBefore: bigint): Promise<boolean> {
     return this.write(() => {
       const now = this.nowNs();
-      this
-        .statement(
-          `INSERT INTO key_packages (installation_key, key_package, created_ns, updated_ns)
-           VALUES (@key, @keyPackage, @now, @now)
-           ON CONFLICT (installation_key) DO UPDATE SET key_package = excluded.key_package, updated_ns = excluded.updated_ns`,
-        )
-        .run({ key: Buffer.from(installationKey), keyPackage: Buffer.from(keyPackage), now });
+      const info = this.statement(
+        `INSERT INTO key_packages (installation_key, key_package, created_ns, updated_ns, not_before)
+           VALUES (@key, @keyPackage, @now, @now, @notBefore)
+           ON CONFLICT (installation_key) DO UPDATE
+             SET key_package = excluded.key_package, updated_ns = excluded.updated_ns, not_before = excluded.not_before
+             WHERE excluded.not_before >= key_packages.not_before`,
+      ).run({ key: Buffer.from(installationKey), keyPackage: Buffer.from(keyPackage), now, notBefore });
+      return info.changes > 0;
     });
   }
 
