@@ -18,6 +18,8 @@ export type NodeErrorCode =
   | "node.inbox_log_full"
   /** A key package older (by its lifetime start) than the installation's current one. */
   | "node.stale_key_package"
+  /** The answer would exceed the node's answer byte limit: ask for fewer. */
+  | "node.answer_too_large"
   /** The store changed under a conditional write; retry. */
   | "node.conflict"
   /** The node is shutting down. */
@@ -43,6 +45,7 @@ const grpcCodes: Record<NodeErrorCode, Code> = {
   "node.unimplemented": Code.Unimplemented,
   "node.inbox_log_full": Code.FailedPrecondition,
   "node.stale_key_package": Code.FailedPrecondition,
+  "node.answer_too_large": Code.ResourceExhausted,
   "node.conflict": Code.Aborted,
   "node.unavailable": Code.Unavailable,
   "node.internal": Code.Internal,

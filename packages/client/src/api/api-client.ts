@@ -57,6 +57,14 @@ export async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
 const PAGE = 100;
 
 /**
+ * Whether nothing follows: a page short of the limit, unless the node cut it
+ * for its answer byte limit, which it says with a cursor to go on from.
+ */
+function isLastPage(response: { messages: readonly unknown[]; pagingInfo?: mlsApi.PagingInfo | undefined }): boolean {
+  return response.messages.length < PAGE && (response.pagingInfo?.idCursor ?? 0n) === 0n;
+}
+
+/**
  * The cursor after a full page: its last id, which must be past the one
  * asked from (ids ascend). A node that answers a full page without moving
  * on would otherwise be asked the same forever.
@@ -85,7 +93,7 @@ export async function queryGroupMessagesAfter(
     );
     const page = response.messages.flatMap((m) => (m.version.case === "v1" ? [m.version.value] : []));
     out.push(...page.filter((m) => m.id > from));
-    if (response.messages.length < PAGE || page.length === 0) return out;
+    if (isLastPage(response) || page.length === 0) return out;
     from = nextCursor(from, page[page.length - 1]?.id, "QueryGroupMessages");
   }
 }
@@ -108,7 +116,7 @@ export async function queryWelcomesAfter(
     const ids = response.messages.map((m) => m.version.value?.id ?? 0n);
     out.push(...response.messages.filter((_, i) => (ids[i] ?? 0n) > from));
     const last = ids[ids.length - 1];
-    if (response.messages.length < PAGE || last === undefined) return out;
+    if (isLastPage(response) || last === undefined) return out;
     from = nextCursor(from, last, "QueryWelcomeMessages");
   }
 }

@@ -9,7 +9,8 @@ import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { associations, decode, encode, identityApi, isInboxId, type InboxId } from "@parley/proto";
 import { invalidArgument, NodeError } from "../node-error.js";
-import type { Store } from "../store/store.js";
+import type { IdentityUpdateRecord, Store } from "../store/store.js";
+import { AnswerBudget } from "./answer-budget.js";
 import type { Validators } from "../validation/validators.js";
 import { KeyedMutex } from "./keyed-mutex.js";
 import type { RequestLimits } from "./limits.js";
@@ -66,7 +67,7 @@ export function createIdentityService(deps: IdentityServiceDeps): ServiceImpl<ty
       const { inboxId } = update;
       if (!isInboxId(inboxId)) throw invalidArgument("inbox_id must be 64 lowercase hex digits");
       const bytes = encode(associations.IdentityUpdateSchema, update);
-      if (bytes.length > limits.maxPayloadBytes) throw invalidArgument("identity update is too large");
+      if (bytes.length > limits.maxIdentityUpdateBytes) throw invalidArgument("identity update is too large");
       await inboxLocks.run(inboxId, () => publish(inboxId, bytes));
       return create(identityApi.PublishIdentityUpdateResponseSchema);
     },
@@ -74,8 +75,18 @@ export function createIdentityService(deps: IdentityServiceDeps): ServiceImpl<ty
     async getIdentityUpdates(request) {
       if (request.requests.length > limits.maxLookups) throw invalidArgument("too many inboxes");
       const responses = [];
+      const budget = new AnswerBudget(limits.maxAnswerBytes);
+      // One read per distinct query: an inbox asked for many times is read once.
+      const reads = new Map<string, Promise<IdentityUpdateRecord[]>>();
       for (const query of request.requests) {
-        const records = await store.identityUpdates(query.inboxId, query.sequenceId);
+        const key = `${query.inboxId}/${query.sequenceId}`;
+        let read = reads.get(key);
+        if (read === undefined) {
+          read = store.identityUpdates(query.inboxId, query.sequenceId);
+          reads.set(key, read);
+        }
+        const records = await read;
+        for (const record of records) budget.require(record.update.length, "GetIdentityUpdates");
         responses.push({
           inboxId: query.inboxId,
           updates: records.map((record) => ({

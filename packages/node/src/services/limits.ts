@@ -10,6 +10,16 @@ export interface RequestLimits {
   readonly maxLookups: number;
   /** Most updates in one inbox's log (the protocol's limit, xmtp-node-api.md section 2.2). */
   readonly maxInboxUpdates: number;
+  /** Largest key package accepted, in bytes. */
+  readonly maxKeyPackageBytes: number;
+  /** Largest identity update accepted, in bytes (after unknown fields are dropped). */
+  readonly maxIdentityUpdateBytes: number;
+  /**
+   * Most bytes of records in one answer: a page stops early (and its cursor
+   * says where to go on), a lookup past it is RESOURCE_EXHAUSTED. A page
+   * always carries its first record, whatever its size.
+   */
+  readonly maxAnswerBytes: number;
 }
 
 export const defaultRequestLimits: RequestLimits = {
@@ -19,4 +29,10 @@ export const defaultRequestLimits: RequestLimits = {
   maxBatch: 1000,
   maxLookups: 10_000,
   maxInboxUpdates: maxIdentityUpdates,
+  // libxmtp's key packages are about 400 bytes, its identity updates a few
+  // hundred (a passkey's adds some JSON): a wide margin, but no room for a
+  // request of a few kilobytes to be answered with hundreds of megabytes.
+  maxKeyPackageBytes: 64 * 1024,
+  maxIdentityUpdateBytes: 64 * 1024,
+  maxAnswerBytes: 32 * 1024 * 1024,
 };

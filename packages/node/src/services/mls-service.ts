@@ -10,11 +10,12 @@ import { EmptySchema } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { associations, decode, encode, messageContents, mlsApi } from "@parley/proto";
 import { invalidArgument, NodeError } from "../node-error.js";
-import type { NewGroupMessage, NewWelcome, Store } from "../store/store.js";
+import type { NewGroupMessage, NewWelcome, Store, WelcomeRecord } from "../store/store.js";
 import { followTopics, type ReadAfter } from "../streams/follow-topics.js";
 import { topicKey, type Notifier, type TopicKind } from "../streams/notifier.js";
 import type { Validators } from "../validation/validators.js";
 import type { RequestLimits } from "./limits.js";
+import { AnswerBudget, withinBudget } from "./answer-budget.js";
 import { MAX_PAGE, pageOf, pagingInfoOf } from "./paging.js";
 import { subscribeStream } from "./subscribe-stream.js";
 import { groupMessageOf, welcomeMessageOf } from "./wire-records.js";
@@ -43,6 +44,8 @@ function requireBytes(value: Uint8Array, what: string, max?: number): void {
     throw invalidArgument(`${what} of ${value.length} bytes exceeds the limit of ${max}`);
   }
 }
+
+const welcomeBytes = (r: WelcomeRecord) => r.data.length + r.hpkePublicKey.length + r.welcomeMetadata.length;
 
 /** Ends a stream on client cancel or node shutdown, whichever comes first. */
 function streamSignal(context: HandlerContext, shutdown: AbortSignal): AbortSignal {
@@ -114,7 +117,7 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
 
   async function uploadKeyPackage(upload: mlsApi.KeyPackageUpload | undefined): Promise<Uint8Array> {
     if (!upload) throw invalidArgument("no key package");
-    requireBytes(upload.keyPackageTlsSerialized, "key_package_tls_serialized", limits.maxPayloadBytes);
+    requireBytes(upload.keyPackageTlsSerialized, "key_package_tls_serialized", limits.maxKeyPackageBytes);
     const facts = await validators.keyPackage(upload.keyPackageTlsSerialized);
     if (!(await store.putKeyPackage(facts.installationKey, upload.keyPackageTlsSerialized, facts.notBefore))) {
       throw new NodeError("node.stale_key_package", "the installation has a newer key package");
@@ -157,10 +160,17 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
 
     async fetchKeyPackages(request) {
       requireBatch(request.installationKeys.length, limits.maxLookups, "installation keys");
-      const found = await store.fetchKeyPackages(request.installationKeys);
-      return create(mlsApi.FetchKeyPackagesResponseSchema, {
-        keyPackages: found.map((keyPackage) => ({ keyPackageTlsSerialized: keyPackage ?? new Uint8Array() })),
+      // Each distinct key is looked up once; every slot is still filled (the reference's answer shape).
+      const distinct = [...new Map(request.installationKeys.map((k) => [Buffer.from(k).toString("hex"), k])).values()];
+      const found = await store.fetchKeyPackages(distinct);
+      const byKey = new Map(distinct.map((k, i) => [Buffer.from(k).toString("hex"), found[i]]));
+      const budget = new AnswerBudget(limits.maxAnswerBytes);
+      const keyPackages = request.installationKeys.map((k) => {
+        const keyPackage = byKey.get(Buffer.from(k).toString("hex")) ?? new Uint8Array();
+        budget.require(keyPackage.length, "FetchKeyPackages");
+        return { keyPackageTlsSerialized: keyPackage };
       });
+      return create(mlsApi.FetchKeyPackagesResponseSchema, { keyPackages });
     },
 
     revokeInstallation() {
@@ -174,20 +184,22 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
     async queryGroupMessages(request) {
       requireBytes(request.groupId, "group_id");
       const page = pageOf(request.pagingInfo);
-      const records = await store.queryGroupMessages(request.groupId, page);
+      const all = await store.queryGroupMessages(request.groupId, page);
+      const records = withinBudget(all, (r) => r.data.length + r.senderHmac.length, limits.maxAnswerBytes);
       return create(mlsApi.QueryGroupMessagesResponseSchema, {
         messages: records.map((r) => groupMessageOf(r)),
-        pagingInfo: pagingInfoOf(page, records.map((r) => r.id)),
+        pagingInfo: pagingInfoOf(page, records.map((r) => r.id), records.length < all.length),
       });
     },
 
     async queryWelcomeMessages(request) {
       requireBytes(request.installationKey, "installation_key");
       const page = pageOf(request.pagingInfo);
-      const records = await store.queryWelcomes(request.installationKey, page);
+      const all = await store.queryWelcomes(request.installationKey, page);
+      const records = withinBudget(all, welcomeBytes, limits.maxAnswerBytes);
       return create(mlsApi.QueryWelcomeMessagesResponseSchema, {
         messages: records.map(welcomeMessageOf),
-        pagingInfo: pagingInfoOf(page, records.map((r) => r.id)),
+        pagingInfo: pagingInfoOf(page, records.map((r) => r.id), records.length < all.length),
       });
     },
 

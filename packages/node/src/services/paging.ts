@@ -19,10 +19,11 @@ export function pageOf(paging: mlsApi.PagingInfo | undefined): Page {
   };
 }
 
-export function pagingInfoOf(page: Page, ids: readonly bigint[]): mlsApi.PagingInfo {
+/** `cut`: the page stopped before its limit for its byte budget, so more may follow. */
+export function pagingInfoOf(page: Page, ids: readonly bigint[], cut = false): mlsApi.PagingInfo {
   return create(mlsApi.PagingInfoSchema, {
     direction: page.direction === "ascending" ? mlsApi.SortDirection.ASCENDING : mlsApi.SortDirection.DESCENDING,
     limit: page.limit,
-    idCursor: ids.length === page.limit ? (ids.at(-1) ?? 0n) : 0n,
+    idCursor: ids.length === page.limit || cut ? (ids.at(-1) ?? 0n) : 0n,
   });
 }

@@ -268,3 +268,64 @@ describe("node services with XMTP validation", () => {
     });
   });
 });
+
+describe("answers are bounded in bytes", () => {
+  let node: InProcessTestNode;
+  let mls: Client<typeof mlsApi.MlsApi>;
+  let identity: Client<typeof identityApi.IdentityApi>;
+  let samples: MlsSamples;
+  const registration = officialRegistration();
+  let budget = 0;
+
+  before(async () => {
+    samples = await mlsSamples();
+    const update = registration.request("PublishIdentityUpdate").length;
+    // Room for one key package or identity update, not two; the four sample
+    // messages (three small, one commit) need several pages.
+    budget = Math.max(samples.keyPackage.length, update) + 32;
+    node = createInProcessTestNode({ requestLimits: { maxAnswerBytes: budget } });
+    mls = createClient(mlsApi.MlsApi, node.transport);
+    identity = createClient(identityApi.IdentityApi, node.transport);
+  });
+  after(() => node.stop());
+
+  it("a key asked for many times is answered in every slot until the answer would pass the limit, then RESOURCE_EXHAUSTED", async () => {
+    await mls.uploadKeyPackage({ keyPackage: { keyPackageTlsSerialized: samples.keyPackage }, isInboxIdCredential: true });
+    const fits = Math.floor(budget / samples.keyPackage.length);
+    assert.ok(fits >= 1);
+    const few = await mls.fetchKeyPackages({ installationKeys: Array.from({ length: fits }, () => samples.installationKey) });
+    assert.equal(few.keyPackages.filter((k) => k.keyPackageTlsSerialized.length > 0).length, fits);
+    const many = mls.fetchKeyPackages({ installationKeys: Array.from({ length: 5000 }, () => samples.installationKey) });
+    assert.equal(await codeOf(many), Code.ResourceExhausted, "a 160 KB request no longer brings back 5000 key packages");
+  });
+
+  it("a page stops at the byte limit and its cursor leads on to the rest, none lost", async () => {
+    await mls.sendGroupMessages({ messages: [...samples.applicationMessages, samples.commit].map(v1) });
+    const seen: bigint[] = [];
+    let cursor = 0n;
+    let pages = 0;
+    for (; pages < 10; pages++) {
+      const page = await mls.queryGroupMessages({ groupId: samples.groupId, pagingInfo: ascending(0, cursor) });
+      const data = page.messages.flatMap((m) => (m.version.case === "v1" ? [m.version.value] : []));
+      const bytes = data.reduce((n, m) => n + m.data.length + m.senderHmac.length, 0);
+      assert.ok(data.length >= 1, "a page always carries its first record");
+      assert.ok(bytes <= budget || data.length === 1, "and more only within the limit");
+      seen.push(...data.map((m) => m.id));
+      cursor = page.pagingInfo?.idCursor ?? 0n;
+      if (cursor === 0n) break;
+    }
+    assert.ok(pages > 0, "the limit cut at least one page");
+    assert.equal(seen.length, 4);
+    assert.deepEqual([...seen].sort((a, b) => (a < b ? -1 : 1)), seen, "ascending, each once");
+  });
+
+  it("an inbox asked for many times is read once and the answer is bounded", async () => {
+    const captured = decode(identityApi.PublishIdentityUpdateRequestSchema, registration.request("PublishIdentityUpdate"));
+    await identity.publishIdentityUpdate(captured);
+    const inboxId = registration.inboxId;
+    const tooMany = identity.getIdentityUpdates({ requests: Array.from({ length: 5000 }, () => ({ inboxId, sequenceId: 0n })) });
+    assert.equal(await codeOf(tooMany), Code.ResourceExhausted);
+    const one = await identity.getIdentityUpdates({ requests: [{ inboxId, sequenceId: 0n }] });
+    assert.equal(one.responses[0]?.updates.length, 1);
+  });
+});
