@@ -8,7 +8,10 @@ import type { RunningNode } from "@parley/node";
 import { createInProcessTestNode, startTestNode, type InProcessTestNode } from "@parley/testkit";
 import { create } from "@bufbuild/protobuf";
 import { mlsApi } from "@parley/proto";
+import { randomBytes } from "node:crypto";
+import { createPrivateKeySigner } from "@parley/identity";
 import { isClientError } from "../client-error.js";
+import { Client, GroupMessageKind } from "../index.js";
 import { createApiClient, queryGroupMessagesAfter, queryWelcomesAfter, type ApiClientOptions } from "./api-client.js";
 
 describe("@parley/client's transport, in memory and over HTTP/2", () => {
@@ -85,5 +88,29 @@ describe("@parley/client's paging against a node that does not move on", () => {
     const api = createApiClient({ ...node.clientOptions, interceptors: [stuck] });
     await assert.rejects(queryGroupMessagesAfter(api, new Uint8Array([1]), 7n), (e) => isClientError(e) && e.code === "client.bad_response");
     await assert.rejects(queryWelcomesAfter(api, new Uint8Array(32), 0n), (e) => isClientError(e) && e.code === "client.bad_response");
+  });
+});
+
+describe("@parley/client's paging against a node that cuts pages by bytes", () => {
+  let node: InProcessTestNode;
+  before(() => {
+    // Room for both members' identity logs, and for two or three of the messages below per page.
+    node = createInProcessTestNode({ requestLimits: { maxAnswerBytes: 1500 } });
+  });
+  after(() => node.stop());
+
+  it("one sync reads every message, across pages the node cut short", async () => {
+    const alice = await Client.create(createPrivateKeySigner(randomBytes(32)), node.clientOptions);
+    const bob = await Client.create(createPrivateKeySigner(randomBytes(32)), node.clientOptions);
+    const group = await alice.conversations.createGroup([bob.inboxId]);
+    const texts = ["one", "two", "three", "four", "five", "six"].map((t) => t.padEnd(400, "."));
+    for (const text of texts) await group.send(text);
+    await bob.conversations.sync();
+    const bobs = bob.conversations.getConversationById(group.id);
+    assert.ok(bobs);
+    await bobs.sync();
+    assert.deepEqual((await bobs.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), texts);
+    alice.close();
+    bob.close();
   });
 });
