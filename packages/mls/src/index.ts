@@ -24,7 +24,7 @@ export {
   type GroupMember,
 } from "./group/group-state.js";
 export { groupExtensions } from "./group/group-extensions-of.js";
-export { ratchetSecretsOf } from "./group/ratchet-secrets.js";
+export { ratchetSecretsOf, storedRatchetsOf, type StoredRatchet } from "./group/ratchet-secrets.js";
 export { encodeGroupState, decodeGroupState, STATE_VERSION } from "./state-codec.js";
 
 // Key packages and Welcomes.

@@ -137,6 +137,73 @@ const coverageOrder: EngineMend = {
             if (constantTimeEqual(parentHash, expectedParentHash)) {`,
 };
 
+// 6. RFC 9420 9.2 (deletion schedule) and 15.3: a generation skipped over
+// (a message withheld or reordered) keeps only that message's key and nonce,
+// never the ratchet secret of its generation, from which every later secret
+// of the chain derives. rc.10 kept the secret: one withheld message left the
+// sender's whole chain, from that generation on, derivable from the stored
+// state. The entry now holds key || nonce (nonce without its reuse guard,
+// which each message carries); the ratchet secrets stepped over are handed
+// back as consumed. An entry of the old form (a secret: kdf-size bytes,
+// never key || nonce in a defined suite) in a state stored before still reads.
+const skippedKeysOnly: EngineMend = {
+  id: "skipped-keys-only",
+  file: "dist/src/secretTree.js",
+  find: "async function ratchetUntil(current, desiredGen, config, kdf) {",
+  replace: "async function ratchetUntil(current, desiredGen, config, kdf, cs /* parley: RFC 9420 9.2 */) {",
+};
+const skippedKeysStored: EngineMend = {
+  id: "skipped-keys-stored",
+  file: "dist/src/secretTree.js",
+  find: `        const [updated, old] = updateUnusedGenerations(result, config.retainKeysForGenerations);
+        consumed.push(...old);`,
+  replace: `        const skipped = await skippedKeyAndNonce(result.secret, result.generation, cs); /* parley: key and nonce, not the secret */
+        const [updated, old] = updateUnusedGenerations({ ...result, secret: skipped }, config.retainKeysForGenerations);
+        consumed.push(...old, result.secret);`,
+};
+const skippedKeysCall: EngineMend = {
+  id: "skipped-keys-call",
+  file: "dist/src/secretTree.js",
+  find: "senderData.generation, config, cs.kdf);",
+  replace: "senderData.generation, config, cs.kdf, cs /* parley: RFC 9420 9.2 */);",
+};
+const skippedKeysRead: EngineMend = {
+  id: "skipped-keys-read",
+  file: "dist/src/secretTree.js",
+  find: "            return await createRatchetResultWithSecret(node, nodeIndex, desired, senderData.generation, senderData.reuseGuard, updatedTree, contentType, consumed, cs, ratchetState);",
+  replace: "            return await createRatchetResultWithSkipped(node, nodeIndex, desired, senderData.generation, senderData.reuseGuard, updatedTree, contentType, consumed, cs, ratchetState); /* parley: RFC 9420 9.2 */",
+};
+const skippedKeysHelpers: EngineMend = {
+  id: "skipped-keys-helpers",
+  file: "dist/src/secretTree.js",
+  find: "async function deriveNonce(secret, generation, cs) {",
+  replace: `/* parley: RFC 9420 9.2, a skipped generation keeps key || nonce only */
+async function skippedKeyAndNonce(secret, generation, cs) {
+    const key = await deriveKey(secret, generation, cs);
+    const nonce = await deriveNonce(secret, generation, cs);
+    const out = new Uint8Array(key.length + nonce.length);
+    out.set(key, 0);
+    out.set(nonce, key.length);
+    key.fill(0);
+    nonce.fill(0);
+    return out;
+}
+async function createRatchetResultWithSkipped(node, index, stored, generation, reuseGuard, tree, contentType, consumed, cs, ratchetState) {
+    if (stored.length === cs.kdf.size)
+        return await createRatchetResultWithSecret(node, index, stored, generation, reuseGuard, tree, contentType, consumed, cs, ratchetState);
+    if (stored.length !== cs.hpke.keyLength + cs.hpke.nonceLength || reuseGuard.length < 4)
+        throw new ValidationError("Skipped key or reuse guard of the wrong length");
+    const key = stored.slice(0, cs.hpke.keyLength);
+    const nonce = stored.slice(cs.hpke.keyLength);
+    for (let i = 0; i < 4; i++)
+        nonce[i] ^= reuseGuard[i];
+    const newNode = contentType === contentTypes.application ? { ...node, application: ratchetState } : { ...node, handshake: ratchetState };
+    const newTree = { ...tree, leafNodes: { ...tree.leafNodes, [index]: newNode } };
+    return { generation, reuseGuard, nonce, key, newTree, consumed: [...consumed, key] };
+}
+async function deriveNonce(secret, generation, cs) {`,
+};
+
 /** In the order they apply: a later mend of one file may find an earlier one's text. */
 export const ENGINE_MENDS: readonly EngineMend[] = [
   updatePathRule,
@@ -146,6 +213,11 @@ export const ENGINE_MENDS: readonly EngineMend[] = [
   addedLeavesExcluded,
   keysAfterProposals,
   coverageOrder,
+  skippedKeysOnly,
+  skippedKeysStored,
+  skippedKeysCall,
+  skippedKeysRead,
+  skippedKeysHelpers,
 ];
 
 /** The mends of each file, in order. */
