@@ -106,8 +106,12 @@ export class ConversationCore implements IntentHost {
       if (applied.stop) return;
       state = applied.state;
     }
-    await finishCommitted(this.ctx, this.groupId);
-    if (envelopes.length > 0) store.scrub();
+    try {
+      await finishCommitted(this.ctx, this.groupId);
+    } finally {
+      // Also when the welcomes fail: the log keeps old pages, used secrets among them.
+      if (envelopes.length > 0) store.scrub();
+    }
   }
 
   publishCommit(spec: IntentSpec): Promise<void> {
