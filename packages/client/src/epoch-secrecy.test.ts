@@ -57,13 +57,19 @@ function storedGroup(dbPath: string, groupId: Uint8Array): GroupState {
   }
 }
 
-/** The node, as the client meets it: withholds the envelopes named, and can refuse one method. */
-function maliciousNode(): { interceptor: Interceptor; withhold(id: bigint): void; refuse(method: string): void } {
+/**
+ * The node, as the client meets it: withholds the envelopes named (for good,
+ * or until the client next calls `until`), and can refuse a method.
+ */
+function maliciousNode(): { interceptor: Interceptor; withhold(id: bigint, until?: string): void; refuse(method: string): void } {
   const held = new Set<bigint>();
+  const releases = new Map<string, bigint[]>();
   const refused = new Set<string>();
   return {
     interceptor: (next) => async (req) => {
       if (refused.has(req.method.name)) throw new ConnectError("refused (test node)", Code.Unavailable);
+      for (const id of releases.get(req.method.name) ?? []) held.delete(id);
+      releases.delete(req.method.name);
       const res = await next(req);
       if (req.method.name === "QueryGroupMessages" && !res.stream) {
         const answer = res.message as mlsApi.QueryGroupMessagesResponse;
@@ -71,7 +77,10 @@ function maliciousNode(): { interceptor: Interceptor; withhold(id: bigint): void
       }
       return res;
     },
-    withhold: (id) => held.add(id),
+    withhold: (id, until) => {
+      held.add(id);
+      if (until !== undefined) releases.set(until, [...(releases.get(until) ?? []), id]);
+    },
     refuse: (method) => refused.add(method),
   };
 }
@@ -183,5 +192,33 @@ describe("@parley/client: forward secrecy inside an epoch (RFC 9420 9.2)", { tim
     alice.client.close();
     bob.client.close();
     carol.client.close();
+  });
+  it("merging our own commit brings back no key of the old epoch used since it was built", async () => {
+    const evil = maliciousNode();
+    const alice = await newClient([evil.interceptor]);
+    const bob = await newClient();
+    const group = await alice.client.conversations.createGroup([bob.client.inboxId]);
+    const bobs = await joined(bob.client, group.id);
+    await bobs.send("hello"); // after Bob's key update
+    await group.sync();
+    // Bob's message is first in the node's order, but Alice builds her commit
+    // without it: the node shows it to her only once the commit is published.
+    await bobs.send("read between building and merging");
+    const m = await lastEnvelope(group.groupIdBytes);
+    evil.withhold(m.id, "SendGroupMessages");
+    const epoch = storedGroup(alice.dbPath, group.groupIdBytes).epoch;
+    await group.updateName("renamed");
+    const stored = storedGroup(alice.dbPath, group.groupIdBytes);
+    assert.equal(stored.epoch, epoch + 1n, "Alice's commit won its epoch and was merged");
+    assert.deepEqual(await texts(group), ["hello", "read between building and merging"], "Bob's message was read, in the old epoch");
+    let readsAgain: boolean;
+    try {
+      readsAgain = (await processMessage(stored, m.data, () => true)).kind === "application";
+    } catch {
+      readsAgain = false;
+    }
+    assert.equal(readsAgain, false, "the merged state decrypts a message of the old epoch it already read");
+    alice.client.close();
+    bob.client.close();
   });
 });

@@ -15,6 +15,7 @@ export { processMessage, type ProcessResult } from "./group/process-message.js";
 export { joinFromWelcome, type JoinParams, type JoinResult } from "./group/join.js";
 export { encryptMessage, type EncryptResult } from "./group/application.js";
 export { eraseConsumed, type Consumed } from "./group/consumed.js";
+export { mergeOwnCommit } from "./group/merge-commit.js";
 export {
   groupMembers,
   isRemoved,

@@ -8,7 +8,7 @@
 // to, or a payload we recorded). A commit of ours won its epoch if it is the
 // first commit of that epoch in the node's order, i.e. the state is still
 // at the epoch the commit was built on.
-import { decodeGroupState, groupMembers, isRemoved, processMessage, type Consumed, type GroupState } from "@parley/mls";
+import { decodeGroupState, encodeGroupState, groupMembers, isRemoved, mergeOwnCommit, processMessage, type Consumed, type GroupState } from "@parley/mls";
 import type { ClientError } from "../client-error.js";
 import { decodeIncomingPayload } from "../content/incoming-payload.js";
 import { GROUP_UPDATED_TYPE } from "../content/group-updated-codec.js";
@@ -128,9 +128,10 @@ export async function processEnvelope(state: GroupState, envelope: Envelope, con
   if (intent !== undefined) {
     const staged = state.epoch === intent.baseEpoch ? intent.stagedState : undefined;
     if (staged === undefined) return { kind: "own_commit", intentId: intent.id };
-    const merged = decodeGroupState(staged);
+    // Its past epochs keep the keys used since it was built erased (merge-commit.ts).
+    const merged = mergeOwnCommit(state, decodeGroupState(staged));
     const transcript = commitTranscript(source(context, envelope), state, merged, context.ownInboxId);
-    return { kind: "own_commit", intentId: intent.id, won: { state: merged, staged, transcript } };
+    return { kind: "own_commit", intentId: intent.id, won: { state: merged, staged: encodeGroupState(merged), transcript } };
   }
   if (context.ownPayload) return { kind: "skip" };
   const { authenticate } = context;
