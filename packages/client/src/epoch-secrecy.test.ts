@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { createPrivateKeySigner } from "@parley/identity";
-import { decodeGroupState, processMessage, ratchetSecretsOf, storedRatchetsOf, type GroupState } from "@parley/mls";
+import { decodeGroupState, messageSenderData, processMessage, ratchetSecretsOf, storedRatchetsOf, type GroupState } from "@parley/mls";
 import type { mlsApi } from "@parley/proto";
 import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
 import { createApiClient, type ApiClient } from "./api/api-client.js";
@@ -61,8 +61,16 @@ function storedGroup(dbPath: string, groupId: Uint8Array): GroupState {
  * The node, as the client meets it: withholds the envelopes named (for good,
  * or until the client next calls `until`), and can refuse a method.
  */
-function maliciousNode(): { interceptor: Interceptor; withhold(id: bigint, until?: string): void; refuse(method: string): void } {
+function maliciousNode(): {
+  interceptor: Interceptor;
+  withhold(id: bigint, until?: string): void;
+  refuse(method: string): void;
+  /** Takes the client's next published message but never shows it back to this client. */
+  hideNextSend(): void;
+} {
   const held = new Set<bigint>();
+  const hidden = new Set<string>();
+  let hideNext = false;
   const releases = new Map<string, bigint[]>();
   const refused = new Set<string>();
   return {
@@ -70,10 +78,14 @@ function maliciousNode(): { interceptor: Interceptor; withhold(id: bigint, until
       if (refused.has(req.method.name)) throw new ConnectError("refused (test node)", Code.Unavailable);
       for (const id of releases.get(req.method.name) ?? []) held.delete(id);
       releases.delete(req.method.name);
+      if (hideNext && req.method.name === "SendGroupMessages") {
+        hideNext = false;
+        for (const m of (req.message as mlsApi.SendGroupMessagesRequest).messages) if (m.version.case === "v1") hidden.add(hex(m.version.value.data));
+      }
       const res = await next(req);
       if (req.method.name === "QueryGroupMessages" && !res.stream) {
         const answer = res.message as mlsApi.QueryGroupMessagesResponse;
-        answer.messages = answer.messages.filter((m) => !(m.version.case === "v1" && held.has(m.version.value.id)));
+        answer.messages = answer.messages.filter((m) => !(m.version.case === "v1" && (held.has(m.version.value.id) || hidden.has(hex(m.version.value.data)))));
       }
       return res;
     },
@@ -82,6 +94,9 @@ function maliciousNode(): { interceptor: Interceptor; withhold(id: bigint, until
       if (until !== undefined) releases.set(until, [...(releases.get(until) ?? []), id]);
     },
     refuse: (method) => refused.add(method),
+    hideNextSend: () => {
+      hideNext = true;
+    },
   };
 }
 
@@ -218,6 +233,29 @@ describe("@parley/client: forward secrecy inside an epoch (RFC 9420 9.2)", { tim
       readsAgain = false;
     }
     assert.equal(readsAgain, false, "the merged state decrypts a message of the old epoch it already read");
+    alice.client.close();
+    bob.client.close();
+  });
+  it("a commit rebuilt in the same epoch takes a new handshake generation", async () => {
+    const evil = maliciousNode();
+    const alice = await newClient([evil.interceptor]);
+    const bob = await newClient();
+    const group = await alice.client.conversations.createGroup([bob.client.inboxId]);
+    await joined(bob.client, group.id);
+    const bobsBefore = storedGroup(bob.dbPath, group.groupIdBytes);
+    // The node takes Alice's commit but never shows it to her: she sees no
+    // winner for her epoch and builds the commit again on the same epoch.
+    evil.hideNextSend();
+    await group.updateName("renamed");
+    const res = await api.mls.queryGroupMessages({ groupId: group.groupIdBytes });
+    const commits = res.messages
+      .flatMap((m) => (m.version.case === "v1" ? [m.version.value] : []))
+      .sort((a, b) => Number(a.id - b.id))
+      .map((m) => messageSenderData(bobsBefore, m.data))
+      .filter((sender) => sender !== undefined);
+    assert.equal(commits.length, 2, "two commits of Alice on the epoch Bob holds (the test can fail)");
+    assert.equal(commits[0]?.leafIndex, commits[1]?.leafIndex);
+    assert.notEqual(commits[1]?.generation, commits[0]?.generation, "the rebuilt commit reused the first one's handshake generation");
     alice.client.close();
     bob.client.close();
   });

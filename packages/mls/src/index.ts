@@ -16,6 +16,7 @@ export { joinFromWelcome, type JoinParams, type JoinResult } from "./group/join.
 export { encryptMessage, type EncryptResult } from "./group/application.js";
 export { eraseConsumed, type Consumed } from "./group/consumed.js";
 export { mergeOwnCommit } from "./group/merge-commit.js";
+export { messageSenderData, type SenderData } from "./group/sender-data.js";
 export {
   groupMembers,
   isRemoved,

@@ -204,6 +204,20 @@ async function createRatchetResultWithSkipped(node, index, stored, generation, r
 async function deriveNonce(secret, generation, cs) {`,
 };
 
+// 7. RFC 9420 9.2 and 6.3.2: a ratchet generation encrypts one message only.
+// createCommit encrypts the commit with our handshake ratchet of the current
+// epoch and returns only the next epoch's state: the current one, which
+// stays in use until the commit wins, still held the generation used. A
+// commit rebuilt in the same epoch (the first never showed up in the node's
+// order) reused it, with the same key. The advanced secret tree now comes
+// back with the result, to be stored in the current state before publishing.
+const commitSenderTree: EngineMend = {
+  id: "commit-sender-tree",
+  file: "dist/src/createCommit.js",
+  find: "    return { newState, welcome: mlsWelcome, commit, consumed };",
+  replace: "    return { newState, welcome: mlsWelcome, commit, consumed, senderSecretTree: _newTree /* parley: RFC 9420 9.2 */ };",
+};
+
 /** In the order they apply: a later mend of one file may find an earlier one's text. */
 export const ENGINE_MENDS: readonly EngineMend[] = [
   updatePathRule,
@@ -218,6 +232,7 @@ export const ENGINE_MENDS: readonly EngineMend[] = [
   skippedKeysCall,
   skippedKeysRead,
   skippedKeysHelpers,
+  commitSenderTree,
 ];
 
 /** The mends of each file, in order. */
