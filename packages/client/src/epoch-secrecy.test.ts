@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { createPrivateKeySigner } from "@parley/identity";
-import { decodeGroupState, messageSenderData, processMessage, ratchetSecretsOf, storedRatchetsOf, type GroupState } from "@parley/mls";
+import { decodeGroupState, groupMembers, messageSenderData, nodePrivateKeysOf, processMessage, ratchetSecretsOf, storedRatchetsOf, type GroupState } from "@parley/mls";
 import type { mlsApi } from "@parley/proto";
 import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
 import { createApiClient, type ApiClient } from "./api/api-client.js";
@@ -258,5 +258,34 @@ describe("@parley/client: forward secrecy inside an epoch (RFC 9420 9.2)", { tim
     assert.notEqual(commits[1]?.generation, commits[0]?.generation, "the rebuilt commit reused the first one's handshake generation");
     alice.client.close();
     bob.client.close();
+  });
+  it("the private key of a node a commit blanks leaves the stored state", async () => {
+    const users = [await newClient(), await newClient(), await newClient(), await newClient()];
+    const [alice] = users;
+    assert.ok(alice);
+    const group = await alice.client.conversations.createGroup(users.slice(1).map((u) => u.client.inboxId));
+    const byLeaf = new Map(groupMembers(storedGroup(alice.dbPath, group.groupIdBytes)).map((m) => [m.leafIndex, users.find((u) => u.client.inboxId === m.inboxId)]));
+    // Leaves 0 and 1 share their parent, node 1. A commit from the other half
+    // of the tree that removes leaf 1 blanks node 1 and does not refill it:
+    // leaf 0 holds a private key for a node that no longer has one.
+    const keeper = byLeaf.get(0);
+    const removed = byLeaf.get(1);
+    const committer = byLeaf.get(3);
+    assert.ok(keeper === alice && removed && committer, "four members on leaves 0-3");
+    await group.addAdmin(committer.client.inboxId);
+    const committers = await joined(committer.client, group.id);
+    await committers.sync();
+    const before = storedGroup(alice.dbPath, group.groupIdBytes);
+    const parentKey = nodePrivateKeysOf(before).get(1);
+    assert.ok(parentKey, "leaf 0 holds node 1's private key (the test can fail)");
+    assert.ok(databaseBytes(alice.dbPath).includes(Buffer.from(parentKey)), "the search sees it where the database holds it");
+
+    await committers.removeMembers([removed.client.inboxId]);
+    await group.sync();
+    const afterIt = storedGroup(alice.dbPath, group.groupIdBytes);
+    assert.equal(afterIt.epoch, before.epoch + 1n, "the removal applied");
+    assert.equal(nodePrivateKeysOf(afterIt).has(1), false, "the blanked node's private key is still in the state");
+    assert.ok(!databaseBytes(alice.dbPath).includes(Buffer.from(parentKey)), "the blanked node's private key is still on disk");
+    for (const u of users) u.client.close();
   });
 });

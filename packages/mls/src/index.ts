@@ -39,7 +39,7 @@ export {
   type ValidatedKeyPackage,
   type ValidateKeyPackageOptions,
 } from "./key-package.js";
-export { privateInitKey } from "./group/private-keys.js";
+export { nodePrivateKeysOf, privateInitKey } from "./group/private-keys.js";
 export {
   wrapWelcome,
   unwrapWelcome,

@@ -18,6 +18,7 @@ import {
 import { MlsError } from "../mls-error.js";
 import type { InstallationKey } from "../xmtp/credential.js";
 import { replaceExtensions, type XmtpExtensionChanges } from "../xmtp/group-extensions.js";
+import { dropBlankedKeys } from "./commit-checks.js";
 import type { Consumed } from "./consumed.js";
 import { engineContext, engineOf, groupMembers, ownLeafIndex, wrapState, type GroupState } from "./group-state.js";
 
@@ -81,7 +82,8 @@ async function commitWith(
       // The engine's mend commit-sender-tree (engine/mends.ts) returns it.
       const { senderSecretTree } = result as typeof result & { senderSecretTree: ClientState["secretTree"] };
       return {
-        state: wrapState(result.newState),
+        // Keys of nodes the commit blanks stay in the old state only (RFC 9420 9.2).
+        state: wrapState(dropBlankedKeys(result.newState).engine),
         sent: wrapState({ ...before, secretTree: senderSecretTree }),
         commit: encode(mlsMessageEncoder, result.commit),
         ...(result.welcome === undefined ? {} : { welcome: encode(mlsMessageEncoder, result.welcome) }),

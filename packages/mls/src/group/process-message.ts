@@ -11,6 +11,7 @@ import { decodeFramedMessage } from "../framing.js";
 import { MlsError } from "../mls-error.js";
 import { inboxIdOfCredential, installationKeyOfLeaf } from "../xmtp/credential.js";
 import { MAX_PAST_EPOCHS, MAXIMUM_FORWARD_DISTANCE } from "../xmtp/profile.js";
+import { assertTreeKeys, dropBlankedKeys } from "./commit-checks.js";
 import type { Consumed } from "./consumed.js";
 import { engineContext, engineOf, groupMembers, wrapState, type GroupMember, type GroupState } from "./group-state.js";
 import { openSenderData, senderLeafIndex } from "./sender-data.js";
@@ -208,8 +209,11 @@ async function processPrivate(
     ownKey === undefined ||
     stillThere === undefined ||
     !sameBytes(ownKey, stillThere);
+  // RFC 9420 12.4.2, 7.3: the tree's keys, checked as every member checks them (commit-checks.ts).
+  assertTreeKeys(result.newState);
+  const pruned = dropBlankedKeys(result.newState);
   const next = wrapState(
-    removedSelf ? { ...result.newState, groupActiveState: { kind: "removedFromGroup" } } : result.newState,
+    removedSelf ? { ...pruned.engine, groupActiveState: { kind: "removedFromGroup" } } : pruned.engine,
   );
   const after = groupMembers(next);
   const has = (list: readonly GroupMember[], m: GroupMember) => list.some((x) => sameBytes(x.installationKey, m.installationKey));
@@ -222,7 +226,7 @@ async function processPrivate(
     extensionsChanged: !extensionsEqual(engine, result.newState),
     removedSelf,
     readded: before.filter((m) => proposedRemoves.includes(m.leafIndex) && proposedAdds.some((k) => sameBytes(k, m.installationKey))),
-    consumed: result.consumed,
+    consumed: [...result.consumed, ...pruned.dropped],
   };
 }
 
