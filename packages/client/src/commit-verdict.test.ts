@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, mock } from "node:test";
 import { createPrivateKeySigner } from "@parley/identity";
 import { CIPHERSUITE, decodeGroupState, encodeGroupState, groupMembers, nodeCryptoProvider, tsMls, xmtpClientConfig, type GroupState } from "@parley/mls";
 import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
@@ -86,10 +86,10 @@ describe("@parley/client: every member reaches the same verdict on a commit", { 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function newClient(): Promise<{ client: Client; dbPath: string; log: ReturnType<typeof recorder> }> {
+  async function newClient(nowNs?: () => bigint): Promise<{ client: Client; dbPath: string; log: ReturnType<typeof recorder> }> {
     const dbPath = join(dir, `c${(n += 1)}.db`);
     const log = recorder();
-    const client = await Client.create(createPrivateKeySigner(randomBytes(32)), { ...node.clientOptions, dbPath, logger: log });
+    const client = await Client.create(createPrivateKeySigner(randomBytes(32)), { ...node.clientOptions, dbPath, logger: log, ...(nowNs ? { nowNs } : {}) });
     return { client, dbPath, log };
   }
 
@@ -180,5 +180,30 @@ describe("@parley/client: every member reaches the same verdict on a commit", { 
     assert.equal(storedGroup(bob.dbPath, group.groupIdBytes).epoch, before.epoch + 1n);
     assert.deepEqual(await texts(groupOf(bob)), ["still talking"]);
     close();
+  });
+  it("an added key package's lifetime is judged at the commit's time: a member who syncs after it ran out applies what the others applied", async () => {
+    const alice = await newClient();
+    // Bob's client keeps today's time; only what reads the machine's clock
+    // directly (the engine's own lifetime check) sees the late sync.
+    const today = BigInt(Date.now()) * 1_000_000n;
+    const bob = await newClient(() => today);
+    const carol = await newClient();
+    const group = await alice.client.conversations.createGroup([bob.client.inboxId]);
+    const bobs = await joined(bob.client, group.id);
+    await bobs.sync();
+    const epoch = storedGroup(bob.dbPath, group.groupIdBytes).epoch;
+    await group.addMembers([carol.client.inboxId]);
+    await joined(carol.client, group.id);
+
+    const thirteenWeeks = 13 * 7 * 24 * 3600 * 1000; // past the 12-week lifetime of Carol's key package
+    mock.timers.enable({ apis: ["Date"], now: Date.now() + thirteenWeeks });
+    try {
+      await bobs.sync();
+    } finally {
+      mock.timers.reset();
+    }
+    assert.equal(storedGroup(bob.dbPath, group.groupIdBytes).epoch, epoch + 1n, "Bob, syncing late, refused the add the others applied");
+    assert.deepEqual((await bobs.members()).map((m) => m.inboxId).sort(), [alice.client.inboxId, bob.client.inboxId, carol.client.inboxId].sort());
+    for (const u of [alice, bob, carol]) u.client.close();
   });
 });

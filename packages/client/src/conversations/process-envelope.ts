@@ -136,7 +136,8 @@ export async function processEnvelope(state: GroupState, envelope: Envelope, con
   if (context.ownPayload) return { kind: "skip" };
   const { authenticate } = context;
   try {
-    const result = await processMessage(state, envelope.data, authenticate);
+    // Judged at the node's time of the envelope, as every member judges it (commit-checks.ts).
+    const result = await processMessage(state, envelope.data, authenticate, { atSeconds: envelope.createdNs / 1_000_000_000n });
     switch (result.kind) {
       case "application":
         return {

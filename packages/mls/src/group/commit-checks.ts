@@ -12,15 +12,30 @@
 //   commit (where the engine's own check would refuse every later commit).
 // - RFC 9420 9.2 / 16.8 (deletion): the private key of a node the commit
 //   blanked is dropped, and handed back to be erased.
+// - RFC 9420 7.3 / 10.1: an added key package's lifetime covers the time of
+//   the commit that adds it — the node's time of the commit's envelope, which
+//   is the same for every member whenever it syncs, not the receiver's clock
+//   at processing (a member syncing after the lifetime ran out would refuse
+//   what the others applied).
 // OpenMLS applies the first two when it processes an UpdatePath (treesync:
 // the derived public key check, DuplicateEncryptionKey); libxmtp inherits them.
-import type { ClientState } from "ts-mls";
-import { nodeTypes } from "../engine/ts-mls.js";
+import type { ClientState, Proposal } from "ts-mls";
+import { leafNodeSources, nodeTypes } from "../engine/ts-mls.js";
 import { toHex } from "../crypto/bytes.js";
 import { rawPublicOf } from "../crypto/okp-keys.js";
 import { MlsError } from "../mls-error.js";
 
 type TreeNode = ClientState["ratchetTree"][number];
+
+/** Whether an Add among `proposals` carries a key package whose lifetime does not cover `atSeconds`. */
+export function addsOutsideLifetime(proposals: readonly { readonly proposal: Proposal }[], atSeconds: bigint): boolean {
+  return proposals.some(({ proposal }) => {
+    if (!("add" in proposal)) return false;
+    const leaf = proposal.add.keyPackage.leafNode;
+    if (leaf.leafNodeSource !== leafNodeSources.key_package) return true;
+    return leaf.lifetime.notBefore > atSeconds || leaf.lifetime.notAfter < atSeconds;
+  });
+}
 
 function encryptionKeyOf(node: TreeNode): Uint8Array | undefined {
   if (node === undefined) return undefined;

@@ -11,7 +11,7 @@ import { decodeFramedMessage } from "../framing.js";
 import { MlsError } from "../mls-error.js";
 import { inboxIdOfCredential, installationKeyOfLeaf } from "../xmtp/credential.js";
 import { MAX_PAST_EPOCHS, MAXIMUM_FORWARD_DISTANCE } from "../xmtp/profile.js";
-import { assertTreeKeys, dropBlankedKeys } from "./commit-checks.js";
+import { addsOutsideLifetime, assertTreeKeys, dropBlankedKeys } from "./commit-checks.js";
 import type { Consumed } from "./consumed.js";
 import { engineContext, engineOf, groupMembers, wrapState, type GroupMember, type GroupState } from "./group-state.js";
 import { openSenderData, senderLeafIndex } from "./sender-data.js";
@@ -81,6 +81,16 @@ function memberAt(engine: Pick<ClientState, "ratchetTree">, leafIndex: number | 
   }
 }
 
+/** When a received commit is judged (key-package lifetimes of its Adds, RFC 9420 7.3 / 10.1). */
+export interface ProcessOptions {
+  /**
+   * The commit's time: the node's time of its envelope, the same for every
+   * member whenever it syncs. Without it the engine judges lifetimes by
+   * this machine's clock at processing.
+   */
+  readonly atSeconds?: bigint;
+}
+
 /**
  * Processes one MLSMessage from the group's topic.
  *
@@ -93,6 +103,7 @@ export async function processMessage(
   state: GroupState,
   bytes: Uint8Array,
   authenticate: AuthenticateMember,
+  options: ProcessOptions = {},
 ): Promise<ProcessResult> {
   const message = decodeFramedMessage(bytes);
   if (message.wireformat !== wireformats.mls_private_message) {
@@ -108,7 +119,7 @@ export async function processMessage(
   const oldest = groupEpoch - BigInt(MAX_PAST_EPOCHS);
   const readable = pm.epoch === groupEpoch || (isApplication && pm.epoch < groupEpoch && pm.epoch >= oldest && engine.historicalReceiverData.has(pm.epoch));
   if (!readable) return { kind: "wrong_epoch", messageEpoch: pm.epoch, groupEpoch };
-  return processPrivate(state, engine, pm, authenticate);
+  return processPrivate(state, engine, pm, authenticate, options.atSeconds);
 }
 
 async function processPrivate(
@@ -116,8 +127,11 @@ async function processPrivate(
   engine: ClientState,
   pm: PrivateMessage,
   authenticate: AuthenticateMember,
+  atSeconds: bigint | undefined,
 ): Promise<ProcessResult> {
-  const { context, auth } = engineContext(authenticate);
+  // Given the commit's time, lifetimes are judged here (commit-checks.ts), not by the engine's clock.
+  const { context, auth } = engineContext(authenticate, atSeconds === undefined ? {} : { checkReceivedLifetimes: false });
+  let expiredAdd = false;
   const before = groupMembers(state);
   let committerLeaf: number | undefined;
   let refusedProposal = false;
@@ -146,6 +160,10 @@ async function processPrivate(
             refusedProposal = true;
             return "reject";
           }
+          if (atSeconds !== undefined && addsOutsideLifetime(proposals, atSeconds)) {
+            expiredAdd = true;
+            return "reject";
+          }
           // A commit that removes us carries an UpdatePath we have no key
           // for (ts-mls then fails to find a common ancestor). Its signature
           // is verified by now; we stop here and mark ourselves removed.
@@ -167,6 +185,7 @@ async function processPrivate(
       throw error;
     }
   });
+  if (expiredAdd) throw new MlsError("mls.expired_key_package", "processMessage: an added key package's lifetime does not cover the commit's time");
   if (refusedProposal) {
     throw new MlsError("mls.invalid", "processMessage: PSK, ReInit and ExternalInit proposals are refused");
   }
