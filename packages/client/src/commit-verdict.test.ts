@@ -12,14 +12,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it, mock } from "node:test";
 import { createPrivateKeySigner } from "@parley/identity";
-import { CIPHERSUITE, decodeGroupState, encodeGroupState, groupMembers, nodeCryptoProvider, tsMls, xmtpClientConfig, type GroupState } from "@parley/mls";
+import { CIPHERSUITE, decodeGroupState, ExtensionId, encodeGroupState, groupMembers, nodeCryptoProvider, tsMls, xmtpClientConfig, type GroupState } from "@parley/mls";
 import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
 import { createApiClient, groupMessageInput, type ApiClient } from "./api/api-client.js";
+import { decodeMembership, encodeMembership } from "./conversations/group-metadata.js";
 import { Client, Group, GroupMessageKind } from "./index.js";
 import type { ClientLogger } from "./logging.js";
 import { LocalStore } from "./store/local-store.js";
 
 type KeyPair = Awaited<ReturnType<Awaited<ReturnType<typeof nodeCryptoProvider.getCiphersuiteImpl>>["hpke"]["deriveKeyPair"]>>;
+type Engine = Parameters<typeof tsMls.createCommit>[0]["state"];
+type Proposal = NonNullable<Parameters<typeof tsMls.createCommit>[0]["extraProposals"]>[number];
 type Suite = Awaited<ReturnType<typeof nodeCryptoProvider.getCiphersuiteImpl>>;
 
 function recorder(): ClientLogger & { refusals(): { code: string; cursor: string }[] } {
@@ -48,7 +51,11 @@ function storedGroup(dbPath: string, groupId: Uint8Array): GroupState {
  * (0: the committer's new leaf key; 1, 2, ...: the nodes of its filtered
  * direct path, bottom up).
  */
-async function forgedCommit(state: GroupState, lie: (k: number, honest: KeyPair, suite: Suite) => Promise<KeyPair>): Promise<Uint8Array> {
+async function forgedCommit(
+  state: GroupState,
+  lie: (k: number, honest: KeyPair, suite: Suite) => Promise<KeyPair>,
+  proposals: (engine: Engine) => Proposal[] = () => [],
+): Promise<Uint8Array> {
   const engine = tsMls.decode(tsMls.clientStateDecoder, encodeGroupState(state).subarray(1));
   assert.ok(engine);
   const honest = await nodeCryptoProvider.getCiphersuiteImpl(CIPHERSUITE);
@@ -63,7 +70,7 @@ async function forgedCommit(state: GroupState, lie: (k: number, honest: KeyPair,
   const result = await tsMls.createCommit({
     context: { cipherSuite: suite, authService: { validateCredential: () => Promise.resolve(true) }, clientConfig: xmtpClientConfig() },
     state: engine,
-    extraProposals: [],
+    extraProposals: proposals(engine),
     ratchetTreeExtension: true,
     wireAsPublicMessage: false,
   });
@@ -205,5 +212,43 @@ describe("@parley/client: every member reaches the same verdict on a commit", { 
     assert.equal(storedGroup(bob.dbPath, group.groupIdBytes).epoch, epoch + 1n, "Bob, syncing late, refused the add the others applied");
     assert.deepEqual((await bobs.members()).map((m) => m.inboxId).sort(), [alice.client.inboxId, bob.client.inboxId, carol.client.inboxId].sort());
     for (const u of [alice, bob, carol]) u.client.close();
+  });
+  it("a member removed by a commit the others refuse refuses it too, and stays", async () => {
+    const { alice, group, byLeaf, groupOf, close } = await fourMembers();
+    const bob = byLeaf(1);
+    const carol = byLeaf(2);
+    const before = storedGroup(bob.dbPath, group.groupIdBytes);
+    const carolsKey = groupMembers(before).find((m) => m.leafIndex === 2)?.encryptionKey;
+    assert.ok(carolsKey);
+    // Alice, a super admin, removes Bob as XMTP does it (the Remove and the
+    // membership map without his inbox), but her new leaf takes Carol's
+    // encryption key: a rule (RFC 9420 7.3) every other member refuses.
+    const forged = await forgedCommit(
+      storedGroup(alice.dbPath, group.groupIdBytes),
+      async (k, honest, suite) => (k === 0 ? { privateKey: honest.privateKey, publicKey: await suite.hpke.importPublicKey(carolsKey) } : honest),
+      (engine) => {
+        const extensions = engine.groupContext.extensions.map((e) => {
+          if (e.extensionType !== ExtensionId.groupMembership || !(e.extensionData instanceof Uint8Array)) return e;
+          const members = decodeMembership(e.extensionData);
+          members.delete(bob.client.inboxId);
+          return { ...e, extensionData: encodeMembership(members) };
+        });
+        return [
+          { proposalType: tsMls.defaultProposalTypes.remove, remove: { removed: 1 } },
+          { proposalType: tsMls.defaultProposalTypes.group_context_extensions, groupContextExtensions: { extensions } },
+        ];
+      },
+    );
+    const cursor = await publish(group.groupIdBytes, forged);
+    for (const u of [carol, bob]) {
+      await groupOf(u).sync();
+      assert.equal(storedGroup(u.dbPath, group.groupIdBytes).epoch, before.epoch, "the forged removal applied");
+      assert.ok(refusedAt(u, cursor), "refused, with its cursor in the log");
+    }
+    assert.equal(groupOf(bob).isActive, true, "Bob left on a commit the others refused");
+    await group.send("Bob is still here");
+    await groupOf(bob).sync();
+    assert.deepEqual(await texts(groupOf(bob)), ["Bob is still here"]);
+    close();
   });
 });

@@ -150,7 +150,7 @@ export async function processEnvelope(state: GroupState, envelope: Envelope, con
         // Checked before it applies (section 3.5): a commit whose tree,
         // membership map, identity states or permissions disagree is
         // skipped, and the group stays on its epoch.
-        const membership = await membershipContextFor(authenticate.histories, state, result.state, result.committer);
+        const membership = await membershipContextFor(authenticate.histories, state, result.after, result.committer);
         const refused = validateCommit(state, result, (before, after) => checkMembership(before, after, membership));
         if (refused !== undefined) return { kind: "refused", refusal: { code: "refused.commit", reason: refused, level: "warn" } };
         const required = requiredVersionAboveOurs(result.state);

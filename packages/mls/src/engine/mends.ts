@@ -218,6 +218,61 @@ const commitSenderTree: EngineMend = {
   replace: "    return { newState, welcome: mlsWelcome, commit, consumed, senderSecretTree: _newTree /* parley: RFC 9420 9.2 */ };",
 };
 
+// 8. A commit that removes the receiver (RFC 9420 12.4.2, 12.2): the
+// removed member gets no path secret, so rc.10 failed at decrypting the
+// UpdatePath (and we stopped before it, at the proposals). The removed
+// member must first refuse exactly what the others refuse: the UpdatePath's
+// leaf and parent hashes, the tree it leads to, the group's rules on the new
+// extensions and membership. So the commit is processed through every public
+// step; only what needs the path secret is left out: no private keys, no
+// commit secret (the key schedule of the state returned is not the epoch's
+// and is never used: the state is marked removed), and the confirmation tag,
+// which only members who can derive the epoch can check.
+const removedReceiverFlag: EngineMend = {
+  id: "removed-receiver-flag",
+  file: "dist/src/processMessages.js",
+  find: '    const action = callback({ kind: "commit", senderLeafIndex, proposals: result.allProposals });',
+  replace:
+    '    const action = callback({ kind: "commit", senderLeafIndex, proposals: result.allProposals });\n' +
+    '    const removedReceiver = result.allProposals.some((p) => "remove" in p.proposal && p.proposal.remove.removed === state.privatePath.leafIndex); /* parley: RFC 9420 12.4.2 */',
+};
+const removedReceiverPassed: EngineMend = {
+  id: "removed-receiver-passed",
+  file: "dist/src/processMessages.js",
+  find: "        : [findBlankLeafNodeIndex(mutableTree) ?? toNodeIndex(mutableTree.length + 1)], cs.kdf);",
+  replace: "        : [findBlankLeafNodeIndex(mutableTree) ?? toNodeIndex(mutableTree.length + 1)], cs.kdf, removedReceiver /* parley */);",
+};
+const removedReceiverPath: EngineMend = {
+  id: "removed-receiver-path",
+  file: "dist/src/processMessages.js",
+  find: `async function applyTreeUpdate(path, sender, mutableTree, cs, state, groupContext, excludeNodes, kdf) {`,
+  replace: `async function applyTreeUpdate(path, sender, mutableTree, cs, state, groupContext, excludeNodes, kdf, removedReceiver = false) {`,
+};
+const removedReceiverNoSecret: EngineMend = {
+  id: "removed-receiver-no-secret",
+  file: "dist/src/processMessages.js",
+  find: `    if (sender.senderType === senderTypes.member) {
+        await applyUpdatePath(mutableTree, toLeafIndex(sender.leafIndex), path, cs.hash);
+        const newTreeHash = await treeHashRoot(mutableTree, cs.hash);
+`,
+  replace: `    if (sender.senderType === senderTypes.member) {
+        await applyUpdatePath(mutableTree, toLeafIndex(sender.leafIndex), path, cs.hash);
+        const newTreeHash = await treeHashRoot(mutableTree, cs.hash);
+        if (removedReceiver) /* parley: no path secret for a removed member */
+            return [{ leafIndex: state.privatePath.leafIndex, privateKeys: {} }, new Uint8Array(kdf.size), newTreeHash];
+`,
+};
+const removedReceiverNoTag: EngineMend = {
+  id: "removed-receiver-no-tag",
+  file: "dist/src/processMessages.js",
+  find: `    if (!confirmationTagValid)
+        throw new CryptoVerificationError("Could not verify confirmation tag");
+    const secretTree = createSecretTree(`,
+  replace: `    if (!confirmationTagValid && !removedReceiver /* parley: the removed member cannot derive the epoch */)
+        throw new CryptoVerificationError("Could not verify confirmation tag");
+    const secretTree = createSecretTree(`,
+};
+
 /** In the order they apply: a later mend of one file may find an earlier one's text. */
 export const ENGINE_MENDS: readonly EngineMend[] = [
   updatePathRule,
@@ -233,6 +288,11 @@ export const ENGINE_MENDS: readonly EngineMend[] = [
   skippedKeysRead,
   skippedKeysHelpers,
   commitSenderTree,
+  removedReceiverFlag,
+  removedReceiverPassed,
+  removedReceiverPath,
+  removedReceiverNoSecret,
+  removedReceiverNoTag,
 ];
 
 /** The mends of each file, in order. */

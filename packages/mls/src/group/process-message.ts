@@ -38,6 +38,12 @@ export type ProcessResult =
       /** True when the commit removed us: the state is now inactive. */
       readonly removedSelf: boolean;
       /**
+       * The tree and group context the commit leads to, for the group's rules
+       * (membership, permissions): `state` itself, except when the commit
+       * removed us, where `state` stays on the old epoch, marked removed.
+       */
+      readonly after: GroupState;
+      /**
        * Installations the commit removes and adds back in the same commit
        * (fork recovery, which XMTP allows only to super admins); a tree
        * comparison cannot see them.
@@ -135,7 +141,6 @@ async function processPrivate(
   const before = groupMembers(state);
   let committerLeaf: number | undefined;
   let refusedProposal = false;
-  let removesUs = false;
   const proposedAdds: Uint8Array[] = [];
   const proposedRemoves: number[] = [];
   const ownLeaf = engine.privatePath.leafIndex;
@@ -164,16 +169,9 @@ async function processPrivate(
             expiredAdd = true;
             return "reject";
           }
-          // A commit that removes us carries an UpdatePath we have no key
-          // for (ts-mls then fails to find a common ancestor). Its signature
-          // is verified by now; we stop here and mark ourselves removed.
-          if (
-            incoming.kind === "commit" &&
-            proposals.some((p) => p.proposal.proposalType === defaultProposalTypes.remove && "remove" in p.proposal && p.proposal.remove.removed === ownLeaf)
-          ) {
-            removesUs = true;
-            return "reject";
-          }
+          // A commit that removes us goes on through every public check
+          // (the engine's mends removed-receiver-*): we mark ourselves
+          // removed only once it passed all the rules the others apply.
           return "accept";
         },
       });
@@ -188,21 +186,6 @@ async function processPrivate(
   if (expiredAdd) throw new MlsError("mls.expired_key_package", "processMessage: an added key package's lifetime does not cover the commit's time");
   if (refusedProposal) {
     throw new MlsError("mls.invalid", "processMessage: PSK, ReInit and ExternalInit proposals are refused");
-  }
-  if (removesUs) {
-    const self = memberAt(engine, ownLeaf);
-    return {
-      kind: "commit",
-      state: wrapState({ ...engine, groupActiveState: { kind: "removedFromGroup" } }),
-      committer: memberAt(engine, committerLeaf),
-      added: [],
-      removed: self === undefined ? [] : [self],
-      extensionsChanged: false,
-      removedSelf: true,
-      readded: [],
-      // Not applied: the state is the old one, which uses everything it holds.
-      consumed: [],
-    };
   }
   if (result.kind === "applicationMessage") {
     const epochData = pm.epoch === engine.groupContext.epoch ? undefined : engine.historicalReceiverData.get(pm.epoch);
@@ -231,21 +214,26 @@ async function processPrivate(
   // RFC 9420 12.4.2, 7.3: the tree's keys, checked as every member checks them (commit-checks.ts).
   assertTreeKeys(result.newState);
   const pruned = dropBlankedKeys(result.newState);
-  const next = wrapState(
-    removedSelf ? { ...pruned.engine, groupActiveState: { kind: "removedFromGroup" } } : pruned.engine,
-  );
+  const next = wrapState(pruned.engine);
+  // Removed: the new epoch is not ours (the engine derived no secret of it,
+  // mends removed-receiver-*). We stay on the old epoch marked removed,
+  // without the private keys of our path, which nothing will use again.
+  const kept = removedSelf
+    ? wrapState({ ...engine, privatePath: { ...engine.privatePath, privateKeys: {} }, groupActiveState: { kind: "removedFromGroup" } })
+    : next;
   const after = groupMembers(next);
   const has = (list: readonly GroupMember[], m: GroupMember) => list.some((x) => sameBytes(x.installationKey, m.installationKey));
   return {
     kind: "commit",
-    state: next,
+    state: kept,
+    after: next,
     committer: memberAt(engine, committerLeaf),
     added: after.filter((m) => !has(before, m)),
     removed: before.filter((m) => !has(after, m)),
     extensionsChanged: !extensionsEqual(engine, result.newState),
     removedSelf,
     readded: before.filter((m) => proposedRemoves.includes(m.leafIndex) && proposedAdds.some((k) => sameBytes(k, m.installationKey))),
-    consumed: [...result.consumed, ...pruned.dropped],
+    consumed: removedSelf ? Object.values(engine.privatePath.privateKeys) : [...result.consumed, ...pruned.dropped],
   };
 }
 
