@@ -15,6 +15,8 @@ export { processMessage, type ProcessResult } from "./group/process-message.js";
 export { joinFromWelcome, type JoinParams, type JoinResult } from "./group/join.js";
 export { encryptMessage, type EncryptResult } from "./group/application.js";
 export { eraseConsumed, type Consumed } from "./group/consumed.js";
+export { mergeOwnCommit } from "./group/merge-commit.js";
+export { messageSenderData, type SenderData } from "./group/sender-data.js";
 export {
   groupMembers,
   isRemoved,
@@ -25,7 +27,7 @@ export {
   type GroupMember,
 } from "./group/group-state.js";
 export { groupExtensions } from "./group/group-extensions-of.js";
-export { ratchetSecretsOf } from "./group/ratchet-secrets.js";
+export { ratchetSecretsOf, storedRatchetsOf, type StoredRatchet } from "./group/ratchet-secrets.js";
 export { encodeGroupState, decodeGroupState, STATE_VERSION } from "./state-codec.js";
 
 // Key packages and Welcomes.
@@ -38,7 +40,7 @@ export {
   type ValidatedKeyPackage,
   type ValidateKeyPackageOptions,
 } from "./key-package.js";
-export { privateInitKey } from "./group/private-keys.js";
+export { nodePrivateKeysOf, privateInitKey } from "./group/private-keys.js";
 export {
   wrapWelcome,
   unwrapWelcome,

@@ -6,6 +6,7 @@ import { clientStateDecoder, clientStateEncoder, encode } from "./engine/ts-mls.
 import { concat } from "./crypto/bytes.js";
 import { decodeExactly } from "./codec.js";
 import { engineOf, wrapState, type GroupState } from "./group/group-state.js";
+import { migrateSkippedSecrets } from "./group/skipped-keys.js";
 import { MlsError } from "./mls-error.js";
 
 /** Version 1: ts-mls 2.0.0-rc.10 ClientState encoding. */
@@ -28,7 +29,8 @@ export function decodeGroupState(bytes: Uint8Array): GroupState {
     if (!(engine.groupContext?.groupId instanceof Uint8Array) || engine.ratchetTree.length === 0) {
       throw new MlsError("mls.corrupt_state", "group state: incomplete");
     }
-    return wrapState(engine);
+    // Skipped-generation entries of states stored before the engine mend skipped-keys-*.
+    return wrapState(migrateSkippedSecrets(engine));
   } catch (cause) {
     throw new MlsError("mls.corrupt_state", "group state: does not decode", { cause });
   }

@@ -10,7 +10,7 @@
 // from the members who refuse it.
 import { groupExtensions, type GroupState, type ProcessResult, type XmtpGroupExtensions } from "@parley/mls";
 import { ClientError } from "../client-error.js";
-import { decodeImmutableMetadata, decodeMembership, decodeMutableMetadata, encodeMembership, METADATA_LIMITS } from "./group-metadata.js";
+import { decodeImmutableMetadata, decodeMembership, decodeMutableMetadata, METADATA_LIMITS } from "./group-metadata.js";
 import { dmShapeViolation, namedDmPair } from "./dm-validation.js";
 import { decodePolicySet, permissionViolation } from "./permissions.js";
 
@@ -72,11 +72,12 @@ export function welcomeExtensionViolation(state: GroupState): string | undefined
  */
 export function validateCommit(before: GroupState, outcome: CommitOutcome, checkMembership: MembershipCheck): string | undefined {
   if (outcome.committer === undefined) return "the committer is not a member";
-  if (outcome.removedSelf) return removalOfUs(before, outcome);
+  // A commit that removes us is held to every rule the others apply, on the
+  // tree and extensions it leads to (`after`), before we leave on its word.
   if (outcome.readded.length > 0 && !isSuperAdmin(before, outcome.committer.inboxId)) {
     return "an installation removed and added back by a member that is not a super admin";
   }
-  return checkMembership(before, outcome.state) ?? extensionRules(before, outcome.state, outcome.committer.inboxId) ?? dmRules(before, outcome.state);
+  return checkMembership(before, outcome.after) ?? extensionRules(before, outcome.after, outcome.committer.inboxId) ?? dmRules(before, outcome.after);
 }
 
 /**
@@ -101,26 +102,6 @@ function isSuperAdmin(before: GroupState, inboxId: string): boolean {
     return (decodeMutableMetadata(groupExtensions(before).mutableMetadata).superAdminList?.inboxIds ?? []).includes(inboxId);
   } catch {
     return false;
-  }
-}
-
-/**
- * A commit that removes us is not processed past our removal (@parley/mls
- * stops there), so its new extensions are unknown: it is held to the rules
- * of removing our inbox. Refusing costs little either way: if the others
- * applied it we can no longer read; if it breaks the policy they refused it
- * too and we read on, instead of leaving on a non-admin's word.
- */
-function removalOfUs(before: GroupState, outcome: CommitOutcome): string | undefined {
-  const us = outcome.removed[0]?.inboxId;
-  if (us === undefined || outcome.committer === undefined) return undefined;
-  try {
-    const b = groupExtensions(before);
-    const members = decodeMembership(b.membership);
-    members.delete(us);
-    return permissionViolation(b, { ...b, membership: encodeMembership(members) }, outcome.committer.inboxId);
-  } catch {
-    return "an XMTP extension does not decode";
   }
 }
 

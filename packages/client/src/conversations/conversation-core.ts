@@ -115,8 +115,12 @@ export class ConversationCore implements IntentHost {
       state = applied.state;
     }
     if (state !== undefined) loseOvertaken(this.ctx, this.groupId, state.epoch);
-    await finishCommitted(this.ctx, this.groupId);
-    if (envelopes.length > 0) store.scrub();
+    try {
+      await finishCommitted(this.ctx, this.groupId);
+    } finally {
+      // Also when the welcomes fail: the log keeps old pages, used secrets among them.
+      if (envelopes.length > 0) store.scrub();
+    }
   }
 
   publishCommit(spec: IntentSpec): Promise<void> {

@@ -122,6 +122,9 @@ export async function publishCommit(host: IntentHost, spec: IntentSpec): Promise
     assertOwnCommitAllowed(state, result.state, ctx.inboxId);
     const hash = sha256(result.commit);
     const id = store.transaction(() => {
+      // The current epoch's state moves past the handshake generation the
+      // commit used: a rebuild in this epoch never takes it again (RFC 9420 9.2).
+      store.updateGroup(groupId, encodeGroupState(result.sent), host.row().cursor);
       store.addOwnPayload(hash, groupId);
       return store.insertIntent({
         groupId,

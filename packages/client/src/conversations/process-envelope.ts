@@ -10,7 +10,7 @@
 // i.e. the state is still at the epoch the commit was built on; it is then
 // merged even if we had given up waiting for it, because it is the commit
 // every other member applies (RFC 9420 14: one commit per epoch).
-import { decodeGroupState, groupMembers, isRemoved, processMessage, type Consumed, type GroupState } from "@parley/mls";
+import { decodeGroupState, encodeGroupState, groupMembers, isRemoved, mergeOwnCommit, processMessage, type Consumed, type GroupState } from "@parley/mls";
 import type { ClientError } from "../client-error.js";
 import { decodeIncomingPayload } from "../content/incoming-payload.js";
 import { GROUP_UPDATED_TYPE } from "../content/group-updated-codec.js";
@@ -137,14 +137,16 @@ export async function processEnvelope(state: GroupState, envelope: Envelope, con
   if (intent !== undefined) {
     const staged = state.epoch === intent.baseEpoch ? intent.stagedState : undefined;
     if (staged === undefined) return { kind: "own_commit", intentId: intent.id };
-    const merged = decodeGroupState(staged);
+    // Its past epochs keep the keys used since it was built erased (merge-commit.ts).
+    const merged = mergeOwnCommit(state, decodeGroupState(staged));
     const transcript = commitTranscript(source(context, envelope), state, merged, context.ownInboxId);
-    return { kind: "own_commit", intentId: intent.id, won: { state: merged, staged, transcript } };
+    return { kind: "own_commit", intentId: intent.id, won: { state: merged, staged: encodeGroupState(merged), transcript } };
   }
   if (context.ownPayload) return { kind: "skip" };
   const { authenticate } = context;
   try {
-    const result = await processMessage(state, envelope.data, authenticate);
+    // Judged at the node's time of the envelope, as every member judges it (commit-checks.ts).
+    const result = await processMessage(state, envelope.data, authenticate, { atSeconds: envelope.createdNs / 1_000_000_000n });
     switch (result.kind) {
       case "application":
         // Not one of our payloads (those were recognised by hash above),
@@ -164,7 +166,7 @@ export async function processEnvelope(state: GroupState, envelope: Envelope, con
         // membership map, identity states or permissions disagree is
         // skipped, and the group stays on its epoch.
         const timing = { sentNs: envelope.createdNs, nowNs: context.nowNs };
-        const membership = await membershipContextFor(authenticate.histories, state, result.state, result.committer, timing);
+        const membership = await membershipContextFor(authenticate.histories, state, result.after, result.committer, timing);
         const refused = validateCommit(state, result, (before, after) => checkMembership(before, after, membership));
         if (refused !== undefined) return { kind: "refused", refusal: { code: "refused.commit", reason: refused, level: "warn" } };
         const required = requiredVersionAboveOurs(result.state);

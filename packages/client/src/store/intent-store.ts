@@ -102,6 +102,7 @@ export class IntentStore {
   readonly #setState: Database.Statement<[string, bigint | null, bigint]>;
   readonly #finish: Database.Statement<[string, bigint | null, bigint]>;
   readonly #decide: Database.Statement<[string, bigint | null, bigint]>;
+  readonly #settle: Database.Statement<[string, bigint | null, bigint]>;
 
   constructor(db: Database.Database) {
     this.#insert = db.prepare(
@@ -117,7 +118,10 @@ export class IntentStore {
     this.#finish = db.prepare(
       "UPDATE intents SET state = ?, cursor = coalesce(?, cursor), payload = NULL, staged_state = NULL, welcome = NULL, recipients = NULL WHERE id = ?",
     );
-    this.#decide = db.prepare(`UPDATE intents SET state = ?, cursor = coalesce(?, cursor) WHERE id = ? AND state IN ${UNDECIDED}`);
+    this.#decide = db.prepare(
+      `UPDATE intents SET state = ?, cursor = coalesce(?, cursor), staged_state = NULL WHERE id = ? AND state IN ${UNDECIDED}`,
+    );
+    this.#settle = db.prepare("UPDATE intents SET state = ?, cursor = coalesce(?, cursor), staged_state = NULL WHERE id = ?");
   }
 
   /** Written `published`. @returns the intent's id */
@@ -166,10 +170,18 @@ export class IntentStore {
     this.#delete.run(id);
   }
 
-  /** Moves an intent on; `done` and `superseded` drop its payload, staged state and welcome (secrets). */
+  /**
+   * Moves an intent on; `done` and `superseded` drop its payload, staged
+   * state and welcome (secrets). `committed` and `lost` drop the staged
+   * state at once: merged, it is the group's state, which erases each
+   * secret as it is used (RFC 9420 9.2), and a copy here would keep them
+   * for as long as the welcomes wait (a node that refuses them); lost, it
+   * is an epoch that never was.
+   */
   setState(id: bigint, state: IntentState, cursor?: bigint): void {
     const finished = state === "done" || state === "superseded";
-    (finished ? this.#finish : this.#setState).run(state, cursor ?? null, id);
+    const settled = state === "committed" || state === "lost";
+    (finished ? this.#finish : settled ? this.#settle : this.#setState).run(state, cursor ?? null, id);
   }
 
   /**

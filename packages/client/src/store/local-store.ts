@@ -245,7 +245,7 @@ export class LocalStore {
     this.#intents.delete(id);
   }
 
-  /** Moves an intent on; `done` and `superseded` drop its payload, staged state and welcome (secrets). */
+  /** Moves an intent on; `done` and `superseded` drop its payload, staged state and welcome (secrets), `committed` and `lost` its staged state. */
   setIntentState(id: bigint, state: IntentState, cursor?: bigint): void {
     this.#intents.setState(id, state, cursor);
   }

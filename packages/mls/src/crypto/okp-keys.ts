@@ -132,3 +132,8 @@ export function exportRawPrivate(key: KeyObject): Uint8Array {
 export function rememberPrivate(curve: OkpCurve, raw: Uint8Array, key: KeyObject): void {
   privateCache[curve].set(raw, key);
 }
+
+/** The raw public key of a raw private key. @throws KeyImportError */
+export function rawPublicOf(curve: OkpCurve, raw: Uint8Array): Uint8Array {
+  return exportRawPublic(createPublicKey(importPrivate(curve, raw)));
+}

@@ -137,6 +137,142 @@ const coverageOrder: EngineMend = {
             if (constantTimeEqual(parentHash, expectedParentHash)) {`,
 };
 
+// 6. RFC 9420 9.2 (deletion schedule) and 15.3: a generation skipped over
+// (a message withheld or reordered) keeps only that message's key and nonce,
+// never the ratchet secret of its generation, from which every later secret
+// of the chain derives. rc.10 kept the secret: one withheld message left the
+// sender's whole chain, from that generation on, derivable from the stored
+// state. The entry now holds key || nonce (nonce without its reuse guard,
+// which each message carries); the ratchet secrets stepped over are handed
+// back as consumed. An entry of the old form (a secret: kdf-size bytes,
+// never key || nonce in a defined suite) in a state stored before still reads.
+const skippedKeysOnly: EngineMend = {
+  id: "skipped-keys-only",
+  file: "dist/src/secretTree.js",
+  find: "async function ratchetUntil(current, desiredGen, config, kdf) {",
+  replace: "async function ratchetUntil(current, desiredGen, config, kdf, cs /* parley: RFC 9420 9.2 */) {",
+};
+const skippedKeysStored: EngineMend = {
+  id: "skipped-keys-stored",
+  file: "dist/src/secretTree.js",
+  find: `        const [updated, old] = updateUnusedGenerations(result, config.retainKeysForGenerations);
+        consumed.push(...old);`,
+  replace: `        const skipped = await skippedKeyAndNonce(result.secret, result.generation, cs); /* parley: key and nonce, not the secret */
+        const [updated, old] = updateUnusedGenerations({ ...result, secret: skipped }, config.retainKeysForGenerations);
+        consumed.push(...old, result.secret);`,
+};
+const skippedKeysCall: EngineMend = {
+  id: "skipped-keys-call",
+  file: "dist/src/secretTree.js",
+  find: "senderData.generation, config, cs.kdf);",
+  replace: "senderData.generation, config, cs.kdf, cs /* parley: RFC 9420 9.2 */);",
+};
+const skippedKeysRead: EngineMend = {
+  id: "skipped-keys-read",
+  file: "dist/src/secretTree.js",
+  find: "            return await createRatchetResultWithSecret(node, nodeIndex, desired, senderData.generation, senderData.reuseGuard, updatedTree, contentType, consumed, cs, ratchetState);",
+  replace: "            return await createRatchetResultWithSkipped(node, nodeIndex, desired, senderData.generation, senderData.reuseGuard, updatedTree, contentType, consumed, cs, ratchetState); /* parley: RFC 9420 9.2 */",
+};
+const skippedKeysHelpers: EngineMend = {
+  id: "skipped-keys-helpers",
+  file: "dist/src/secretTree.js",
+  find: "async function deriveNonce(secret, generation, cs) {",
+  replace: `/* parley: RFC 9420 9.2, a skipped generation keeps key || nonce only */
+async function skippedKeyAndNonce(secret, generation, cs) {
+    const key = await deriveKey(secret, generation, cs);
+    const nonce = await deriveNonce(secret, generation, cs);
+    const out = new Uint8Array(key.length + nonce.length);
+    out.set(key, 0);
+    out.set(nonce, key.length);
+    key.fill(0);
+    nonce.fill(0);
+    return out;
+}
+async function createRatchetResultWithSkipped(node, index, stored, generation, reuseGuard, tree, contentType, consumed, cs, ratchetState) {
+    if (stored.length === cs.kdf.size)
+        return await createRatchetResultWithSecret(node, index, stored, generation, reuseGuard, tree, contentType, consumed, cs, ratchetState);
+    if (stored.length !== cs.hpke.keyLength + cs.hpke.nonceLength || reuseGuard.length < 4)
+        throw new ValidationError("Skipped key or reuse guard of the wrong length");
+    const key = stored.slice(0, cs.hpke.keyLength);
+    const nonce = stored.slice(cs.hpke.keyLength);
+    for (let i = 0; i < 4; i++)
+        nonce[i] ^= reuseGuard[i];
+    const newNode = contentType === contentTypes.application ? { ...node, application: ratchetState } : { ...node, handshake: ratchetState };
+    const newTree = { ...tree, leafNodes: { ...tree.leafNodes, [index]: newNode } };
+    return { generation, reuseGuard, nonce, key, newTree, consumed: [...consumed, key] };
+}
+async function deriveNonce(secret, generation, cs) {`,
+};
+
+// 7. RFC 9420 9.2 and 6.3.2: a ratchet generation encrypts one message only.
+// createCommit encrypts the commit with our handshake ratchet of the current
+// epoch and returns only the next epoch's state: the current one, which
+// stays in use until the commit wins, still held the generation used. A
+// commit rebuilt in the same epoch (the first never showed up in the node's
+// order) reused it, with the same key. The advanced secret tree now comes
+// back with the result, to be stored in the current state before publishing.
+const commitSenderTree: EngineMend = {
+  id: "commit-sender-tree",
+  file: "dist/src/createCommit.js",
+  find: "    return { newState, welcome: mlsWelcome, commit, consumed };",
+  replace: "    return { newState, welcome: mlsWelcome, commit, consumed, senderSecretTree: _newTree /* parley: RFC 9420 9.2 */ };",
+};
+
+// 8. A commit that removes the receiver (RFC 9420 12.4.2, 12.2): the
+// removed member gets no path secret, so rc.10 failed at decrypting the
+// UpdatePath (and we stopped before it, at the proposals). The removed
+// member must first refuse exactly what the others refuse: the UpdatePath's
+// leaf and parent hashes, the tree it leads to, the group's rules on the new
+// extensions and membership. So the commit is processed through every public
+// step; only what needs the path secret is left out: no private keys, no
+// commit secret (the key schedule of the state returned is not the epoch's
+// and is never used: the state is marked removed), and the confirmation tag,
+// which only members who can derive the epoch can check.
+const removedReceiverFlag: EngineMend = {
+  id: "removed-receiver-flag",
+  file: "dist/src/processMessages.js",
+  find: '    const action = callback({ kind: "commit", senderLeafIndex, proposals: result.allProposals });',
+  replace:
+    '    const action = callback({ kind: "commit", senderLeafIndex, proposals: result.allProposals });\n' +
+    '    const removedReceiver = result.allProposals.some((p) => "remove" in p.proposal && p.proposal.remove.removed === state.privatePath.leafIndex); /* parley: RFC 9420 12.4.2 */',
+};
+const removedReceiverPassed: EngineMend = {
+  id: "removed-receiver-passed",
+  file: "dist/src/processMessages.js",
+  find: "        : [findBlankLeafNodeIndex(mutableTree) ?? toNodeIndex(mutableTree.length + 1)], cs.kdf);",
+  replace: "        : [findBlankLeafNodeIndex(mutableTree) ?? toNodeIndex(mutableTree.length + 1)], cs.kdf, removedReceiver /* parley */);",
+};
+const removedReceiverPath: EngineMend = {
+  id: "removed-receiver-path",
+  file: "dist/src/processMessages.js",
+  find: `async function applyTreeUpdate(path, sender, mutableTree, cs, state, groupContext, excludeNodes, kdf) {`,
+  replace: `async function applyTreeUpdate(path, sender, mutableTree, cs, state, groupContext, excludeNodes, kdf, removedReceiver = false) {`,
+};
+const removedReceiverNoSecret: EngineMend = {
+  id: "removed-receiver-no-secret",
+  file: "dist/src/processMessages.js",
+  find: `    if (sender.senderType === senderTypes.member) {
+        await applyUpdatePath(mutableTree, toLeafIndex(sender.leafIndex), path, cs.hash);
+        const newTreeHash = await treeHashRoot(mutableTree, cs.hash);
+`,
+  replace: `    if (sender.senderType === senderTypes.member) {
+        await applyUpdatePath(mutableTree, toLeafIndex(sender.leafIndex), path, cs.hash);
+        const newTreeHash = await treeHashRoot(mutableTree, cs.hash);
+        if (removedReceiver) /* parley: no path secret for a removed member */
+            return [{ leafIndex: state.privatePath.leafIndex, privateKeys: {} }, new Uint8Array(kdf.size), newTreeHash];
+`,
+};
+const removedReceiverNoTag: EngineMend = {
+  id: "removed-receiver-no-tag",
+  file: "dist/src/processMessages.js",
+  find: `    if (!confirmationTagValid)
+        throw new CryptoVerificationError("Could not verify confirmation tag");
+    const secretTree = createSecretTree(`,
+  replace: `    if (!confirmationTagValid && !removedReceiver /* parley: the removed member cannot derive the epoch */)
+        throw new CryptoVerificationError("Could not verify confirmation tag");
+    const secretTree = createSecretTree(`,
+};
+
 /** In the order they apply: a later mend of one file may find an earlier one's text. */
 export const ENGINE_MENDS: readonly EngineMend[] = [
   updatePathRule,
@@ -146,6 +282,17 @@ export const ENGINE_MENDS: readonly EngineMend[] = [
   addedLeavesExcluded,
   keysAfterProposals,
   coverageOrder,
+  skippedKeysOnly,
+  skippedKeysStored,
+  skippedKeysCall,
+  skippedKeysRead,
+  skippedKeysHelpers,
+  commitSenderTree,
+  removedReceiverFlag,
+  removedReceiverPassed,
+  removedReceiverPath,
+  removedReceiverNoSecret,
+  removedReceiverNoTag,
 ];
 
 /** The mends of each file, in order. */

@@ -117,6 +117,7 @@ export const {
   joinGroup,
   keyPackageDecoder,
   keyPackageEncoder,
+  leafNodeSources,
   makeCustomExtension,
   makeKeyPackageRef,
   mlsMessageDecoder,

@@ -4,7 +4,7 @@
 // 0xFF01; a metadata/permission change is a GCE-only commit; a key update is
 // an empty commit with a path. Always a PrivateMessage, always with the
 // ratchet tree in the Welcome's GroupInfo.
-import type { Proposal } from "ts-mls";
+import type { ClientState, Proposal } from "ts-mls";
 import { createCommit, defaultProposalTypes, encode, mlsMessageEncoder } from "../engine/ts-mls.js";
 import type { AuthenticateMember } from "../authentication.js";
 import { guard } from "../engine-errors.js";
@@ -18,12 +18,20 @@ import {
 import { MlsError } from "../mls-error.js";
 import type { InstallationKey } from "../xmtp/credential.js";
 import { replaceExtensions, type XmtpExtensionChanges } from "../xmtp/group-extensions.js";
+import { dropBlankedKeys } from "./commit-checks.js";
 import type { Consumed } from "./consumed.js";
 import { engineContext, engineOf, groupMembers, ownLeafIndex, wrapState, type GroupState } from "./group-state.js";
 
 export interface CommitResult {
   /** The state after the commit: merge it once the node has accepted the commit. */
   readonly state: GroupState;
+  /**
+   * The current epoch's state with our handshake ratchet past the generation
+   * the commit used (RFC 9420 9.2): store it in place of the current state
+   * before publishing, so that a commit rebuilt in this epoch takes the next
+   * generation and the used one's secret leaves the store.
+   */
+  readonly sent: GroupState;
   /** The MLSMessage (PrivateMessage) to publish. */
   readonly commit: Uint8Array;
   /** The MLSMessage Welcome for the added members, when there are any; wrap it per recipient. */
@@ -63,19 +71,24 @@ async function commitWith(
   const { context, auth } = engineContext(authenticate);
   return guard(what, "mls.internal", async () => {
     try {
+      const before = engineOf(state);
       const result = await createCommit({
         context,
         // ts-mls bundles every stored proposal into the commit by reference
         // (RFC 9420 12.4), which would carry another member's change under
         // our name. XMTP commits only its own proposals, by value
         // (xmtp-client.md 3.3, 3.7): the commit never sees the store.
-        state: { ...engineOf(state), unappliedProposals: {} },
+        state: { ...before, unappliedProposals: {} },
         extraProposals: proposals,
         ratchetTreeExtension: true,
         wireAsPublicMessage: false,
       });
+      // The engine's mend commit-sender-tree (engine/mends.ts) returns it.
+      const { senderSecretTree } = result as typeof result & { senderSecretTree: ClientState["secretTree"] };
       return {
-        state: wrapState(result.newState),
+        // Keys of nodes the commit blanks stay in the old state only (RFC 9420 9.2).
+        state: wrapState(dropBlankedKeys(result.newState).engine),
+        sent: wrapState({ ...before, secretTree: senderSecretTree }),
         commit: encode(mlsMessageEncoder, result.commit),
         ...(result.welcome === undefined ? {} : { welcome: encode(mlsMessageEncoder, result.welcome) }),
         added: added.map(publicView),

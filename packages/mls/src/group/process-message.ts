@@ -14,6 +14,7 @@ import { decodeFramedMessage } from "../framing.js";
 import { MlsError } from "../mls-error.js";
 import { inboxIdOfCredential, installationKeyOfLeaf } from "../xmtp/credential.js";
 import { MAX_PAST_EPOCHS, MAXIMUM_FORWARD_DISTANCE } from "../xmtp/profile.js";
+import { addsOutsideLifetime, assertTreeKeys, dropBlankedKeys } from "./commit-checks.js";
 import type { Consumed } from "./consumed.js";
 import { engineContext, engineOf, groupMembers, wrapState, type GroupMember, type GroupState } from "./group-state.js";
 import { openSenderData, senderLeafIndex } from "./sender-data.js";
@@ -39,6 +40,12 @@ export type ProcessResult =
       readonly extensionsChanged: boolean;
       /** True when the commit removed us: the state is now inactive. */
       readonly removedSelf: boolean;
+      /**
+       * The tree and group context the commit leads to, for the group's rules
+       * (membership, permissions): `state` itself, except when the commit
+       * removed us, where `state` stays on the old epoch, marked removed.
+       */
+      readonly after: GroupState;
       /**
        * Installations the commit removes and adds back in the same commit
        * (fork recovery, which XMTP allows only to super admins); a tree
@@ -105,6 +112,16 @@ function memberAt(engine: Pick<ClientState, "ratchetTree">, leafIndex: number | 
   }
 }
 
+/** When a received commit is judged (key-package lifetimes of its Adds, RFC 9420 7.3 / 10.1). */
+export interface ProcessOptions {
+  /**
+   * The commit's time: the node's time of its envelope, the same for every
+   * member whenever it syncs. Without it the engine judges lifetimes by
+   * this machine's clock at processing.
+   */
+  readonly atSeconds?: bigint;
+}
+
 /**
  * Processes one MLSMessage from the group's topic.
  *
@@ -117,6 +134,7 @@ export async function processMessage(
   state: GroupState,
   bytes: Uint8Array,
   authenticate: AuthenticateMember,
+  options: ProcessOptions = {},
 ): Promise<ProcessResult> {
   const message = decodeFramedMessage(bytes);
   if (message.wireformat !== wireformats.mls_private_message) {
@@ -132,7 +150,7 @@ export async function processMessage(
   const oldest = groupEpoch - BigInt(MAX_PAST_EPOCHS);
   const readable = pm.epoch === groupEpoch || (isApplication && pm.epoch < groupEpoch && pm.epoch >= oldest && engine.historicalReceiverData.has(pm.epoch));
   if (!readable) return { kind: "wrong_epoch", messageEpoch: pm.epoch, groupEpoch };
-  return processPrivate(state, engine, pm, authenticate);
+  return processPrivate(state, engine, pm, authenticate, options.atSeconds);
 }
 
 async function processPrivate(
@@ -140,13 +158,15 @@ async function processPrivate(
   engine: ClientState,
   pm: PrivateMessage,
   authenticate: AuthenticateMember,
+  atSeconds: bigint | undefined,
 ): Promise<ProcessResult> {
-  const { context, auth } = engineContext(authenticate);
+  // Given the commit's time, lifetimes are judged here (commit-checks.ts), not by the engine's clock.
+  const { context, auth } = engineContext(authenticate, atSeconds === undefined ? {} : { checkReceivedLifetimes: false });
+  let expiredAdd = false;
   const before = groupMembers(state);
   let standalone: { readonly proposalType: number; readonly senderLeafIndex: number | undefined } | undefined;
   let committerLeaf: number | undefined;
   let refusedProposal = false;
-  let removesUs = false;
   let fromOwnLeaf = false;
   const proposedAdds: Uint8Array[] = [];
   const proposedRemoves: number[] = [];
@@ -187,16 +207,13 @@ async function processPrivate(
             refusedProposal = true;
             return "reject";
           }
-          // A commit that removes us carries an UpdatePath we have no key
-          // for (ts-mls then fails to find a common ancestor). Its signature
-          // is verified by now; we stop here and mark ourselves removed.
-          if (
-            incoming.kind === "commit" &&
-            proposals.some((p) => p.proposal.proposalType === defaultProposalTypes.remove && "remove" in p.proposal && p.proposal.remove.removed === ownLeaf)
-          ) {
-            removesUs = true;
+          if (atSeconds !== undefined && addsOutsideLifetime(proposals, atSeconds)) {
+            expiredAdd = true;
             return "reject";
           }
+          // A commit that removes us goes on through every public check
+          // (the engine's mends removed-receiver-*): we mark ourselves
+          // removed only once it passed all the rules the others apply.
           return "accept";
         },
       });
@@ -209,23 +226,9 @@ async function processPrivate(
     }
   });
   if (fromOwnLeaf) return { kind: "from_own_leaf", epoch: pm.epoch };
+  if (expiredAdd) throw new MlsError("mls.expired_key_package", "processMessage: an added key package's lifetime does not cover the commit's time");
   if (refusedProposal) {
     throw new MlsError("mls.invalid", "processMessage: PSK, ReInit and ExternalInit proposals are refused");
-  }
-  if (removesUs) {
-    const self = memberAt(engine, ownLeaf);
-    return {
-      kind: "commit",
-      state: wrapState({ ...engine, groupActiveState: { kind: "removedFromGroup" } }),
-      committer: memberAt(engine, committerLeaf),
-      added: [],
-      removed: self === undefined ? [] : [self],
-      extensionsChanged: false,
-      removedSelf: true,
-      readded: [],
-      // Not applied: the state is the old one, which uses everything it holds.
-      consumed: [],
-    };
   }
   if (result.kind === "applicationMessage") {
     const epochData = pm.epoch === engine.groupContext.epoch ? undefined : engine.historicalReceiverData.get(pm.epoch);
@@ -260,21 +263,29 @@ async function processPrivate(
     ownKey === undefined ||
     stillThere === undefined ||
     !sameBytes(ownKey, stillThere);
-  const next = wrapState(
-    removedSelf ? { ...result.newState, groupActiveState: { kind: "removedFromGroup" } } : result.newState,
-  );
+  // RFC 9420 12.4.2, 7.3: the tree's keys, checked as every member checks them (commit-checks.ts).
+  assertTreeKeys(result.newState);
+  const pruned = dropBlankedKeys(result.newState);
+  const next = wrapState(pruned.engine);
+  // Removed: the new epoch is not ours (the engine derived no secret of it,
+  // mends removed-receiver-*). We stay on the old epoch marked removed,
+  // without the private keys of our path, which nothing will use again.
+  const kept = removedSelf
+    ? wrapState({ ...engine, privatePath: { ...engine.privatePath, privateKeys: {} }, groupActiveState: { kind: "removedFromGroup" } })
+    : next;
   const after = groupMembers(next);
   const has = (list: readonly GroupMember[], m: GroupMember) => list.some((x) => sameBytes(x.installationKey, m.installationKey));
   return {
     kind: "commit",
-    state: next,
+    state: kept,
+    after: next,
     committer: memberAt(engine, committerLeaf),
     added: after.filter((m) => !has(before, m)),
     removed: before.filter((m) => !has(after, m)),
     extensionsChanged: !extensionsEqual(engine, result.newState),
     removedSelf,
     readded: before.filter((m) => proposedRemoves.includes(m.leafIndex) && proposedAdds.some((k) => sameBytes(k, m.installationKey))),
-    consumed: result.consumed,
+    consumed: removedSelf ? Object.values(engine.privatePath.privateKeys) : [...result.consumed, ...pruned.dropped],
   };
 }
 

@@ -17,6 +17,40 @@ function treeSecrets(tree: SecretTree): Uint8Array[] {
   return out;
 }
 
+/**
+ * One sender's ratchet as a state holds it (RFC 9420 9.1): the next
+ * generation and its secret, and what is kept for each generation skipped
+ * over (9.2: that message's key and nonce only).
+ */
+export interface StoredRatchet {
+  readonly epoch: bigint;
+  readonly leafIndex: number;
+  readonly content: "application" | "handshake";
+  readonly generation: number;
+  readonly secret: Uint8Array;
+  readonly skipped: ReadonlyMap<number, Uint8Array>;
+}
+
+function treeRatchets(epoch: bigint, tree: SecretTree): StoredRatchet[] {
+  const out: StoredRatchet[] = [];
+  for (const [nodeIndex, node] of Object.entries(tree.leafNodes)) {
+    for (const content of ["application", "handshake"] as const) {
+      const ratchet = node[content];
+      const skipped = new Map(Object.entries(ratchet.unusedGenerations).map(([g, v]) => [Number(g), v] as const));
+      out.push({ epoch, leafIndex: Number(nodeIndex) / 2, content, generation: ratchet.generation, secret: ratchet.secret, skipped });
+    }
+  }
+  return out;
+}
+
+/** Contains secrets: for tests and audits of storage, never for logs. */
+export function storedRatchetsOf(state: GroupState): StoredRatchet[] {
+  const engine = engineOf(state);
+  const out = treeRatchets(engine.groupContext.epoch, engine.secretTree);
+  for (const [epoch, past] of engine.historicalReceiverData) out.push(...treeRatchets(epoch, past.secretTree));
+  return out;
+}
+
 /** Contains secrets: for tests and audits of storage, never for logs. */
 export function ratchetSecretsOf(state: GroupState): Uint8Array[] {
   const engine = engineOf(state);

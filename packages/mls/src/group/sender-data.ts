@@ -6,7 +6,10 @@ import type { PrivateMessage } from "ts-mls";
 import { aeadKeyLength, aeadOpen, NONCE_LENGTH } from "../crypto/aead.js";
 import { concat, i2osp, utf8 } from "../crypto/bytes.js";
 import { HASH_LENGTH, hkdfExpand } from "../crypto/hkdf.js";
+import { wireformats } from "../engine/ts-mls.js";
+import { decodeFramedMessage } from "../framing.js";
 import { vector } from "../tls.js";
+import { engineOf, type GroupState } from "./group-state.js";
 
 function expandWithLabel(secret: Uint8Array, label: string, context: Uint8Array, length: number): Uint8Array {
   // KDFLabel: uint16 length, opaque label<V> = "MLS 1.0 " + label, opaque context<V>.
@@ -40,6 +43,22 @@ export function openSenderData(senderDataSecret: Uint8Array, pm: PrivateMessage)
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Who sent a PrivateMessage of the state's current epoch, and with which
+ * generation (no secret: for audits and tests that a generation is used
+ * once). Undefined for another epoch or wire format, or sender data that
+ * does not open.
+ *
+ * @throws MlsError `mls.malformed` for bytes that are no MLSMessage.
+ */
+export function messageSenderData(state: GroupState, bytes: Uint8Array): SenderData | undefined {
+  const message = decodeFramedMessage(bytes);
+  if (message.wireformat !== wireformats.mls_private_message) return undefined;
+  const engine = engineOf(state);
+  if (message.privateMessage.epoch !== engine.groupContext.epoch) return undefined;
+  return openSenderData(engine.keySchedule.senderDataSecret, message.privateMessage);
 }
 
 function epochBytes(epoch: bigint): Uint8Array {
