@@ -18,7 +18,7 @@ import type { mlsApi } from "@parley/proto";
 import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
 import { createApiClient, type ApiClient } from "./api/api-client.js";
 import { decodeEnvelope } from "./content/text-codec.js";
-import { Client, Group, GroupMessageKind } from "./index.js";
+import { Client, Group, GroupMessageKind, isClientError } from "./index.js";
 import { LocalStore } from "./store/local-store.js";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -236,17 +236,19 @@ describe("@parley/client: forward secrecy inside an epoch (RFC 9420 9.2)", { tim
     alice.client.close();
     bob.client.close();
   });
-  it("a commit rebuilt in the same epoch takes a new handshake generation", async () => {
+  it("a second commit of ours in the same epoch takes a new handshake generation", async () => {
     const evil = maliciousNode();
     const alice = await newClient([evil.interceptor]);
     const bob = await newClient();
     const group = await alice.client.conversations.createGroup([bob.client.inboxId]);
     await joined(bob.client, group.id);
     const bobsBefore = storedGroup(bob.dbPath, group.groupIdBytes);
-    // The node takes Alice's commit but never shows it to her: she sees no
-    // winner for her epoch and builds the commit again on the same epoch.
+    // The node takes Alice's commit but never shows it to her: it stays
+    // waiting for its epoch (the call fails), and her next change is built
+    // on the same epoch.
     evil.hideNextSend();
-    await group.updateName("renamed");
+    await assert.rejects(group.updateName("renamed"), (e) => isClientError(e) && e.code === "client.publish_failed");
+    await group.updateDescription("described");
     const res = await api.mls.queryGroupMessages({ groupId: group.groupIdBytes });
     const commits = res.messages
       .flatMap((m) => (m.version.case === "v1" ? [m.version.value] : []))
@@ -255,7 +257,7 @@ describe("@parley/client: forward secrecy inside an epoch (RFC 9420 9.2)", { tim
       .filter((sender) => sender !== undefined);
     assert.equal(commits.length, 2, "two commits of Alice on the epoch Bob holds (the test can fail)");
     assert.equal(commits[0]?.leafIndex, commits[1]?.leafIndex);
-    assert.notEqual(commits[1]?.generation, commits[0]?.generation, "the rebuilt commit reused the first one's handshake generation");
+    assert.notEqual(commits[1]?.generation, commits[0]?.generation, "the second commit reused the first one's handshake generation");
     alice.client.close();
     bob.client.close();
   });

@@ -68,7 +68,7 @@ export async function listen(
     if ("stream" in response) sendStreamHeadersEarly(request as http2.Http2ServerRequest, response);
     const connection = connections.get(peerOf(request.socket));
     if (connection !== undefined) {
-      connection.begin();
+      connection.begin("stream" in response);
       // HTTP/1.1 on a stopping node: this response ends the connection.
       if (closing && !("stream" in response)) response.shouldKeepAlive = false;
       response.once("close", () => connection.end());

@@ -40,6 +40,7 @@ export class GuardedConnection {
   #inFlight = 0;
   #timer: NodeJS.Timeout | undefined;
   #closing = false;
+  #http2 = false;
 
   constructor(socket: net.Socket, limits: ConnectionLimits) {
     this.#socket = socket;
@@ -49,7 +50,8 @@ export class GuardedConnection {
   }
 
   /** A request (HTTP/1.1) or stream (HTTP/2) started on it. */
-  begin(): void {
+  begin(http2: boolean): void {
+    this.#http2 ||= http2;
     this.#inFlight += 1;
     this.#disarm();
   }
@@ -58,18 +60,26 @@ export class GuardedConnection {
   end(): void {
     this.#inFlight = Math.max(0, this.#inFlight - 1);
     if (this.#inFlight > 0) return;
-    if (this.#closing) this.#socket.destroy();
+    if (this.#closing) this.#endNow();
     else this.#arm(this.#limits.idleTimeoutMs);
-  }
-
-  get busy(): boolean {
-    return this.#inFlight > 0;
   }
 
   /** The node is stopping: end the connection now if idle, else once its last request ends. */
   close(): void {
     this.#closing = true;
-    if (this.#inFlight === 0) this.#socket.destroy();
+    if (this.#inFlight === 0) this.#endNow();
+  }
+
+  /**
+   * HTTP/2 ends through its session (GOAWAY, then the last frames of its
+   * streams are flushed), which the server closes; ending the socket here
+   * could cut a stream's trailers. An HTTP/1.1 or silent connection is ended
+   * with a FIN after what was written, and destroyed if the peer lingers.
+   */
+  #endNow(): void {
+    if (this.#http2) return;
+    this.#socket.end();
+    setTimeout(() => this.#socket.destroy(), 1_000).unref();
   }
 
   destroy(): void {
