@@ -1,5 +1,6 @@
 // What a client's parts share: the node, the local store, and who we are.
 import type { InstallationSigner } from "@parley/mls";
+import type { InboxId, InstallationKey } from "@parley/proto";
 import type { ApiClient } from "./api/api-client.js";
 import type { CloneReporter } from "./identity/cloned-installation.js";
 import type { ClientLogger } from "./logging.js";
@@ -9,9 +10,9 @@ import type { LocalStore } from "./store/local-store.js";
 export interface ClientContext {
   readonly api: ApiClient;
   readonly store: LocalStore;
-  readonly inboxId: string;
+  readonly inboxId: InboxId;
   /** The raw 32-byte Ed25519 public key: the installation id. */
-  readonly installationKey: Uint8Array;
+  readonly installationKey: InstallationKey;
   /** Signs our leaves and key packages. */
   readonly mlsSigner: InstallationSigner;
   /** Where refused input is reported (never secrets). */

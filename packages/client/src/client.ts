@@ -19,7 +19,7 @@ import {
 } from "@parley/identity";
 import type { Interceptor } from "@connectrpc/connect";
 import type { UniversalClientFn } from "@connectrpc/connect/protocol";
-import { asInboxId } from "@parley/mls";
+import { asInboxId, asInstallationKey } from "@parley/proto";
 import { uploadKeyPackage } from "./key-packages.js";
 import { createApiClient, call, type ApiClient } from "./api/api-client.js";
 import { resolveApiUrl, type XmtpEnv } from "./api/api-urls.js";
@@ -257,8 +257,10 @@ function contextOf(api: ApiClient, store: LocalStore, inboxId: string, secret: U
   return {
     api,
     store,
-    inboxId,
-    installationKey: installationPublicKey(secret),
+    // Checked once here (the stored id, or the one just derived): every
+    // part of the client holds the branded types of @parley/proto.
+    inboxId: asInboxId(inboxId),
+    installationKey: asInstallationKey(installationPublicKey(secret)),
     mlsSigner: { inboxId: asInboxId(inboxId), privateKey: secret },
     nowNs: options.nowNs ?? systemNowNs,
     logger: options.logger ?? silentLogger,

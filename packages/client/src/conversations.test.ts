@@ -41,6 +41,20 @@ describe("@parley/client conversations", { timeout: 60_000 }, () => {
     await node.stop();
   });
 
+  it("inbox ids from the app are checked before anything is sent: any case is taken, anything else is client.usage", async () => {
+    const alice = await newClient();
+    const bob = await newClient();
+    const usage = (e: unknown) => isClientError(e) && e.code === "client.usage";
+    await assert.rejects(alice.conversations.createGroup(["not an inbox id"]), usage);
+    await assert.rejects(alice.conversations.createDm(bob.inboxId.slice(1)), usage);
+    const group = await alice.conversations.createGroup([bob.inboxId.toUpperCase()]);
+    assert.deepEqual((await group.members()).map((m) => m.inboxId).sort(), [alice.inboxId, bob.inboxId].sort());
+    await assert.rejects(group.addMembers([`${bob.inboxId}0`]), usage);
+    await assert.rejects(group.removeMembers([""]), usage);
+    alice.close();
+    bob.close();
+  });
+
   it("group updates: the creator lists its add commit, the joiner its welcome; later commits are the same entry on both sides", async () => {
     const alice = await newClient();
     const bob = await newClient();

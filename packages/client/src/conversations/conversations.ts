@@ -8,6 +8,7 @@ import { identityAuthenticator } from "../identity/identity-lookup.js";
 import { ClientError } from "../client-error.js";
 import { classifyFailure } from "../incoming/incoming-failure.js";
 import { checkOwnKeyPackage } from "../identity/cloned-installation.js";
+import { inboxIdInput, inboxIdsInput } from "../identity/inbox-id-input.js";
 import { maintainKeyPackages } from "../key-packages.js";
 import { ConversationCore } from "./conversation-core.js";
 import type { DecodedMessage } from "./decoded-message.js";
@@ -96,7 +97,8 @@ export class Conversations {
    * @throws ClientError `client.not_found`, `client.publish_failed`, `client.network`.
    */
   async createGroup(inboxIds: readonly string[], options: CreateGroupOptions = {}): Promise<Group> {
-    const group = await this.#create(newGroupExtensions(this.#ctx.inboxId, options, policySetForOptions(options)), inboxIds);
+    const members = inboxIdsInput(inboxIds);
+    const group = await this.#create(newGroupExtensions(this.#ctx.inboxId, options, policySetForOptions(options)), members);
     if (!(group instanceof Group)) throw new ClientError("client.bad_store", "a group we created reads as a DM");
     return group;
   }
@@ -108,8 +110,9 @@ export class Conversations {
    *
    * @throws ClientError `client.usage` for our own inbox, and as createGroup.
    */
-  async createDm(inboxId: string): Promise<Dm> {
-    if (inboxId.toLowerCase() === this.#ctx.inboxId.toLowerCase()) throw new ClientError("client.usage", "a DM with ourselves");
+  async createDm(peer: string): Promise<Dm> {
+    const inboxId = inboxIdInput(peer);
+    if (inboxId === this.#ctx.inboxId) throw new ClientError("client.usage", "a DM with ourselves");
     const existing = this.getDmByInboxId(inboxId);
     if (existing?.isActive === true) return existing;
     const dm = await this.#create(newDmExtensions(this.#ctx.inboxId, inboxId), [inboxId]);

@@ -16,6 +16,7 @@ import {
 } from "./group-permissions.js";
 import { decodeMembership, decodeMutableMetadata, METADATA_LIMITS } from "./group-metadata.js";
 import { decodePolicySet } from "./permissions.js";
+import { inboxIdsInput } from "../identity/inbox-id-input.js";
 
 export class Group extends Conversation {
   get name(): string {
@@ -64,8 +65,9 @@ export class Group extends Conversation {
    */
   addMembers(inboxIds: readonly string[]): Promise<void> {
     return this.core.serial(async () => {
-      if (inboxIds.length === 0) return;
-      await this.core.publishCommit({ kind: "membership", params: { addInboxes: inboxIds } });
+      const members = inboxIdsInput(inboxIds);
+      if (members.length === 0) return;
+      await this.core.publishCommit({ kind: "membership", params: { addInboxes: members } });
     });
   }
 
@@ -76,8 +78,9 @@ export class Group extends Conversation {
    * @throws ClientError `client.usage` for ourselves, a super admin, or an
    *   inbox that is not a member; `client.publish_failed`, `client.network`.
    */
-  removeMembers(inboxIds: readonly string[]): Promise<void> {
+  removeMembers(given: readonly string[]): Promise<void> {
     return this.core.serial(async () => {
+      const inboxIds = inboxIdsInput(given);
       if (inboxIds.length === 0) return;
       const ext = groupExtensions(this.core.state());
       const current = decodeMembership(ext.membership);

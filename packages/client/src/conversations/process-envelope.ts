@@ -11,6 +11,7 @@
 // merged even if we had given up waiting for it, because it is the commit
 // every other member applies (RFC 9420 14: one commit per epoch).
 import { decodeGroupState, encodeGroupState, groupMembers, isRemoved, mergeOwnCommit, processMessage, type Consumed, type GroupState } from "@parley/mls";
+import type { InboxId, InstallationKey } from "@parley/proto";
 import type { ClientError } from "../client-error.js";
 import { decodeIncomingPayload } from "../content/incoming-payload.js";
 import { GROUP_UPDATED_TYPE } from "../content/group-updated-codec.js";
@@ -32,8 +33,8 @@ export interface Envelope {
 
 export interface EnvelopeContext {
   readonly groupId: Uint8Array;
-  readonly ownInboxId: string;
-  readonly ownInstallationKey: Uint8Array;
+  readonly ownInboxId: InboxId;
+  readonly ownInstallationKey: InstallationKey;
   readonly authenticate: IdentityAuthenticator;
   /** Our intent whose payload has this envelope's hash, in whatever state, if any. */
   readonly ownIntent: IntentRow | undefined;
