@@ -12,13 +12,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it, mock } from "node:test";
 import { createPrivateKeySigner } from "@parley/identity";
-import { CIPHERSUITE, decodeGroupState, ExtensionId, encodeGroupState, groupMembers, nodeCryptoProvider, tsMls, xmtpClientConfig, type GroupState } from "@parley/mls";
+import { CIPHERSUITE, ExtensionId, encodeGroupState, groupMembers, nodeCryptoProvider, tsMls, xmtpClientConfig, type GroupState } from "@parley/mls";
 import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
 import { createApiClient, groupMessageInput, type ApiClient } from "./api/api-client.js";
 import { decodeMembership, encodeMembership } from "./conversations/group-metadata.js";
 import { Client, Group, GroupMessageKind } from "./index.js";
 import type { ClientLogger } from "./logging.js";
-import { LocalStore } from "./store/local-store.js";
+import { storedGroup } from "./client-fixtures.test-util.js";
 
 type KeyPair = Awaited<ReturnType<Awaited<ReturnType<typeof nodeCryptoProvider.getCiphersuiteImpl>>["hpke"]["deriveKeyPair"]>>;
 type Engine = Parameters<typeof tsMls.createCommit>[0]["state"];
@@ -34,16 +34,6 @@ function recorder(): ClientLogger & { refusals(): { code: string; cursor: string
   };
 }
 
-function storedGroup(dbPath: string, groupId: Uint8Array): GroupState {
-  const store = new LocalStore(dbPath);
-  try {
-    const row = store.group(groupId);
-    assert.ok(row, "the group is in the store");
-    return decodeGroupState(row.state);
-  } finally {
-    store.close();
-  }
-}
 
 /**
  * An empty commit with a path from `state` (RFC 9420 12.4.1), made by the

@@ -23,18 +23,10 @@ import { encodePermissions, newDmExtensions } from "./conversations/group-metada
 import { makerOf, sendForgedWelcome } from "./forged-welcome.test-util.js";
 import { Client, Dm, type ClientLogger } from "./index.js";
 import { LocalStore } from "./store/local-store.js";
+import { recorder, refusedWelcomes } from "./client-fixtures.test-util.js";
 
-interface Entry {
-  readonly fields: Record<string, unknown>;
-}
 
-function recorder(): ClientLogger & { entries: Entry[] } {
-  const entries: Entry[] = [];
-  return { entries, warn: (fields) => entries.push({ fields }), debug: (fields) => entries.push({ fields }) };
-}
 
-const refusedWelcomes = (log: { entries: Entry[] }) =>
-  log.entries.filter((e) => e.fields["code"] === "refused.welcome").map((e) => e.fields["reason"]);
 
 describe("@parley/client: a DM is only a DM between its two members", { timeout: 90_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "parley-dm-integrity-"));

@@ -7,19 +7,20 @@
 // secret was used must not derive it again.
 import assert from "node:assert/strict";
 import { createHmac, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { createPrivateKeySigner } from "@parley/identity";
-import { decodeGroupState, groupMembers, messageSenderData, nodePrivateKeysOf, processMessage, ratchetSecretsOf, storedRatchetsOf, type GroupState } from "@parley/mls";
+import { groupMembers, messageSenderData, nodePrivateKeysOf, processMessage, ratchetSecretsOf, storedRatchetsOf } from "@parley/mls";
 import type { mlsApi } from "@parley/proto";
 import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
 import { createApiClient, type ApiClient } from "./api/api-client.js";
 import { decodeEnvelope } from "./content/text-codec.js";
 import { Client, Group, GroupMessageKind, isClientError } from "./index.js";
 import { LocalStore } from "./store/local-store.js";
+import { databaseBytes, storedGroup } from "./client-fixtures.test-util.js";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
@@ -42,20 +43,7 @@ function ratchetForward(secret: Uint8Array, from: number, to: number): Uint8Arra
 }
 
 /** Everything SQLite keeps of the database on disk: the file, its WAL and its journal. */
-function databaseBytes(dbPath: string): Buffer {
-  return Buffer.concat([dbPath, `${dbPath}-wal`, `${dbPath}-journal`].filter((p) => existsSync(p)).map((p) => readFileSync(p)));
-}
 
-function storedGroup(dbPath: string, groupId: Uint8Array): GroupState {
-  const store = new LocalStore(dbPath);
-  try {
-    const row = store.group(groupId);
-    assert.ok(row, "the group is in the store");
-    return decodeGroupState(row.state);
-  } finally {
-    store.close();
-  }
-}
 
 /**
  * The node, as the client meets it: withholds the envelopes named (for good,

@@ -17,50 +17,23 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { createPrivateKeySigner } from "@parley/identity";
-import { asInboxId, createGroup, decodeGroupState, groupExtensions, updateMembership, validateKeyPackage, wrapWelcome, type GroupState } from "@parley/mls";
+import { asInboxId, createGroup, groupExtensions, updateMembership, validateKeyPackage, wrapWelcome } from "@parley/mls";
 import { SqliteStore } from "@parley/node";
 import { mlsApi } from "@parley/proto";
 import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
-import { createApiClient, groupMessageInput, type ApiClient } from "./api/api-client.js";
+import { createApiClient, type ApiClient } from "./api/api-client.js";
 import { decodeMembership, encodeMembership, newGroupExtensions } from "./conversations/group-metadata.js";
 import { PIN_GRACE_NS, PIN_WAIT_NS } from "./conversations/identity-pins.js";
 import { fetchInboxHistories } from "./identity/inbox-history.js";
-import { Client, Group, GroupMessageKind, isClientError, type RefusalCode } from "./index.js";
+import { Client, Group, GroupMessageKind, isClientError } from "./index.js";
 import type { ClientLogger } from "./logging.js";
 import { LocalStore } from "./store/local-store.js";
+import { publish, recorder, refusedAt, storedGroup, type LogEntry } from "./client-fixtures.test-util.js";
 
-interface Entry {
-  readonly fields: Record<string, unknown>;
-}
 
-function recorder(): ClientLogger & { entries: Entry[] } {
-  const entries: Entry[] = [];
-  return { entries, warn: (fields) => entries.push({ fields }), debug: (fields) => entries.push({ fields }) };
-}
 
-function refusedAt(log: { entries: Entry[] }, code: RefusalCode, cursor: bigint): Entry {
-  const entry = log.entries.find((e) => e.fields["code"] === code && e.fields["cursor"] === cursor.toString());
-  assert.ok(entry, `${code} logged for envelope ${cursor}; log: ${JSON.stringify(log.entries.map((e) => e.fields))}`);
-  return entry;
-}
 
-async function publish(api: ApiClient, groupId: Uint8Array, data: Uint8Array): Promise<bigint> {
-  await api.mls.sendGroupMessages({ messages: [groupMessageInput(data, false)] });
-  const res = await api.mls.queryGroupMessages({ groupId });
-  const ids = res.messages.flatMap((m) => (m.version.case === "v1" ? [m.version.value.id] : []));
-  return ids.reduce((a, b) => (a > b ? a : b));
-}
 
-function storedState(dbPath: string, groupId: Uint8Array): GroupState {
-  const store = new LocalStore(dbPath);
-  try {
-    const row = store.group(groupId);
-    assert.ok(row);
-    return decodeGroupState(row.state);
-  } finally {
-    store.close();
-  }
-}
 
 function storedSecret(dbPath: string): Uint8Array {
   const store = new LocalStore(dbPath);
@@ -74,11 +47,11 @@ function storedSecret(dbPath: string): Uint8Array {
 }
 
 /** The sequence id a member's stored group pins an inbox to. */
-const pinOf = (dbPath: string, groupId: Uint8Array, inboxId: string) => decodeMembership(groupExtensions(storedState(dbPath, groupId)).membership).get(inboxId);
+const pinOf = (dbPath: string, groupId: Uint8Array, inboxId: string) => decodeMembership(groupExtensions(storedGroup(dbPath, groupId)).membership).get(inboxId);
 
 /** Mallory's commit re-pinning one inbox and changing nothing else. */
 async function repin(malloryDb: string, groupId: Uint8Array, inboxId: string, sequenceId: bigint): Promise<Uint8Array> {
-  const state = storedState(malloryDb, groupId);
+  const state = storedGroup(malloryDb, groupId);
   const map = new Map(decodeMembership(groupExtensions(state).membership)).set(inboxId, sequenceId);
   return (await updateMembership(state, { membership: encodeMembership(map), authenticate: () => true })).commit;
 }
@@ -250,7 +223,7 @@ describe("@parley/client: membership pins name real entries of an inbox's log", 
     });
   }
 
-  const welcomeRefusal = (log: { entries: Entry[] }) => log.entries.find((e) => e.fields["code"] === "refused.welcome")?.fields["reason"];
+  const welcomeRefusal = (log: { entries: LogEntry[] }) => log.entries.find((e) => e.fields["code"] === "refused.welcome")?.fields["reason"];
 
   it("a welcome pinning its sender far past the log waits, then is refused; a sound one still joins", async () => {
     const bobLog = recorder();

@@ -17,18 +17,10 @@ import { createApiClient, type ApiClient } from "./api/api-client.js";
 import { newDmExtensions, newGroupExtensions } from "./conversations/group-metadata.js";
 import { makerOf, replayNewestWelcome, sendForgedWelcome } from "./forged-welcome.test-util.js";
 import { Client, Group, GroupMessageKind, type ClientLogger, type Conversation } from "./index.js";
+import { recorder, refusedWelcomes } from "./client-fixtures.test-util.js";
 
-interface Entry {
-  readonly fields: Record<string, unknown>;
-}
 
-function recorder(): ClientLogger & { entries: Entry[] } {
-  const entries: Entry[] = [];
-  return { entries, warn: (fields) => entries.push({ fields }), debug: (fields) => entries.push({ fields }) };
-}
 
-const refusedWelcomes = (log: { entries: Entry[] }) =>
-  log.entries.filter((e) => e.fields["code"] === "refused.welcome").map((e) => e.fields["reason"]);
 
 const texts = async (c: Conversation) => (await c.messages({ kind: GroupMessageKind.Application })).map((m) => m.content);
 

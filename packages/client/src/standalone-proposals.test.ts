@@ -15,46 +15,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createPrivateKeySigner } from "@parley/identity";
-import { decodeGroupState, encodeGroupState, nodeCryptoProvider, tsMls, type GroupState } from "@parley/mls";
+import { encodeGroupState, nodeCryptoProvider, tsMls, type GroupState } from "@parley/mls";
 import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
-import { createApiClient, groupMessageInput, type ApiClient } from "./api/api-client.js";
+import { createApiClient, type ApiClient } from "./api/api-client.js";
 import { decodeMutableMetadata, encodeMutableMetadata } from "./conversations/group-metadata.js";
-import { Client, Group, GroupMessageKind, type RefusalCode } from "./index.js";
+import { Client, Group, GroupMessageKind } from "./index.js";
 import type { ClientLogger } from "./logging.js";
-import { LocalStore } from "./store/local-store.js";
+import { publish, recorder, refusedAt, storedGroup } from "./client-fixtures.test-util.js";
 
-interface Entry {
-  readonly fields: Record<string, unknown>;
-}
 
-function recorder(): ClientLogger & { entries: Entry[] } {
-  const entries: Entry[] = [];
-  return { entries, warn: (fields) => entries.push({ fields }), debug: (fields) => entries.push({ fields }) };
-}
 
-function refusedAt(log: { entries: Entry[] }, code: RefusalCode, cursor: bigint): Entry {
-  const entry = log.entries.find((e) => e.fields["code"] === code && e.fields["cursor"] === cursor.toString());
-  assert.ok(entry, `${code} logged for envelope ${cursor}; log: ${JSON.stringify(log.entries.map((e) => e.fields))}`);
-  return entry;
-}
 
-async function publish(api: ApiClient, groupId: Uint8Array, data: Uint8Array): Promise<bigint> {
-  await api.mls.sendGroupMessages({ messages: [groupMessageInput(data, false)] });
-  const res = await api.mls.queryGroupMessages({ groupId });
-  const ids = res.messages.flatMap((m) => (m.version.case === "v1" ? [m.version.value.id] : []));
-  return ids.reduce((a, b) => (a > b ? a : b));
-}
 
-function storedState(dbPath: string, groupId: Uint8Array): GroupState {
-  const store = new LocalStore(dbPath);
-  try {
-    const row = store.group(groupId);
-    assert.ok(row);
-    return decodeGroupState(row.state);
-  } finally {
-    store.close();
-  }
-}
 
 type EngineState = Parameters<typeof tsMls.createProposal>[0]["state"];
 
@@ -132,7 +104,7 @@ describe("@parley/client: standalone proposals are refused, and never ride in a 
     const bobs = await joined(bob, group.id);
     await joined(mallory, group.id);
 
-    const forged = await proposeMetadata(engineState(storedState(join(dir, "mallory-super.db"), group.groupIdBytes)), (meta) => {
+    const forged = await proposeMetadata(engineState(storedGroup(join(dir, "mallory-super.db"), group.groupIdBytes)), (meta) => {
       meta.superAdminList = { $typeName: "xmtp.mls.message_contents.Inboxes", inboxIds: [...(meta.superAdminList?.inboxIds ?? []), mallory.inboxId] };
     });
     const cursor = await publish(api, group.groupIdBytes, forged.bytes);
@@ -166,7 +138,7 @@ describe("@parley/client: standalone proposals are refused, and never ride in a 
 
     // Every member may rename under the default policy: the proposal breaks
     // no permission, only XMTP's rule that changes come in commits.
-    const forged = await proposeMetadata(engineState(storedState(join(dir, "mallory-rename.db"), group.groupIdBytes)), (meta) => {
+    const forged = await proposeMetadata(engineState(storedGroup(join(dir, "mallory-rename.db"), group.groupIdBytes)), (meta) => {
       meta.attributes["group_name"] = "renamed unseen";
     });
     const cursor = await publish(api, group.groupIdBytes, forged.bytes);
@@ -189,7 +161,7 @@ describe("@parley/client: standalone proposals are refused, and never ride in a 
     const bobs = await joined(bob, group.id);
     await joined(mallory, group.id);
 
-    const proposed = await proposeMetadata(engineState(storedState(join(dir, "mallory-ref.db"), group.groupIdBytes)), (meta) => {
+    const proposed = await proposeMetadata(engineState(storedGroup(join(dir, "mallory-ref.db"), group.groupIdBytes)), (meta) => {
       meta.attributes["group_name"] = "by reference";
     });
     await publish(api, group.groupIdBytes, proposed.bytes);

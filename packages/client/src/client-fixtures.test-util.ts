@@ -1,0 +1,57 @@
+// What the client's attack tests share: a logger that records what was
+// refused, publishing forged bytes straight to the node, and reading a
+// member's stored state and raw database files as a thief of the device
+// would.
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { decodeGroupState, type GroupState } from "@parley/mls";
+import { groupMessageInput, type ApiClient } from "./api/api-client.js";
+import type { RefusalCode } from "./index.js";
+import type { ClientLogger } from "./logging.js";
+import { LocalStore } from "./store/local-store.js";
+
+export interface LogEntry {
+  readonly fields: Record<string, unknown>;
+}
+
+/** A logger that keeps every entry it is given (warn and debug). */
+export function recorder(): ClientLogger & { entries: LogEntry[] } {
+  const entries: LogEntry[] = [];
+  return { entries, warn: (fields) => entries.push({ fields }), debug: (fields) => entries.push({ fields }) };
+}
+
+/** The entry logged under `code` for the envelope at `cursor`; fails the test if there is none. */
+export function refusedAt(log: { entries: LogEntry[] }, code: RefusalCode, cursor: bigint): LogEntry {
+  const entry = log.entries.find((e) => e.fields["code"] === code && e.fields["cursor"] === cursor.toString());
+  assert.ok(entry, `${code} logged for envelope ${cursor}; log: ${JSON.stringify(log.entries.map((e) => e.fields))}`);
+  return entry;
+}
+
+/** The reasons of the welcomes refused so far. */
+export const refusedWelcomes = (log: { entries: LogEntry[] }) =>
+  log.entries.filter((e) => e.fields["code"] === "refused.welcome").map((e) => e.fields["reason"]);
+
+/** Sends `data` to the group's topic as any caller can; @returns the node's id for it. */
+export async function publish(api: ApiClient, groupId: Uint8Array, data: Uint8Array): Promise<bigint> {
+  await api.mls.sendGroupMessages({ messages: [groupMessageInput(data, false)] });
+  const res = await api.mls.queryGroupMessages({ groupId });
+  const ids = res.messages.flatMap((m) => (m.version.case === "v1" ? [m.version.value.id] : []));
+  return ids.reduce((a, b) => (a > b ? a : b));
+}
+
+/** The group's state as the member's database holds it. */
+export function storedGroup(dbPath: string, groupId: Uint8Array): GroupState {
+  const store = new LocalStore(dbPath);
+  try {
+    const row = store.group(groupId);
+    assert.ok(row, "the group is in the store");
+    return decodeGroupState(row.state);
+  } finally {
+    store.close();
+  }
+}
+
+/** Every byte of the database and its side files, as a thief copying the device gets them. */
+export function databaseBytes(dbPath: string): Buffer {
+  return Buffer.concat([dbPath, `${dbPath}-wal`, `${dbPath}-journal`].filter((p) => existsSync(p)).map((p) => readFileSync(p)));
+}
