@@ -2,7 +2,7 @@
 import type { InstallationSigner } from "@parley/mls";
 import type { InboxId, InstallationKey } from "@parley/proto";
 import type { ApiClient } from "./api/api-client.js";
-import type { CloneReporter } from "./identity/cloned-installation.js";
+import type { CloneReporter } from "./identity/clone-reporter.js";
 import type { ClientLogger } from "./logging.js";
 import type { InboxLogCache } from "./identity/inbox-history.js";
 import type { LocalStore } from "./store/local-store.js";

@@ -27,7 +27,7 @@ import { systemNowNs, type ClientContext } from "./client-context.js";
 import { ClientError } from "./client-error.js";
 import { Conversations } from "./conversations/conversations.js";
 import { fetchAssociationStates, inboxIdOf } from "./identity/identity-lookup.js";
-import { CloneReporter, type ClonedInstallationListener } from "./identity/cloned-installation.js";
+import { CloneReporter, type ClonedInstallationListener } from "./identity/clone-reporter.js";
 import { InboxLogCache } from "./identity/inbox-history.js";
 import { revokeInstallations } from "./identity/revoke-installations.js";
 import { LocalStore } from "./store/local-store.js";

@@ -10,7 +10,7 @@ export { Group } from "./conversations/group.js";
 export { Dm } from "./conversations/dm.js";
 export type { DecodedMessage, ListMessagesOptions } from "./conversations/decoded-message.js";
 export type { RefusalCode } from "./incoming/incoming-failure.js";
-export type { ClonedInstallationListener, ClonedInstallationReport, CloneEvidence } from "./identity/cloned-installation.js";
+export type { ClonedInstallationListener, ClonedInstallationReport, CloneEvidence } from "./identity/clone-reporter.js";
 export { ContentTypeText } from "./content/text-codec.js";
 export { ContentTypeReaction, ReactionAction, ReactionSchema, type Reaction } from "./content/reaction-codec.js";
 export { ContentTypeReply, type Reply } from "./content/reply-codec.js";
