@@ -17,6 +17,9 @@ import { validateKeyPackage } from "@parley/mls";
 import { call } from "../api/api-client.js";
 import type { ClientContext } from "../client-context.js";
 
+/** Key packages are a few hundred bytes; the node refuses any over 64 KiB. */
+const MAX_KEY_PACKAGE_BYTES = 64 * 1024;
+
 /**
  * Compares the key package the node hands out for our installation with
  * the ones we made. One that does not validate, or is not for our
@@ -27,7 +30,8 @@ import type { ClientContext } from "../client-context.js";
 export async function checkOwnKeyPackage(ctx: ClientContext): Promise<void> {
   const response = await call("FetchKeyPackages", () => ctx.api.mls.fetchKeyPackages({ installationKeys: [ctx.installationKey] }));
   const bytes = response.keyPackages[0]?.keyPackageTlsSerialized;
-  if (bytes === undefined || bytes.length === 0) return;
+  // Larger than any key package a client makes: the node's fault, not parsed.
+  if (bytes === undefined || bytes.length === 0 || bytes.length > MAX_KEY_PACKAGE_BYTES) return;
   let initKey: Uint8Array;
   try {
     const checked = await validateKeyPackage(bytes);
