@@ -26,6 +26,8 @@ export type MlsErrorCode =
   | "mls.bad_key_package"
   /** The caller's authentication check refused a leaf's (inbox id, installation key). */
   | "mls.unauthenticated_member"
+  /** The leaves name more inboxes than a group may hold (MAX_GROUP_INBOXES); the rest were not looked up. */
+  | "mls.too_many_members"
   /** An MLS protocol rule was broken (tree, proposals, commit contents). */
   | "mls.invalid"
   /** The ciphersuite is not suite 3. */

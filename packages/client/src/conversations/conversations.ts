@@ -1,6 +1,6 @@
 // client.conversations (../shared/spec/xmtp-client.md sections 2.5, 3.1, 7):
 // creating groups, joining from welcomes, listing.
-import { createGroup, encodeGroupState, groupExtensions, joinFromWelcome, privateInitKey, unwrapWelcome, type GroupState } from "@parley/mls";
+import { createGroup, encodeGroupState, groupExtensions, type GroupState, joinFromWelcome, MAX_GROUP_INBOXES, privateInitKey, unwrapWelcome } from "@parley/mls";
 import { messageContents } from "@parley/proto";
 import { queryWelcomesAfter } from "../api/api-client.js";
 import type { ClientContext } from "../client-context.js";
@@ -98,6 +98,9 @@ export class Conversations {
    */
   async createGroup(inboxIds: readonly string[], options: CreateGroupOptions = {}): Promise<Group> {
     const members = inboxIdsInput(inboxIds);
+    if (new Set([this.#ctx.inboxId, ...members]).size > MAX_GROUP_INBOXES) {
+      throw new ClientError("client.usage", `a group holds at most ${MAX_GROUP_INBOXES} inboxes`);
+    }
     const group = await this.#create(newGroupExtensions(this.#ctx.inboxId, options, policySetForOptions(options)), members);
     if (!(group instanceof Group)) throw new ClientError("client.bad_store", "a group we created reads as a DM");
     return group;

@@ -3,7 +3,7 @@
 // name, description and image, its members' changes, its admins and its
 // permission policies. Every change is one commit, published as an intent
 // (intent-runner.ts).
-import { groupExtensions } from "@parley/mls";
+import { groupExtensions, MAX_GROUP_INBOXES } from "@parley/mls";
 import { ClientError } from "../client-error.js";
 import type { AdminListChange } from "./admin-lists.js";
 import { Conversation } from "./conversation.js";
@@ -67,6 +67,10 @@ export class Group extends Conversation {
     return this.core.serial(async () => {
       const members = inboxIdsInput(inboxIds);
       if (members.length === 0) return;
+      const current = decodeMembership(groupExtensions(this.core.state()).membership);
+      if (new Set([...current.keys(), ...members]).size > MAX_GROUP_INBOXES) {
+        throw new ClientError("client.usage", `a group holds at most ${MAX_GROUP_INBOXES} inboxes`);
+      }
       await this.core.publishCommit({ kind: "membership", params: { addInboxes: members } });
     });
   }

@@ -10,7 +10,7 @@
 // every installation of the new state counts as added; kept 0 -> 0 it means
 // the latest state. Any other new pin must name an entry of the inbox's log
 // (identity-pins.ts): it is judged before these rules run.
-import { groupExtensions, groupMembers, type GroupState } from "@parley/mls";
+import { groupExtensions, groupMembers, MAX_GROUP_INBOXES, type GroupState } from "@parley/mls";
 import { decode, messageContents as mc } from "@parley/proto";
 import { hasInstallation, installationsOf, type InboxHistory } from "../identity/inbox-history.js";
 import { decodeMembership } from "./group-metadata.js";
@@ -242,7 +242,21 @@ export function checkWelcomeMembership(state: GroupState, histories: Histories, 
  *
  * @throws ClientError `client.network`, `client.identity`, `client.identity_pending`.
  */
+/**
+ * A membership map naming more inboxes than a group may hold
+ * (MAX_GROUP_INBOXES): refused before any of them is looked up, so that one
+ * commit or welcome cannot cost thousands of identity lookups.
+ *
+ * @returns undefined when it fits, else the rule it breaks (for logs).
+ */
+export function groupSizeViolation(state: GroupState): string | undefined {
+  const size = decodeMembershipMap(groupExtensions(state).membership).members.size;
+  return size > MAX_GROUP_INBOXES ? `the membership names more than ${MAX_GROUP_INBOXES} inboxes` : undefined;
+}
+
 export async function checkJoinedGroup(lookup: HistoryLookup, state: GroupState, timing: PinTiming): Promise<string | undefined> {
+  const tooMany = groupSizeViolation(state);
+  if (tooMany !== undefined) return tooMany;
   const inboxes = [...decodeMembershipMap(groupExtensions(state).membership).members.keys()];
   return checkWelcomeMembership(state, await lookup(inboxes), timing);
 }

@@ -21,7 +21,7 @@ import { classifyFailure, type RefusalCode } from "../incoming/incoming-failure.
 import type { IntentRow, StoredMessage } from "../store/local-store.js";
 import { validateCommit } from "./commit-validation.js";
 import { commitTranscript } from "./group-transcript.js";
-import { checkMembership, membershipContextFor } from "./membership-rules.js";
+import { checkMembership, groupSizeViolation, membershipContextFor } from "./membership-rules.js";
 import { requiredVersionAboveOurs } from "./protocol-version.js";
 
 export interface Envelope {
@@ -166,6 +166,8 @@ export async function processEnvelope(state: GroupState, envelope: Envelope, con
         // Checked before it applies (section 3.5): a commit whose tree,
         // membership map, identity states or permissions disagree is
         // skipped, and the group stays on its epoch.
+        const tooMany = groupSizeViolation(result.after);
+        if (tooMany !== undefined) return { kind: "refused", refusal: { code: "refused.commit", reason: tooMany, level: "warn" } };
         const timing = { sentNs: envelope.createdNs, nowNs: context.nowNs };
         const membership = await membershipContextFor(authenticate.histories, state, result.after, result.committer, timing);
         const refused = validateCommit(state, result, (before, after) => checkMembership(before, after, membership));

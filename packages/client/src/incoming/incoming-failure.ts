@@ -73,6 +73,7 @@ function refusalOfMlsError(code: string): RefusalCode {
     case "mls.wrong_epoch":
       return "refused.wrong_epoch";
     case "mls.unauthenticated_member":
+    case "mls.too_many_members":
     case "mls.expired_key_package":
       return "refused.commit";
     default:

@@ -6,7 +6,7 @@
 // ratchet tree in the Welcome's GroupInfo.
 import type { ClientState, Proposal } from "ts-mls";
 import { createCommit, defaultProposalTypes, encode, mlsMessageEncoder } from "../engine/ts-mls.js";
-import type { AuthenticateMember } from "../authentication.js";
+import { refusedMemberError, type AuthenticateMember } from "../authentication.js";
 import { guard } from "../engine-errors.js";
 import {
   checkKeyPackage,
@@ -95,7 +95,8 @@ async function commitWith(
         consumed: result.consumed,
       };
     } catch (error) {
-      if (auth.refused) throw new MlsError("mls.unauthenticated_member", `${what}: a member was refused`, { cause: error });
+      const refused = refusedMemberError(auth, what, error);
+      if (refused !== undefined) throw refused;
       throw error;
     }
   });

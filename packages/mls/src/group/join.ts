@@ -5,7 +5,7 @@
 import type { Welcome } from "ts-mls";
 import { joinGroup, makeKeyPackageRef, mlsMessageDecoder, wireformats } from "../engine/ts-mls.js";
 import { nodeCiphersuite } from "../crypto/provider.js";
-import type { AuthenticateMember } from "../authentication.js";
+import { refusedMemberError, type AuthenticateMember } from "../authentication.js";
 import { decodeExactly } from "../codec.js";
 import { guard } from "../engine-errors.js";
 import { decodeKeyPackage, decodePrivateKeyPackage } from "../key-package.js";
@@ -59,7 +59,8 @@ export async function joinFromWelcome(params: JoinParams): Promise<JoinResult> {
     try {
       return await joinGroup({ context, welcome, keyPackage, privateKeys });
     } catch (error) {
-      if (auth.refused) throw new MlsError("mls.unauthenticated_member", "joinFromWelcome: a member was refused", { cause: error });
+      const refused = refusedMemberError(auth, "joinFromWelcome", error);
+      if (refused !== undefined) throw refused;
       throw error;
     }
   });

@@ -8,7 +8,7 @@
 // MlsError.
 import type { ClientState, PrivateMessage } from "ts-mls";
 import { contentTypes, defaultProposalTypes, nodeTypes, processPrivateMessage, wireformats } from "../engine/ts-mls.js";
-import type { AuthenticateMember } from "../authentication.js";
+import { refusedMemberError, type AuthenticateMember } from "../authentication.js";
 import { guard } from "../engine-errors.js";
 import { decodeFramedMessage } from "../framing.js";
 import { MlsError } from "../mls-error.js";
@@ -218,7 +218,8 @@ async function processPrivate(
         },
       });
     } catch (error) {
-      if (auth.refused) throw new MlsError("mls.unauthenticated_member", "processMessage: a member was refused", { cause: error });
+      const refused = refusedMemberError(auth, "processMessage", error);
+      if (refused !== undefined) throw refused;
       if (outsideRatchetWindow(engine, pm)) {
         throw new MlsError("mls.ratchet_window", "processMessage: generation outside the out-of-order window or forward distance", { cause: error });
       }

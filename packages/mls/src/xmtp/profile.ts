@@ -103,6 +103,13 @@ export const KEY_PACKAGE_BACKDATE_SECONDS = 60n * 60n;
 /** The longest lifetime we accept from others: OpenMLS's span plus a day of slack. */
 export const MAX_KEY_PACKAGE_LIFETIME_SECONDS = KEY_PACKAGE_LIFETIME_SECONDS + KEY_PACKAGE_BACKDATE_SECONDS + 86_400n;
 
+/**
+ * The most inboxes a group holds (libxmtp MAX_GROUP_SIZE, 250). Every inbox
+ * a member must be authenticated costs an identity lookup, so a commit or
+ * welcome naming more is refused before the lookup past the limit.
+ */
+export const MAX_GROUP_INBOXES = 250;
+
 /** libxmtp MAX_PAST_EPOCHS: application messages up to 3 epochs old still decrypt. */
 export const MAX_PAST_EPOCHS = 3;
 /** OpenMLS SenderRatchetConfiguration::new(5, 1000), which libxmtp keeps. */
