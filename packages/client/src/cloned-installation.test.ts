@@ -12,7 +12,10 @@ import { after, before, describe, it } from "node:test";
 import type { Interceptor } from "@connectrpc/connect";
 import { createPrivateKeySigner } from "@parley/identity";
 import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
+import { asInboxId, createKeyPackage } from "@parley/mls";
+import { createApiClient } from "./api/api-client.js";
 import { Client, Group, GroupMessageKind, type ClonedInstallationReport } from "./index.js";
+import { LocalStore } from "./store/local-store.js";
 
 describe("@parley/client: a cloned installation is noticed", { timeout: 60_000 }, () => {
   let node: InProcessTestNode;
@@ -93,6 +96,35 @@ describe("@parley/client: a cloned installation is noticed", { timeout: 60_000 }
     alice.close();
     clone.close();
     bob.close();
+  });
+
+  it("a newer key package of ours that we did not make: our own upload is refused as stale, syncs go on, and it is reported", async () => {
+    const reports: ClonedInstallationReport[] = [];
+    const dbPath = join(dir, "stale.db");
+    let clockNs = BigInt(Date.now()) * 1_000_000n;
+    const alice = await Client.create(createPrivateKeySigner(randomBytes(32)), {
+      ...node.clientOptions,
+      dbPath,
+      nowNs: () => clockNs,
+      onInstallationCloned: (report) => reports.push(report),
+    });
+    // Another holder of Alice's installation key uploads a key package that starts an hour later.
+    const store = new LocalStore(dbPath);
+    const secret = store.installation()?.installationSecret;
+    store.close();
+    assert.ok(secret);
+    const later = await createKeyPackage({ inboxId: asInboxId(alice.inboxId), privateKey: secret }, { nowSeconds: BigInt(Math.floor(Date.now() / 1000)) + 3600n });
+    const api = createApiClient(node.clientOptions);
+    await api.mls.uploadKeyPackage({ keyPackage: { keyPackageTlsSerialized: later.keyPackage }, isInboxIdCredential: true });
+    // 31 days on, Alice rotates her key package: the node refuses hers as older than the one it holds.
+    clockNs += 31n * 24n * 3600n * 1_000_000_000n;
+    await alice.conversations.sync();
+    await alice.conversations.sync();
+    assert.deepEqual(
+      reports.map((r) => r.evidence),
+      ["key_package"],
+    );
+    alice.close();
   });
 
   it("a key package of ours used in a welcome we did not get is reported (the copy rotated it on the node)", async () => {
