@@ -114,3 +114,26 @@ describe("@parley/client's paging against a node that cuts pages by bytes", () =
     bob.close();
   });
 });
+
+describe("@parley/client's identity lookups against a node whose answers hold one inbox's log", () => {
+  let node: InProcessTestNode;
+  before(() => {
+    // One registration (about 420 bytes) fits, two do not; a key package fits.
+    node = createInProcessTestNode({ requestLimits: { maxAnswerBytes: 600 } });
+  });
+  after(() => node.stop());
+
+  it("a lookup the node finds too large is split until each page fits, and the group is made and read", async () => {
+    const alice = await Client.create(createPrivateKeySigner(randomBytes(32)), node.clientOptions);
+    const bob = await Client.create(createPrivateKeySigner(randomBytes(32)), node.clientOptions);
+    const group = await alice.conversations.createGroup([bob.inboxId]);
+    await group.send("hello");
+    await bob.conversations.sync();
+    const bobs = bob.conversations.getConversationById(group.id);
+    assert.ok(bobs);
+    await bobs.sync();
+    assert.deepEqual((await bobs.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), ["hello"]);
+    alice.close();
+    bob.close();
+  });
+});

@@ -13,7 +13,8 @@ import {
   validateIdentityUpdate,
   type AssociationState,
 } from "@parley/identity";
-import { call, type ApiClient } from "../api/api-client.js";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { ApiClient } from "../api/api-client.js";
 import { ClientError } from "../client-error.js";
 
 export interface InboxHistory {
@@ -68,8 +69,8 @@ export class InboxLogCache {
 
 /**
  * The verified histories of the given inboxes (undefined for an inbox with
- * no log), one GetIdentityUpdates call for all of them; with a cache, only
- * what the cache has not seen is fetched and verified.
+ * no log), fetched in pages the node accepts (identityUpdatesInPages); with
+ * a cache, only what the cache has not seen is fetched and verified.
  *
  * @throws ClientError `client.network`; `client.identity` when a log does
  *   not verify; `client.bad_response` for another inbox's log.
@@ -83,19 +84,50 @@ export async function fetchInboxHistories(
   const unique = [...new Set(inboxIds)];
   if (unique.length === 0) return out;
   const lastSeen = (inboxId: string) => cache.entries(inboxId).at(-1)?.sequenceId ?? 0n;
-  const response = await call("GetIdentityUpdates", () =>
-    api.identity.getIdentityUpdates({ requests: unique.map((inboxId) => ({ inboxId, sequenceId: lastSeen(inboxId) })) }),
-  );
+  const responses = await identityUpdatesInPages(api, unique.map((inboxId) => ({ inboxId, sequenceId: lastSeen(inboxId) })));
   for (const inboxId of unique) {
     const after = lastSeen(inboxId);
     // Entries at or before what we verified are not new (a node repeating them is ignored).
-    const log = (response.responses.find((r) => r.inboxId === inboxId)?.updates ?? []).flatMap((e) =>
+    const log = (responses.find((r) => r.inboxId === inboxId)?.updates ?? []).flatMap((e) =>
       e.update === undefined || e.sequenceId <= after ? [] : [{ sequenceId: e.sequenceId, serverTimestampNs: e.serverTimestampNs, update: e.update }],
     );
     const entries = await extendHistory(inboxId, cache.entries(inboxId), log);
     cache.keep(inboxId, entries);
     out.set(inboxId, historyOf(inboxId, entries));
   }
+  return out;
+}
+
+/** Inboxes asked for in one GetIdentityUpdates: a group holds at most 250, so at most a few requests. */
+const IDENTITY_PAGE = 64;
+
+type IdentityQuery = { readonly inboxId: string; readonly sequenceId: bigint };
+type IdentityResponse = Awaited<ReturnType<ApiClient["identity"]["getIdentityUpdates"]>>["responses"][number];
+
+/**
+ * The logs of `queries`, asked for in pages the node accepts: at most
+ * IDENTITY_PAGE inboxes a request, and a page the node finds too large to
+ * answer (RESOURCE_EXHAUSTED: its answer byte limit) split in halves, down
+ * to one inbox, whose log always fits (256 updates of at most 64 KiB).
+ *
+ * @throws ClientError `client.network`
+ */
+async function identityUpdatesInPages(api: ApiClient, queries: readonly IdentityQuery[]): Promise<IdentityResponse[]> {
+  const out: IdentityResponse[] = [];
+  const ask = async (page: readonly IdentityQuery[]): Promise<void> => {
+    try {
+      out.push(...(await api.identity.getIdentityUpdates({ requests: [...page] })).responses);
+    } catch (error) {
+      if (page.length > 1 && ConnectError.from(error).code === Code.ResourceExhausted) {
+        const half = Math.ceil(page.length / 2);
+        await ask(page.slice(0, half));
+        await ask(page.slice(half));
+        return;
+      }
+      throw new ClientError("client.network", "GetIdentityUpdates failed", { cause: error });
+    }
+  };
+  for (let i = 0; i < queries.length; i += IDENTITY_PAGE) await ask(queries.slice(i, i + IDENTITY_PAGE));
   return out;
 }
 
