@@ -12,6 +12,8 @@ export interface NodeConfig {
   readonly logLevel: LogLevel;
   readonly tls: { readonly cert: Buffer; readonly key: Buffer } | undefined;
   readonly rateLimits: boolean;
+  /** Days group messages and welcomes are kept; undefined keeps them for ever. */
+  readonly retentionDays: number | undefined;
 }
 
 export class UsageError extends Error {
@@ -29,6 +31,8 @@ export const nodeStartHelp = `Usage: parley node start [options]
   --tls-cert FILE      PEM certificate; with --tls-key, serve TLS (PARLEY_TLS_CERT)
   --tls-key FILE       PEM private key (PARLEY_TLS_KEY)
   --no-rate-limits     turn off the per-IP limits (PARLEY_RATE_LIMITS=off)
+  --retention-days N   delete group messages and welcomes older than N days
+                       (PARLEY_RETENTION_DAYS; default: keep everything)
 `;
 
 export function parseNodeConfig(args: readonly string[], env: NodeJS.ProcessEnv): NodeConfig {
@@ -42,6 +46,7 @@ export function parseNodeConfig(args: readonly string[], env: NodeJS.ProcessEnv)
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
       "no-rate-limits": { type: "boolean" },
+      "retention-days": { type: "string" },
     },
     strict: true,
   });
@@ -55,6 +60,11 @@ export function parseNodeConfig(args: readonly string[], env: NodeJS.ProcessEnv)
   if ((certPath === undefined) !== (keyPath === undefined)) {
     throw new UsageError("TLS needs both a certificate and a key");
   }
+  const retentionText = values["retention-days"] ?? env.PARLEY_RETENTION_DAYS;
+  const retentionDays = retentionText === undefined ? undefined : Number(retentionText);
+  if (retentionDays !== undefined && !(Number.isFinite(retentionDays) && retentionDays > 0)) {
+    throw new UsageError(`bad retention: ${retentionText} (a positive number of days)`);
+  }
   return {
     host: values.host ?? env.PARLEY_HOST,
     port,
@@ -62,5 +72,6 @@ export function parseNodeConfig(args: readonly string[], env: NodeJS.ProcessEnv)
     logLevel,
     tls: certPath && keyPath ? { cert: readFileSync(certPath), key: readFileSync(keyPath) } : undefined,
     rateLimits: !(values["no-rate-limits"] ?? env.PARLEY_RATE_LIMITS === "off"),
+    retentionDays,
   };
 }

@@ -4,6 +4,8 @@
 import { createLogger, createXmtpValidators, SqliteStore, startNode, type RunningNode } from "@parley/node";
 import type { NodeConfig } from "./node-config.js";
 
+const DAY_MS = 86_400_000;
+
 /** Listens on every interface: IPv6 and IPv4 where the machine has both. */
 async function startOnAllInterfaces(start: (host: string) => Promise<RunningNode>): Promise<RunningNode> {
   try {
@@ -26,6 +28,7 @@ export async function runNode(config: NodeConfig): Promise<void> {
       port: config.port,
       ...(config.tls ? { tls: config.tls } : {}),
       ...(config.rateLimits ? {} : { rateLimits: false as const }),
+      ...(config.retentionDays === undefined ? {} : { retention: { groupMessagesMs: config.retentionDays * DAY_MS, welcomesMs: config.retentionDays * DAY_MS } }),
     });
   const node = config.host === undefined ? await startOnAllInterfaces(start) : await start(config.host);
   logger.info({ db: config.dbPath }, "store ready");

@@ -9,6 +9,7 @@ export { defaultRateLimits, type RateLimits } from "./limits/rate-limit.js";
 export { defaultConnectionLimits, type ConnectionLimits } from "./limits/connection-limits.js";
 export type { BucketLimit } from "./limits/token-buckets.js";
 export { defaultRequestLimits, type RequestLimits } from "./services/limits.js";
+export type { Retention } from "./store/retention.js";
 export type { SmartContractWalletVerifier } from "./services/identity-service.js";
 export { createLogger, type DestinationStream, type Logger, type LogLevel } from "./logger.js";
 export { createXmtpValidators, type XmtpValidatorOptions } from "./validation/xmtp-validators.js";

@@ -12,6 +12,7 @@ import { createHealthService } from "./services/health-service.js";
 import { createIdentityService, type SmartContractWalletVerifier } from "./services/identity-service.js";
 import { defaultRequestLimits, type RequestLimits } from "./services/limits.js";
 import { createMlsService } from "./services/mls-service.js";
+import { startRetention, type Retention } from "./store/retention.js";
 import type { Store } from "./store/store.js";
 import { Notifier } from "./streams/notifier.js";
 import type { Validators } from "./validation/validators.js";
@@ -27,6 +28,8 @@ export interface NodeServiceOptions {
   readonly scwVerifier?: SmartContractWalletVerifier;
   /** Run inside the node's own (errors, limits), e.g. for metrics or capture. */
   readonly interceptors?: readonly Interceptor[];
+  /** How long group messages and welcomes are kept; everything for ever when absent (store/retention.ts). */
+  readonly retention?: Retention;
 }
 
 export interface NodeOptions extends NodeServiceOptions {
@@ -72,6 +75,7 @@ export function createNodeServices(options: NodeServiceOptions): NodeServices {
     );
     router.service(health.Health, createHealthService(shutdown.signal));
   };
+  if (options.retention) startRetention(store, options.retention, logger, shutdown.signal);
   const rateLimits = options.rateLimits ?? defaultRateLimits;
   const interceptors = [
     errorInterceptor(logger),

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import type { NewGroupMessage, Page, Store } from "./store.js";
+import type { ExpiryCutoff, NewGroupMessage, Page, Store } from "./store.js";
 
 export interface StoreFactory {
   /**
@@ -296,6 +296,52 @@ export function storeContract(name: string, factory: StoreFactory): void {
         store = await factory.open();
         assert.deepEqual((await store.queryGroupMessages(group, ascending())).map((r) => decodeText(r.data)), ["kept"]);
         assert.deepEqual(await store.fetchKeyPackages([key]), [new Uint8Array([5])]);
+      });
+    });
+
+    // Last: it expires what the suites above left in the store.
+    describe("retention", () => {
+      it("deletes records older than their cutoff, a bounded number per call, oldest first, and never reuses an id", async () => {
+        const day = 86_400_000_000_000n;
+        const t0 = 3_000_000_000_000_000_000n;
+        let now = t0;
+        await store.close();
+        store = await factory.open({ nowNs: () => now });
+        const expireAll = async (cutoff: ExpiryCutoff) => {
+          while (Object.values(await store.deleteExpired(cutoff, 1000)).some((n) => n > 0));
+        };
+        // What the suites above wrote, all before t0, goes first.
+        await expireAll({ groupMessagesBeforeNs: t0, welcomesBeforeNs: t0 });
+        const group = randomBytes(16);
+        const key = randomBytes(32);
+        const welcome = () => ({ kind: "v1" as const, installationKey: key, data: randomBytes(40), hpkePublicKey: randomBytes(32), wrapperAlgorithm: 1, welcomeMetadata: new Uint8Array() });
+        const old = await store.appendGroupMessages([message(group, "old 1"), message(group, "old commit", true)]);
+        await store.appendCommitLog([{ groupId: group, entry: new Uint8Array([1]), signature: new Uint8Array([2]) }]);
+        await store.appendWelcomes([welcome()]);
+        now = t0 + 10n * day;
+        const [recent] = await store.appendGroupMessages([message(group, "recent")]);
+        await store.appendWelcomes([welcome()]);
+
+        const cutoff = { groupMessagesBeforeNs: t0 + 5n * day, welcomesBeforeNs: t0 + 5n * day };
+        const first = await store.deleteExpired(cutoff, 1);
+        assert.deepEqual(first, { groupMessages: 1, commitLog: 1, welcomes: 1 }, "at most the limit of each kind");
+        assert.deepEqual((await store.queryGroupMessages(group, ascending())).map((r) => decodeText(r.data)), ["old commit", "recent"], "oldest first");
+        await expireAll(cutoff);
+
+        assert.deepEqual((await store.queryGroupMessages(group, ascending())).map((r) => decodeText(r.data)), ["recent"]);
+        assert.deepEqual((await store.queryGroupMessages(group, ascending(10, old[0]!.id))).map((r) => r.id), [recent!.id], "a cursor at a deleted id still pages on");
+        assert.equal((await store.queryWelcomes(key, ascending())).length, 1);
+        assert.deepEqual(await store.queryCommitLog(group, ascending()), []);
+
+        // A cutoff left undefined keeps that kind; a new record follows the deleted ones.
+        now = t0 + 20n * day;
+        assert.deepEqual(await store.deleteExpired({ groupMessagesBeforeNs: t0 + 15n * day }, 1000), { groupMessages: 1, commitLog: 0, welcomes: 0 });
+        assert.equal((await store.queryWelcomes(key, ascending())).length, 1);
+        const [next] = await store.appendGroupMessages([message(group, "old 1")]);
+        assert.ok(next!.id > recent!.id, "ids are never handed out again");
+        assert.deepEqual((await store.queryGroupMessages(group, ascending())).map((r) => decodeText(r.data)), ["old 1"], "an expired message can be sent again");
+        await store.close();
+        store = await factory.open();
       });
     });
   });

@@ -128,6 +128,26 @@ export interface Store {
   appendCommitLog(entries: readonly NewCommitLogEntry[]): Promise<CommitLogRecord[]>;
   queryCommitLog(groupId: Uint8Array, page: Page): Promise<CommitLogRecord[]>;
 
+  /**
+   * Deletes, oldest first, up to `limit` records of each kind created
+   * before its cutoff: group messages (commits included) and commit log
+   * entries before `groupMessagesBeforeNs`, welcomes before
+   * `welcomesBeforeNs`; a kind whose cutoff is undefined is kept. Ids are
+   * never handed out again, so a reader's cursor stays valid.
+   */
+  deleteExpired(cutoff: ExpiryCutoff, limit: number): Promise<ExpiredCounts>;
+
   /** Finishes pending writes and releases the database. */
   close(): Promise<void>;
+}
+
+export interface ExpiryCutoff {
+  readonly groupMessagesBeforeNs?: bigint | undefined;
+  readonly welcomesBeforeNs?: bigint | undefined;
+}
+
+export interface ExpiredCounts {
+  readonly groupMessages: number;
+  readonly commitLog: number;
+  readonly welcomes: number;
 }

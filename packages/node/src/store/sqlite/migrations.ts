@@ -67,6 +67,12 @@ const migrations: readonly string[] = [
   `
   ALTER TABLE key_packages ADD COLUMN not_before INTEGER NOT NULL DEFAULT 0;
   `,
+  // 3: retention deletes by age, oldest first.
+  `
+  CREATE INDEX group_messages_by_time ON group_messages (created_ns);
+  CREATE INDEX welcomes_by_time ON welcomes (created_ns);
+  CREATE INDEX commit_log_by_time ON commit_log (created_ns);
+  `,
 ];
 
 /** The schema version this code writes. */

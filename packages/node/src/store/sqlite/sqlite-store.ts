@@ -10,6 +10,8 @@ import { contentHash } from "../content-hash.js";
 import type {
   AppendIdentityResult,
   CommitLogRecord,
+  ExpiredCounts,
+  ExpiryCutoff,
   GroupMessageRecord,
   IdentityUpdateRecord,
   NewCommitLogEntry,
@@ -327,6 +329,24 @@ export class SqliteStore implements Store {
           }) as Row,
         ),
       );
+    });
+  }
+
+  deleteExpired(cutoff: ExpiryCutoff, limit: number): Promise<ExpiredCounts> {
+    return this.write(() => {
+      const expire = (table: string, beforeNs: bigint | undefined): number => {
+        if (beforeNs === undefined) return 0;
+        // The rowids first, by the time index, so that one call deletes a bounded number.
+        const info = this.statement(
+          `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE created_ns < @beforeNs ORDER BY created_ns LIMIT @limit)`,
+        ).run({ beforeNs, limit });
+        return info.changes;
+      };
+      return {
+        groupMessages: expire("group_messages", cutoff.groupMessagesBeforeNs),
+        commitLog: expire("commit_log", cutoff.groupMessagesBeforeNs),
+        welcomes: expire("welcomes", cutoff.welcomesBeforeNs),
+      };
     });
   }
 
