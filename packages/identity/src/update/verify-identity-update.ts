@@ -118,6 +118,19 @@ export async function verifyIdentityUpdate(
   return checked as VerifiedIdentityUpdate;
 }
 
+/** The signatures an action carries. */
+export function signaturesOf(action: VerifiedAction): VerifiedSignature[] {
+  switch (action.type) {
+    case "createInbox":
+      return [action.initialIdentifierSignature];
+    case "addAssociation":
+      return [action.existingMemberSignature, action.newMemberSignature];
+    case "revokeAssociation":
+    case "changeRecoveryAddress":
+      return [action.recoveryIdentifierSignature];
+  }
+}
+
 function signatureCacheKey(signature: UnverifiedSignature): string | undefined {
   switch (signature.kind) {
     case "erc191":
