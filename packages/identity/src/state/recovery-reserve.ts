@@ -42,7 +42,11 @@ export const maxUpdatesWithoutRecovery = maxIdentityUpdates - recoveryReservedUp
 
 const reserveCodes: ReadonlySet<IdentityErrorCode> = new Set(["identity.reserved_for_recovery", "identity.too_many_actions"]);
 
-/** Whether the inbox already holds as many updates as the log may hold. */
+/**
+ * Refuses any update to an inbox whose log is full.
+ *
+ * @throws IdentityError `identity.log_full`
+ */
 export function assertLogNotFull(state: AssociationState | undefined): void {
   if (state !== undefined && state.updateCount >= maxIdentityUpdates) {
     throw new IdentityError("identity.log_full", `the inbox already holds ${maxIdentityUpdates} updates`);
