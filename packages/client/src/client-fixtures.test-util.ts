@@ -1,7 +1,7 @@
 // What the client's attack tests share: a logger that records what was
 // refused, publishing forged bytes straight to the node, and reading a
-// member's stored state and raw database files as a thief of the device
-// would.
+// member's stored state, installation key and raw database files as a
+// thief of the device would.
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { decodeGroupState, type GroupState } from "@parley/mls";
@@ -46,6 +46,18 @@ export function storedGroup(dbPath: string, groupId: Uint8Array): GroupState {
     const row = store.group(groupId);
     assert.ok(row, "the group is in the store");
     return decodeGroupState(row.state);
+  } finally {
+    store.close();
+  }
+}
+
+/** The installation's secret key as its database holds it: what a thief of the device signs with. */
+export function storedInstallationSecret(dbPath: string): Uint8Array {
+  const store = new LocalStore(dbPath);
+  try {
+    const row = store.installation();
+    assert.ok(row, "the installation is in the store");
+    return row.installationSecret;
   } finally {
     store.close();
   }

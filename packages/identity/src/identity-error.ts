@@ -40,6 +40,10 @@ export type IdentityErrorCode =
   | "identity.too_large"
   /** The inbox already holds 256 updates. */
   | "identity.log_full"
+  /** An update not signed by the recovery identifier on a log of 240 updates or more: the rest are the recovery identifier's. */
+  | "identity.reserved_for_recovery"
+  /** An update not signed by the recovery identifier with more than one action. */
+  | "identity.too_many_actions"
   /** Log entries of another inbox, or not in ascending sequence-id order. */
   | "identity.out_of_order"
   /** A signature request built or signed wrongly by the caller. */

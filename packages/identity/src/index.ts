@@ -96,11 +96,13 @@ export {
   listIdentifiers,
   diffStates,
 } from "./state/association-state.js";
-export { type ApplyOptions, applyIdentityUpdate, maxIdentityUpdates } from "./state/apply-identity-update.js";
+export { type ApplyOptions, applyIdentityUpdate } from "./state/apply-identity-update.js";
+export { maxIdentityUpdates, maxUpdatesWithoutRecovery, recoveryReservedUpdates } from "./state/recovery-reserve.js";
 export {
   type IdentityUpdateLogEntry,
   type ValidateOptions,
   validateIdentityUpdate,
+  readLogEntry,
   replayInbox,
 } from "./state/replay-inbox.js";
 

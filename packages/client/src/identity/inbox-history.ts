@@ -4,14 +4,17 @@
 // may add or must remove, the committer, and the leaves of a welcome are
 // all judged against the state AT those sequence ids, not the latest one.
 // The log is fetched whole and replayed here, every signature verified,
-// keeping the state after each entry.
+// keeping the state after each entry. An entry past the recovery reserve
+// (a node stored it against the rule, @parley/identity recovery-reserve.ts)
+// keeps its place and changes nothing, as every client reads it.
 import {
   installationIdFromKey,
   installationMember,
   isMember,
   listInstallations,
-  validateIdentityUpdate,
+  readLogEntry,
   type AssociationState,
+  type IdentityUpdateLogEntry,
 } from "@parley/identity";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ApiClient } from "../api/api-client.js";
@@ -131,14 +134,14 @@ async function identityUpdatesInPages(api: ApiClient, queries: readonly Identity
   return out;
 }
 
-type LogEntry = LogPoint & { readonly update: Parameters<typeof validateIdentityUpdate>[1] };
+type LogEntry = LogPoint & { readonly update: IdentityUpdateLogEntry["update"] };
 
 async function extendHistory(inboxId: string, known: readonly VerifiedEntry[], log: readonly LogEntry[]): Promise<readonly VerifiedEntry[]> {
   if (log.length === 0) return known;
   const states = [...known];
   let state = known.at(-1)?.state;
   for (const entry of log) {
-    const applied = await validateIdentityUpdate(state, entry.update, { sequenceId: entry.sequenceId });
+    const applied = await readLogEntry(state, entry);
     if (!applied.ok) throw new ClientError("client.identity", `the log of inbox ${inboxId} does not verify`, { cause: applied.error });
     state = applied.value.state;
     states.push({ sequenceId: entry.sequenceId, serverTimestampNs: entry.serverTimestampNs, state });

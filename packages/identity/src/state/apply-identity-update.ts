@@ -6,11 +6,15 @@ import { IdentityError } from "../identity-error.js";
 import { toHex, type InboxId } from "../ids.js";
 import { deriveInboxId } from "../inbox-id.js";
 import { memberKey, sameMember, type Identifier, type MemberKind } from "../member.js";
-import type { SignatureKind, VerifiedAction, VerifiedIdentityUpdate, VerifiedSignature } from "../update/verify-identity-update.js";
+import {
+  signaturesOf,
+  type SignatureKind,
+  type VerifiedAction,
+  type VerifiedIdentityUpdate,
+  type VerifiedSignature,
+} from "../update/verify-identity-update.js";
 import type { AssociationState, Member } from "./association-state.js";
-
-/** The node's cap on one inbox's log. */
-export const maxIdentityUpdates = 256;
+import { assertLogNotFull, assertRecoveryReserve } from "./recovery-reserve.js";
 
 interface Draft {
   inboxId: InboxId;
@@ -31,16 +35,15 @@ export interface ApplyOptions {
  *   `identity.signature_kind_not_allowed`, `identity.replayed_signature`,
  *   `identity.adds_itself`, `identity.not_a_member`,
  *   `identity.installation_adds_installation`, `identity.chain_id_mismatch`,
- *   `identity.not_recovery_identifier`, `identity.wrong_inbox_id`
+ *   `identity.not_recovery_identifier`, `identity.wrong_inbox_id`,
+ *   `identity.too_many_actions`, `identity.reserved_for_recovery`
  */
 export function applyIdentityUpdate(
   state: AssociationState | undefined,
   update: VerifiedIdentityUpdate,
   options: ApplyOptions = {},
 ): AssociationState {
-  if (state !== undefined && state.updateCount >= maxIdentityUpdates) {
-    throw new IdentityError("identity.log_full", `the inbox already holds ${maxIdentityUpdates} updates`);
-  }
+  assertLogNotFull(state);
   let draft: Draft | undefined =
     state === undefined
       ? undefined
@@ -53,6 +56,9 @@ export function applyIdentityUpdate(
   if (draft.inboxId !== update.inboxId) {
     throw new IdentityError("identity.wrong_inbox_id", "the update's inbox_id is not the inbox its actions build");
   }
+  // Last: an update the reserve refuses is otherwise valid, which lets a
+  // reader of a log tell it from a forgery (recovery-reserve.ts).
+  assertRecoveryReserve(state, update);
   // Only after the whole update: one signature may serve several of its actions.
   const seenSignatures = new Set(seen);
   for (const action of update.actions) for (const s of signaturesOf(action)) seenSignatures.add(toHex(s.replayBytes));
@@ -179,16 +185,3 @@ function assertSignatureKind(kind: MemberKind, signatureKind: SignatureKind): vo
     throw new IdentityError("identity.signature_kind_not_allowed", `a ${signatureKind} signature for a ${kind} member`);
   }
 }
-
-function signaturesOf(action: VerifiedAction): VerifiedSignature[] {
-  switch (action.type) {
-    case "createInbox":
-      return [action.initialIdentifierSignature];
-    case "addAssociation":
-      return [action.existingMemberSignature, action.newMemberSignature];
-    case "revokeAssociation":
-    case "changeRecoveryAddress":
-      return [action.recoveryIdentifierSignature];
-  }
-}
-

@@ -18,7 +18,7 @@ import {
 import type { ActionRequest } from "../update/signature-request.js";
 import type { SmartContractWalletVerifier } from "../update/verifiers.js";
 import { getMember, isMember, listInstallations, listIdentifiers, type AssociationState } from "./association-state.js";
-import { maxIdentityUpdates } from "./apply-identity-update.js";
+import { maxIdentityUpdates } from "./recovery-reserve.js";
 import { replayInbox, validateIdentityUpdate, type ValidateOptions } from "./replay-inbox.js";
 
 const alice = testWallet("alice");

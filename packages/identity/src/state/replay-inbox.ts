@@ -1,13 +1,16 @@
 // Replaying an inbox's log (../shared/spec/xmtp-node-api.md sections 2.2
 // and 3.5): every update decoded, every signature verified, the rules
 // applied in sequence-id order. Refusals are tagged results: they are the
-// expected outcome of bad input, not faults.
+// expected outcome of bad input, not faults. A publish is refused for
+// breaking the recovery reserve; a log entry that breaks it is read as
+// without effect (recovery-reserve.ts).
 import type { associations, DecodeOptions } from "@parley/proto";
-import { IdentityError, toResult, type IdentityResult } from "../identity-error.js";
+import { IdentityError, toResult, type IdentityErrorCode, type IdentityResult } from "../identity-error.js";
 import { decodeIdentityUpdate, fromIdentityUpdateProto, type UnverifiedIdentityUpdate } from "../update/unverified-identity-update.js";
 import { verifyIdentityUpdate, type VerifiedIdentityUpdate, type VerifyOptions } from "../update/verify-identity-update.js";
-import { applyIdentityUpdate, maxIdentityUpdates } from "./apply-identity-update.js";
+import { applyIdentityUpdate } from "./apply-identity-update.js";
 import { diffStates, type AssociationState, type AssociationStateDiff } from "./association-state.js";
+import { assertLogNotFull, isRecoveryReserveRefusal, maxIdentityUpdates, withoutEffect } from "./recovery-reserve.js";
 
 /** One entry of an inbox's log, as GetIdentityUpdates returns it. */
 export interface IdentityUpdateLogEntry {
@@ -41,8 +44,8 @@ function unverified(update: Uint8Array | associations.IdentityUpdate, options: V
  * Checks one new update against an inbox's current state (undefined when
  * the inbox has no log yet), as the node does on PublishIdentityUpdate.
  * Refusal codes: those of decodeIdentityUpdate, verifyIdentityUpdate and
- * applyIdentityUpdate, and `identity.out_of_order` for a `sequenceId` not
- * above the state's.
+ * applyIdentityUpdate (the recovery reserve's included), and
+ * `identity.out_of_order` for a `sequenceId` not above the state's.
  */
 export async function validateIdentityUpdate(
   state: AssociationState | undefined,
@@ -50,28 +53,57 @@ export async function validateIdentityUpdate(
   options: ValidateOptions & { readonly sequenceId?: bigint } = {},
 ): Promise<IdentityResult<{ readonly state: AssociationState; readonly diff: AssociationStateDiff }>> {
   return toResult(async () => {
-    if (state !== undefined && state.updateCount >= maxIdentityUpdates) {
-      throw new IdentityError("identity.log_full", `the inbox already holds ${maxIdentityUpdates} updates`);
-    }
-    const last = state?.sequenceId;
-    if (last !== undefined && options.sequenceId !== undefined && options.sequenceId <= last) {
-      throw new IdentityError("identity.out_of_order", `sequence id ${options.sequenceId} after ${last}`);
-    }
-    const verified = await verifier(options)(unverified(update, options));
-    const after = applyIdentityUpdate(
-      state,
-      verified,
-      options.sequenceId === undefined ? {} : { sequenceId: options.sequenceId },
-    );
+    const after = await apply(state, update, options, options.sequenceId);
     return { state: after, diff: diffStates(state, after) };
   });
 }
 
 /**
- * Replays an inbox's whole log, oldest first. Sequence ids must rise (they
- * are global on the node, so they need not be contiguous), and the entries
- * must build one inbox. Refusal codes: those of validateIdentityUpdate,
- * plus `identity.out_of_order`.
+ * Reads the next entry of an inbox's log, as a client does: as
+ * {@link validateIdentityUpdate}, except that an entry the recovery reserve
+ * refuses (a node stored it past the rule) is taken as without effect:
+ * the state moves to its sequence id and counts it, nothing else changes,
+ * and `disregarded` says why. Every reader of the same log reaches the same
+ * state.
+ */
+export async function readLogEntry(
+  state: AssociationState | undefined,
+  entry: IdentityUpdateLogEntry,
+  options: ValidateOptions = {},
+): Promise<
+  IdentityResult<{ readonly state: AssociationState; readonly diff: AssociationStateDiff; readonly disregarded?: IdentityErrorCode }>
+> {
+  return toResult(async () => {
+    try {
+      const after = await apply(state, entry.update, options, entry.sequenceId);
+      return { state: after, diff: diffStates(state, after) };
+    } catch (error) {
+      if (state === undefined || !isRecoveryReserveRefusal(error)) throw error;
+      return { state: withoutEffect(state, entry.sequenceId), diff: { newMembers: [], removedMembers: [] }, disregarded: error.code };
+    }
+  });
+}
+
+async function apply(
+  state: AssociationState | undefined,
+  update: Uint8Array | associations.IdentityUpdate,
+  options: ValidateOptions,
+  sequenceId: bigint | undefined,
+): Promise<AssociationState> {
+  assertLogNotFull(state);
+  const last = state?.sequenceId;
+  if (last !== undefined && sequenceId !== undefined && sequenceId <= last) {
+    throw new IdentityError("identity.out_of_order", `sequence id ${sequenceId} after ${last}`);
+  }
+  const verified = await verifier(options)(unverified(update, options));
+  return applyIdentityUpdate(state, verified, sequenceId === undefined ? {} : { sequenceId });
+}
+
+/**
+ * Replays an inbox's whole log, oldest first, each entry as
+ * {@link readLogEntry} reads it. Sequence ids must rise (they are global on
+ * the node, so they need not be contiguous), and the entries must build one
+ * inbox. Refusal codes: those of validateIdentityUpdate.
  */
 export async function replayInbox(
   entries: readonly IdentityUpdateLogEntry[],
@@ -81,14 +113,11 @@ export async function replayInbox(
     if (entries.length > maxIdentityUpdates) {
       throw new IdentityError("identity.log_full", `${entries.length} updates exceed the cap of ${maxIdentityUpdates}`);
     }
-    const verify = verifier(options);
     let state: AssociationState | undefined;
     for (const entry of entries) {
-      if (state?.sequenceId !== undefined && entry.sequenceId <= state.sequenceId) {
-        throw new IdentityError("identity.out_of_order", `sequence id ${entry.sequenceId} after ${state.sequenceId}`);
-      }
-      const verified = await verify(unverified(entry.update, options));
-      state = applyIdentityUpdate(state, verified, { sequenceId: entry.sequenceId });
+      const read = await readLogEntry(state, entry, options);
+      if (!read.ok) throw read.error;
+      state = read.value.state;
     }
     if (state === undefined) throw new IdentityError("identity.not_created", "an empty log builds no inbox");
     return state;

@@ -8,7 +8,7 @@ import { personalMessageHash, recoverPersonalSigner } from "../crypto/ethereum.j
 import { verifyInstallationSignature } from "../crypto/installation-key.js";
 import { passkeyReplayBytes } from "../crypto/passkey.js";
 import { signatureText } from "./signature-text.js";
-import type { UnverifiedAction, UnverifiedIdentityUpdate, UnverifiedSignature } from "./unverified-identity-update.js";
+import type { UnverifiedIdentityUpdate, UnverifiedSignature } from "./unverified-identity-update.js";
 import { checkSignatureCount } from "./update-caps.js";
 import type { Verifiers } from "./verifiers.js";
 
@@ -120,7 +120,14 @@ export async function verifyIdentityUpdate(
   return checked as VerifiedIdentityUpdate;
 }
 
-function signaturesOf(action: UnverifiedAction): UnverifiedSignature[] {
+/** An action, verified or not, by where its signatures are. */
+type SignedAction<Signature> =
+  | { readonly type: "createInbox"; readonly initialIdentifierSignature: Signature }
+  | { readonly type: "addAssociation"; readonly existingMemberSignature: Signature; readonly newMemberSignature: Signature }
+  | { readonly type: "revokeAssociation" | "changeRecoveryAddress"; readonly recoveryIdentifierSignature: Signature };
+
+/** The signatures an action carries, verified or not. */
+export function signaturesOf<Signature>(action: SignedAction<Signature>): Signature[] {
   switch (action.type) {
     case "createInbox":
       return [action.initialIdentifierSignature];
