@@ -11,6 +11,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { gzipSync } from "node:zlib";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { associations, identityApi, mlsApi } from "@parley/proto";
+import { privateMessageOfSize } from "@parley/testkit";
 
 export interface Target {
   readonly port: number;
@@ -58,40 +59,9 @@ function unary(session: http2.ClientHttp2Session, method: string, body: Buffer, 
   });
 }
 
-/** MLS varint (RFC 9420 2.1.2) length prefix. */
-function vector(bytes: Uint8Array): Buffer {
-  const n = bytes.length;
-  let prefix: Buffer;
-  if (n < 0x40) prefix = Buffer.from([n]);
-  else if (n < 0x4000) prefix = Buffer.from([0x40 | (n >> 8), n & 0xff]);
-  else {
-    prefix = Buffer.alloc(4);
-    prefix.writeUInt32BE((0x8000_0000 | n) >>> 0);
-  }
-  return Buffer.concat([prefix, bytes]);
-}
-
-/**
- * A PrivateMessage (RFC 9420 6.3) the node accepts: it reads only the
- * framing, and what is inside is random, as a ciphertext looks to it.
- */
-export function privateMessage(groupId: Uint8Array, ciphertextBytes: number): Buffer {
-  const epoch = Buffer.alloc(8);
-  epoch.writeBigUInt64BE(1n);
-  return Buffer.concat([
-    Buffer.from([0, 1, 0, 2]), // mls10, mls_private_message
-    vector(groupId),
-    epoch,
-    Buffer.from([1]), // application
-    vector(new Uint8Array(0)),
-    vector(randomBytes(48)),
-    vector(randomBytes(ciphertextBytes)),
-  ]);
-}
-
 function sendRequest(groupId: Uint8Array, bytes: number): Buffer {
   const request = create(mlsApi.SendGroupMessagesRequestSchema, {
-    messages: [{ version: { case: "v1", value: { data: privateMessage(groupId, bytes), senderHmac: randomBytes(32), shouldPush: true } } }],
+    messages: [{ version: { case: "v1", value: { data: privateMessageOfSize(groupId, bytes), senderHmac: randomBytes(32), shouldPush: true } } }],
   });
   return frame(toBinary(mlsApi.SendGroupMessagesRequestSchema, request));
 }

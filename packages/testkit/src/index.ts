@@ -10,5 +10,6 @@ export { startCaptureServer, type CaptureServer, type CapturedCall } from "./grp
 export { createTestWallet, officialSigner, type TestWallet } from "./test-wallet.js";
 export { sharedPath, skipUnlessShared } from "./shared-dir.js";
 export { mlsSamples, type MlsSamples } from "./mls-samples.js";
+export { privateMessageOfSize } from "./private-message.js";
 export { testTls } from "./test-tls.js";
 export { createInProcessTestNode, startTestNode, type InProcessTestNode } from "./test-node.js";

@@ -3,6 +3,7 @@
 // with more than the budget (a page of the largest messages, one key asked
 // for ten thousand times).
 import { NodeError } from "../node-error.js";
+import type { Page, RecordSize } from "../store/store.js";
 
 export class AnswerBudget {
   #left: number;
@@ -24,13 +25,20 @@ export class AnswerBudget {
   }
 }
 
-/** Keeps the records of a page that fit the budget, in order; the first always. */
-export function withinBudget<T>(records: readonly T[], sizeOf: (record: T) => number, maxBytes: number): T[] {
+/**
+ * The part of a page whose records fit `maxBytes`, the first always, from
+ * the records' sizes (read without their payloads): the page to read, and
+ * whether it stopped before its limit for the budget. So a page never
+ * brings more than the budget (and one record) into memory, however large
+ * the records it could hold.
+ */
+export function pageWithinBudget(page: Page, sizes: readonly RecordSize[], maxBytes: number): { readonly page: Page | undefined; readonly cut: boolean } {
   const budget = new AnswerBudget(maxBytes);
-  const kept: T[] = [];
-  for (const record of records) {
-    if (!budget.take(sizeOf(record)) && kept.length > 0) break;
-    kept.push(record);
+  let count = 0;
+  for (const size of sizes) {
+    if (!budget.take(size.bytes) && count > 0) break;
+    count += 1;
   }
-  return kept;
+  const last = sizes[count - 1];
+  return { page: last === undefined ? undefined : { ...page, limit: count, until: last.id }, cut: count < sizes.length };
 }

@@ -10,12 +10,12 @@ import { EmptySchema } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { associations, decode, encode, messageContents, mlsApi } from "@parley/proto";
 import { invalidArgument, NodeError } from "../node-error.js";
-import type { NewGroupMessage, NewWelcome, Store, WelcomeRecord } from "../store/store.js";
+import type { NewGroupMessage, NewWelcome, Store } from "../store/store.js";
 import { followTopics, type ReadAfter } from "../streams/follow-topics.js";
 import { topicKey, type Notifier, type TopicKind } from "../streams/notifier.js";
 import type { Validators } from "../validation/validators.js";
 import type { RequestLimits } from "./limits.js";
-import { AnswerBudget, withinBudget } from "./answer-budget.js";
+import { AnswerBudget, pageWithinBudget } from "./answer-budget.js";
 import { MAX_PAGE, pageOf, pagingInfoOf } from "./paging.js";
 import { subscribeStream } from "./subscribe-stream.js";
 import { groupMessageOf, welcomeMessageOf } from "./wire-records.js";
@@ -45,7 +45,6 @@ function requireBytes(value: Uint8Array, what: string, max?: number): void {
   }
 }
 
-const welcomeBytes = (r: WelcomeRecord) => r.data.length + r.hpkePublicKey.length + r.welcomeMetadata.length;
 
 /** Ends a stream on client cancel or node shutdown, whichever comes first. */
 function streamSignal(context: HandlerContext, shutdown: AbortSignal): AbortSignal {
@@ -184,22 +183,22 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
     async queryGroupMessages(request) {
       requireBytes(request.groupId, "group_id");
       const page = pageOf(request.pagingInfo);
-      const all = await store.queryGroupMessages(request.groupId, page);
-      const records = withinBudget(all, (r) => r.data.length + r.senderHmac.length, limits.maxAnswerBytes);
+      const fit = pageWithinBudget(page, await store.groupMessageSizes(request.groupId, page), limits.maxAnswerBytes);
+      const records = fit.page === undefined ? [] : await store.queryGroupMessages(request.groupId, fit.page);
       return create(mlsApi.QueryGroupMessagesResponseSchema, {
         messages: records.map((r) => groupMessageOf(r)),
-        pagingInfo: pagingInfoOf(page, records.map((r) => r.id), records.length < all.length),
+        pagingInfo: pagingInfoOf(page, records.map((r) => r.id), fit.cut),
       });
     },
 
     async queryWelcomeMessages(request) {
       requireBytes(request.installationKey, "installation_key");
       const page = pageOf(request.pagingInfo);
-      const all = await store.queryWelcomes(request.installationKey, page);
-      const records = withinBudget(all, welcomeBytes, limits.maxAnswerBytes);
+      const fit = pageWithinBudget(page, await store.welcomeSizes(request.installationKey, page), limits.maxAnswerBytes);
+      const records = fit.page === undefined ? [] : await store.queryWelcomes(request.installationKey, fit.page);
       return create(mlsApi.QueryWelcomeMessagesResponseSchema, {
         messages: records.map(welcomeMessageOf),
-        pagingInfo: pagingInfoOf(page, records.map((r) => r.id), records.length < all.length),
+        pagingInfo: pagingInfoOf(page, records.map((r) => r.id), fit.cut),
       });
     },
 

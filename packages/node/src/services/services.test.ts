@@ -9,7 +9,9 @@ import { create } from "@bufbuild/protobuf";
 import { Code, createClient, type Client } from "@connectrpc/connect";
 import { asInboxId, createKeyPackage, ed25519Keygen } from "@parley/mls";
 import { associations, decode, identityApi, messageContents, mlsApi } from "@parley/proto";
-import { createInProcessTestNode, mlsSamples, officialRegistration, type InProcessTestNode, type MlsSamples } from "@parley/testkit";
+import { createInProcessTestNode, mlsSamples, officialRegistration, privateMessageOfSize, type InProcessTestNode, type MlsSamples } from "@parley/testkit";
+import { SqliteStore } from "../store/sqlite/sqlite-store.js";
+import type { Page, Store } from "../store/store.js";
 import { codeOf } from "../grpc-code.test-util.js";
 
 const randomBytes = (length: number) => new Uint8Array(nodeRandomBytes(length));
@@ -317,6 +319,30 @@ describe("answers are bounded in bytes", () => {
     assert.ok(pages > 0, "the limit cut at least one page");
     assert.equal(seen.length, 4);
     assert.deepEqual([...seen].sort((a, b) => (a < b ? -1 : 1)), seen, "ascending, each once");
+  });
+
+  it("a page of large messages reads no more from the store than its budget (and one record)", async () => {
+    const reads = { bytes: 0 };
+    const store = new SqliteStore({ path: ":memory:" });
+    const counted: Store = Object.assign(Object.create(store) as Store, {
+      queryGroupMessages: async (groupId: Uint8Array, page: Page) => {
+        const records = await store.queryGroupMessages(groupId, page);
+        reads.bytes += records.reduce((n, r) => n + r.data.length + r.senderHmac.length, 0);
+        return records;
+      },
+    });
+    const large = createInProcessTestNode({ store: counted, requestLimits: { maxAnswerBytes: 1024 * 1024 } });
+    try {
+      const api = createClient(mlsApi.MlsApi, large.transport);
+      const groupId = randomBytes(16);
+      for (let i = 0; i < 20; i += 1) await api.sendGroupMessages({ messages: [v1(privateMessageOfSize(groupId, 400 * 1024))] });
+      const page = await api.queryGroupMessages({ groupId, pagingInfo: ascending(100) });
+      assert.equal(page.messages.length, 2, "two of 400 KiB fit a budget of 1 MiB");
+      assert.notEqual(page.pagingInfo?.idCursor, 0n, "the cut page says where to go on");
+      assert.ok(reads.bytes <= 1024 * 1024, `${reads.bytes} bytes read from the store for a page of 1 MiB`);
+    } finally {
+      await large.stop();
+    }
   });
 
   it("an inbox asked for many times is read once and the answer is bounded", async () => {

@@ -59,6 +59,29 @@ export function storeContract(name: string, factory: StoreFactory): void {
         assert.deepEqual(beforeFourth.map((r) => decodeText(r.data)), ["c", "b", "a"]);
       });
 
+      it("answers the sizes of a page's records as it would page them, and ends a page at its far bound", async () => {
+        const group = randomBytes(16);
+        const stored = await store.appendGroupMessages(["a", "bb", "ccc", "dddd"].map((t) => message(group, t)));
+        const ids = stored.map((r) => r.id);
+        // data and the two-byte sender HMAC of message()
+        assert.deepEqual(await store.groupMessageSizes(group, ascending(3, ids[0])), [
+          { id: ids[1]!, bytes: 4 },
+          { id: ids[2]!, bytes: 5 },
+          { id: ids[3]!, bytes: 6 },
+        ]);
+        assert.deepEqual((await store.groupMessageSizes(group, descending(2))).map((r) => r.id), [ids[3], ids[2]]);
+        const bounded = await store.queryGroupMessages(group, { ...ascending(), until: ids[1] });
+        assert.deepEqual(bounded.map((r) => decodeText(r.data)), ["a", "bb"]);
+        const boundedDown = await store.queryGroupMessages(group, { ...descending(), until: ids[2] });
+        assert.deepEqual(boundedDown.map((r) => decodeText(r.data)), ["dddd", "ccc"]);
+
+        const key = randomBytes(32);
+        const [welcome] = await store.appendWelcomes([
+          { kind: "v1", installationKey: key, data: new Uint8Array(10), hpkePublicKey: new Uint8Array(32), wrapperAlgorithm: 1, welcomeMetadata: new Uint8Array(3) },
+        ]);
+        assert.deepEqual(await store.welcomeSizes(key, ascending()), [{ id: welcome!.id, bytes: 45 }]);
+      });
+
       it("keeps every field and the group apart from other groups", async () => {
         const group = randomBytes(16);
         const other = randomBytes(16);

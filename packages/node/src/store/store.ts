@@ -21,6 +21,14 @@ export interface Page {
   readonly limit: number;
   /** Exclusive; 0n means from the oldest (ascending) or newest (descending). */
   readonly cursor: bigint;
+  /** Inclusive bound on the far side (the last id of an ascending page, the first of a descending one); none when absent. */
+  readonly until?: bigint | undefined;
+}
+
+/** A record's id and the bytes of payload it carries in an answer, read without its payload. */
+export interface RecordSize {
+  readonly id: bigint;
+  readonly bytes: number;
 }
 
 export interface GroupMessageRecord {
@@ -100,12 +108,20 @@ export interface Store {
    */
   appendGroupMessages(messages: readonly NewGroupMessage[]): Promise<GroupMessageRecord[]>;
   queryGroupMessages(groupId: Uint8Array, page: Page): Promise<GroupMessageRecord[]>;
+  /**
+   * The sizes of the records `queryGroupMessages` would return for the
+   * same page (data and sender HMAC), without reading their data: what
+   * lets a caller bound an answer's bytes before reading it.
+   */
+  groupMessageSizes(groupId: Uint8Array, page: Page): Promise<RecordSize[]>;
   /** The highest-id message of each group, in request order. */
   newestGroupMessages(groupIds: readonly Uint8Array[]): Promise<(GroupMessageRecord | undefined)[]>;
 
   /** Like appendGroupMessages, deduplicated on installation key and data. */
   appendWelcomes(welcomes: readonly NewWelcome[]): Promise<WelcomeRecord[]>;
   queryWelcomes(installationKey: Uint8Array, page: Page): Promise<WelcomeRecord[]>;
+  /** As groupMessageSizes, for welcomes (data, HPKE public key and metadata). */
+  welcomeSizes(installationKey: Uint8Array, page: Page): Promise<RecordSize[]>;
 
   /**
    * Replaces the installation's current key package, unless the one stored

@@ -12,6 +12,7 @@ import type {
   CommitLogRecord,
   ExpiredCounts,
   ExpiryCutoff,
+  RecordSize,
   GroupMessageRecord,
   IdentityUpdateRecord,
   NewCommitLogEntry,
@@ -86,9 +87,16 @@ function commitLogFrom(row: Row): CommitLogRecord {
 /** `id > cursor ASC` or `id < cursor DESC`, as the protocol pages. */
 function pageClause(page: Page, column: string): { where: string; order: string } {
   const ascending = page.direction === "ascending";
-  const where = page.cursor === 0n ? "" : ` AND ${column} ${ascending ? ">" : "<"} @cursor`;
-  return { where, order: `ORDER BY ${column} ${ascending ? "ASC" : "DESC"} LIMIT @limit` };
+  const from = page.cursor === 0n ? "" : ` AND ${column} ${ascending ? ">" : "<"} @cursor`;
+  const until = page.until === undefined ? "" : ` AND ${column} ${ascending ? "<=" : ">="} @until`;
+  return { where: from + until, order: `ORDER BY ${column} ${ascending ? "ASC" : "DESC"} LIMIT @limit` };
 }
+
+const pageParams = (page: Page) => ({ cursor: page.cursor, limit: page.limit, until: page.until ?? null });
+
+// SQLite answers length() of a BLOB column from the record's header,
+// without reading the BLOB's pages.
+const sizeOf = (row: Row): RecordSize => ({ id: row["id"] as bigint, bytes: Number(row["bytes"]) });
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
@@ -180,10 +188,18 @@ export class SqliteStore implements Store {
     const { where, order } = pageClause(page, "id");
     const rows = this.all(`SELECT * FROM group_messages WHERE group_id = @groupId${where} ${order}`, {
       groupId: Buffer.from(groupId),
-      cursor: page.cursor,
-      limit: page.limit,
+      ...pageParams(page),
     });
     return Promise.resolve(rows.map(groupMessageFrom));
+  }
+
+  groupMessageSizes(groupId: Uint8Array, page: Page): Promise<RecordSize[]> {
+    const { where, order } = pageClause(page, "id");
+    const rows = this.all(
+      `SELECT id, length(data) + length(sender_hmac) AS bytes FROM group_messages WHERE group_id = @groupId${where} ${order}`,
+      { groupId: Buffer.from(groupId), ...pageParams(page) },
+    );
+    return Promise.resolve(rows.map(sizeOf));
   }
 
   newestGroupMessages(groupIds: readonly Uint8Array[]): Promise<(GroupMessageRecord | undefined)[]> {
@@ -229,10 +245,18 @@ export class SqliteStore implements Store {
     const { where, order } = pageClause(page, "id");
     const rows = this.all(`SELECT * FROM welcomes WHERE installation_key = @key${where} ${order}`, {
       key: Buffer.from(installationKey),
-      cursor: page.cursor,
-      limit: page.limit,
+      ...pageParams(page),
     });
     return Promise.resolve(rows.map(welcomeFrom));
+  }
+
+  welcomeSizes(installationKey: Uint8Array, page: Page): Promise<RecordSize[]> {
+    const { where, order } = pageClause(page, "id");
+    const rows = this.all(
+      `SELECT id, length(data) + length(hpke_public_key) + length(welcome_metadata) AS bytes FROM welcomes WHERE installation_key = @key${where} ${order}`,
+      { key: Buffer.from(installationKey), ...pageParams(page) },
+    );
+    return Promise.resolve(rows.map(sizeOf));
   }
 
   putKeyPackage(installationKey: Uint8Array, keyPackage: Uint8Array, notBefore: bigint): Promise<boolean> {
@@ -354,8 +378,7 @@ export class SqliteStore implements Store {
     const { where, order } = pageClause(page, "id");
     const rows = this.all(`SELECT * FROM commit_log WHERE group_id = @groupId${where} ${order}`, {
       groupId: Buffer.from(groupId),
-      cursor: page.cursor,
-      limit: page.limit,
+      ...pageParams(page),
     });
     return Promise.resolve(rows.map(commitLogFrom));
   }
