@@ -1,0 +1,160 @@
+// The node cannot slip an installation into a group through the key
+// packages it serves for an add (conversations/added-key-packages.ts, and
+// our own commit judged as the members judge it: commit-verdict.ts). The
+// node plays each lie through an interceptor on the adder's
+// FetchKeyPackages; everything else is the real client on a node in this
+// process. Each case: the slipped installation is not in the group and
+// reads nothing sent after, the real installations are in, the refusal is
+// logged, and the members go on sending and receiving.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import type { Interceptor } from "@connectrpc/connect";
+import { createPrivateKeySigner } from "@parley/identity";
+import type { mlsApi } from "@parley/proto";
+import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
+import { createApiClient, type ApiClient } from "./api/api-client.js";
+import { recorder } from "./client-fixtures.test-util.js";
+import { Client, Group, GroupMessageKind } from "./index.js";
+
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
+
+/**
+ * A node that answers the adder's FetchKeyPackages with `serve(asked)` in
+ * place of the key package of each installation `serve` returns bytes for.
+ */
+function keyPackageSwap(serve: (askedHex: string) => Uint8Array | undefined): Interceptor {
+  return (next) => async (request) => {
+    const response = await next(request);
+    if (!response.stream && request.method.name === "FetchKeyPackages") {
+      const asked = (request.message as mlsApi.FetchKeyPackagesRequest).installationKeys;
+      const answer = response.message as unknown as mlsApi.FetchKeyPackagesResponse;
+      asked.forEach((key, i) => {
+        const swapped = serve(hex(key));
+        const entry = answer.keyPackages[i];
+        if (swapped !== undefined && entry !== undefined) entry.keyPackageTlsSerialized = swapped;
+      });
+    }
+    return response;
+  };
+}
+
+describe("@parley/client: the node cannot slip an installation into a group", { timeout: 90_000 }, () => {
+  let node: InProcessTestNode;
+  let api: ApiClient;
+  before(() => {
+    node = createInProcessTestNode();
+    api = createApiClient(node.clientOptions);
+  });
+  after(async () => {
+    await node.stop();
+  });
+
+  const newSigner = () => createPrivateKeySigner(randomBytes(32));
+  const keyPackageOf = async (client: Client) => {
+    const kp = (await api.mls.fetchKeyPackages({ installationKeys: [client.installationIdBytes] })).keyPackages[0]?.keyPackageTlsSerialized;
+    assert.ok(kp !== undefined && kp.length > 0, "the node holds its key package");
+    return kp;
+  };
+  const texts = async (group: Group) => (await group.messages({ kind: GroupMessageKind.Application })).map((m) => m.content);
+  const groupOf = async (client: Client, id: string) => {
+    await client.conversations.sync();
+    const group = client.conversations.getConversationById(id);
+    assert.ok(group instanceof Group, "joined from the welcome");
+    await group.sync();
+    return group;
+  };
+  const installationsOf = async (group: Group, inboxId: string) =>
+    (await group.members()).find((m) => m.inboxId === inboxId)?.installationIds.sort() ?? [];
+
+  /**
+   * Alice (whose FetchKeyPackages goes through `swap`) in a group with Carol,
+   * a normal member; Bob with two installations to be added.
+   */
+  async function scene(swap: (askedHex: string) => Uint8Array | undefined) {
+    const log = recorder();
+    const alice = await Client.create(newSigner(), { ...node.clientOptions, logger: log, interceptors: [keyPackageSwap(swap)] });
+    const carol = await Client.create(newSigner(), node.clientOptions);
+    const bobSigner = newSigner();
+    const bob1 = await Client.create(bobSigner, node.clientOptions);
+    const bob2 = await Client.create(bobSigner, node.clientOptions);
+    const group = await alice.conversations.createGroup([carol.inboxId]);
+    const carols = await groupOf(carol, group.id);
+    await group.send("before");
+    return { alice, carol, bobSigner, bob1, bob2, group, carols, log };
+  }
+
+  /** The members after the add: each reads what is sent after, and they talk both ways. */
+  async function membersGoOn(s: Awaited<ReturnType<typeof scene>>, bobs: readonly Client[]) {
+    await s.group.send("after");
+    await s.carols.sync();
+    await s.carols.send("carol after");
+    await s.group.sync();
+    assert.deepEqual(await texts(s.group), ["before", "after", "carol after"], "alice reads carol");
+    assert.deepEqual(await texts(s.carols), ["before", "after", "carol after"], "carol applied the add and reads alice");
+    assert.deepEqual(await installationsOf(s.carols, s.bob1.inboxId), bobs.map((b) => b.installationId).sort(), "carol sees the same installations");
+    for (const bob of bobs) assert.deepEqual(await texts(await groupOf(bob, s.group.id)), ["after", "carol after"], "a real installation reads what follows its add");
+  }
+
+  /** `slipped` holds no group and reads nothing sent after the add. */
+  async function readsNothing(slipped: Client, groupId: string) {
+    await slipped.conversations.sync();
+    assert.equal(slipped.conversations.getConversationById(groupId), undefined, "the slipped installation holds no group");
+  }
+
+  const refusedKeyPackages = (log: ReturnType<typeof recorder>) =>
+    log.entries.filter((e) => e.fields["code"] === "refused.key_package").map((e) => ({ id: e.fields["installationId"], reason: e.fields["reason"] }));
+
+  it("another inbox's key package served for the installation asked: that installation is not added, the other is", async () => {
+    const eve = await Client.create(newSigner(), node.clientOptions);
+    const evesKeyPackage = await keyPackageOf(eve);
+    let target = "";
+    const s = await scene((asked) => (asked === target ? evesKeyPackage : undefined));
+    target = s.bob1.installationId;
+    await s.group.addMembers([s.bob1.inboxId]);
+
+    assert.deepEqual(await installationsOf(s.group, s.bob1.inboxId), [s.bob2.installationId]);
+    assert.equal((await s.group.members()).some((m) => m.inboxId === eve.inboxId), false, "eve is not a member");
+    assert.deepEqual(refusedKeyPackages(s.log), [{ id: s.bob1.installationId, reason: "another installation's key package" }]);
+    await membersGoOn(s, [s.bob2]);
+    await readsNothing(eve, s.group.id);
+    for (const c of [s.alice, s.carol, s.bob1, s.bob2, eve]) c.close();
+  });
+
+  it("a revoked installation's key package served for one still in the inbox: it is not welcomed and reads nothing after", async () => {
+    let revokedKeyPackage: Uint8Array = new Uint8Array(0);
+    let target = "";
+    const s = await scene((asked) => (asked === target ? revokedKeyPackage : undefined));
+    // Bob's third installation is revoked; the node keeps its old key package and serves it.
+    const bob3 = await Client.create(s.bobSigner, node.clientOptions);
+    revokedKeyPackage = await keyPackageOf(bob3);
+    await s.bob1.revokeInstallations([bob3.installationIdBytes]);
+    target = s.bob2.installationId;
+    await s.group.addMembers([s.bob1.inboxId]);
+
+    assert.deepEqual(await installationsOf(s.group, s.bob1.inboxId), [s.bob1.installationId]);
+    assert.deepEqual(refusedKeyPackages(s.log), [{ id: s.bob2.installationId, reason: "another installation's key package" }]);
+    await membersGoOn(s, [s.bob1]);
+    await readsNothing(bob3, s.group.id);
+    for (const c of [s.alice, s.carol, s.bob1, s.bob2, bob3]) c.close();
+  });
+
+  it("a key package whose signature does not verify: that installation is not added, the other is", async () => {
+    let target = "";
+    let forged: Uint8Array = new Uint8Array(0);
+    const s = await scene((asked) => (asked === target ? forged : undefined));
+    // The key package ends with its signature (RFC 9420 10): one bit of it flipped.
+    forged = Uint8Array.from(await keyPackageOf(s.bob2));
+    forged[forged.length - 1] = (forged[forged.length - 1] ?? 0) ^ 1;
+    target = s.bob2.installationId;
+    await s.group.addMembers([s.bob1.inboxId]);
+
+    assert.deepEqual(await installationsOf(s.group, s.bob1.inboxId), [s.bob1.installationId]);
+    assert.deepEqual(refusedKeyPackages(s.log), [{ id: s.bob2.installationId, reason: "a key package that does not verify" }]);
+    const entry = s.log.entries.find((e) => e.fields["code"] === "refused.key_package");
+    assert.equal(entry?.fields["causeCode"], "mls.bad_signature");
+    await membersGoOn(s, [s.bob1]);
+    await readsNothing(s.bob2, s.group.id);
+    for (const c of [s.alice, s.carol, s.bob1, s.bob2]) c.close();
+  });
+});
