@@ -8,16 +8,32 @@
 // logged, and the members go on sending and receiving.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Interceptor } from "@connectrpc/connect";
 import { createPrivateKeySigner } from "@parley/identity";
-import type { mlsApi } from "@parley/proto";
+import type { identityApi, mlsApi } from "@parley/proto";
 import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
 import { createApiClient, type ApiClient } from "./api/api-client.js";
 import { recorder } from "./client-fixtures.test-util.js";
 import { Client, Group, GroupMessageKind } from "./index.js";
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
+
+/** A node that serves `inboxId`'s identity log without its entries from sequence id `from` on. */
+function staleLog(inboxId: string, from: bigint): Interceptor {
+  return (next) => async (request) => {
+    const response = await next(request);
+    if (!response.stream && request.method.name === "GetIdentityUpdates") {
+      for (const r of (response.message as unknown as identityApi.GetIdentityUpdatesResponse).responses) {
+        if (r.inboxId === inboxId) r.updates = r.updates.filter((u) => u.sequenceId < from);
+      }
+    }
+    return response;
+  };
+}
 
 /**
  * A node that answers the adder's FetchKeyPackages with `serve(asked)` in
@@ -40,6 +56,7 @@ function keyPackageSwap(serve: (askedHex: string) => Uint8Array | undefined): In
 }
 
 describe("@parley/client: the node cannot slip an installation into a group", { timeout: 90_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), "parley-added-kp-"));
   let node: InProcessTestNode;
   let api: ApiClient;
   before(() => {
@@ -48,6 +65,7 @@ describe("@parley/client: the node cannot slip an installation into a group", { 
   });
   after(async () => {
     await node.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   const newSigner = () => createPrivateKeySigner(randomBytes(32));
@@ -156,5 +174,42 @@ describe("@parley/client: the node cannot slip an installation into a group", { 
     await membersGoOn(s, [s.bob1]);
     await readsNothing(s.bob2, s.group.id);
     for (const c of [s.alice, s.carol, s.bob1, s.bob2]) c.close();
+  });
+
+  it("after a restart, a log served without the revocation we verified before: the revoked installation is not added", async () => {
+    const bobSigner = newSigner();
+    const bob1 = await Client.create(bobSigner, node.clientOptions);
+    const bob2 = await Client.create(bobSigner, node.clientOptions);
+    const bob3 = await Client.create(bobSigner, node.clientOptions);
+    const bob3sKeyPackage = await keyPackageOf(bob3);
+    await bob1.revokeInstallations([bob3.installationIdBytes]);
+    const bobsLog = (await api.identity.getIdentityUpdates({ requests: [{ inboxId: bob1.inboxId, sequenceId: 0n }] })).responses[0]?.updates ?? [];
+    const revocation = bobsLog.at(-1)?.sequenceId;
+    assert.ok(revocation !== undefined);
+
+    // Alice verifies Bob's log, revocation included, in a first group; then restarts.
+    const dbPath = join(dir, "alice-restart.db");
+    const aliceSigner = newSigner();
+    const first = await Client.create(aliceSigner, { ...node.clientOptions, dbPath });
+    await first.conversations.createGroup([bob1.inboxId]);
+    first.close();
+
+    // The node now serves Bob's log as it was before the revocation, and bob3's old key package.
+    const log = recorder();
+    const interceptors = [staleLog(bob1.inboxId, revocation), keyPackageSwap((asked) => (asked === bob3.installationId ? bob3sKeyPackage : undefined))];
+    const alice = await Client.create(aliceSigner, { ...node.clientOptions, dbPath, logger: log, interceptors });
+    const carol = await Client.create(newSigner(), node.clientOptions);
+    const group = await alice.conversations.createGroup([carol.inboxId, bob1.inboxId]);
+    assert.deepEqual(await installationsOf(group, bob1.inboxId), [bob1.installationId, bob2.installationId].sort());
+
+    await group.send("after");
+    const carols = await groupOf(carol, group.id);
+    await carols.send("carol after");
+    await group.sync();
+    assert.deepEqual(await texts(group), ["after", "carol after"]);
+    assert.deepEqual(await installationsOf(carols, bob1.inboxId), [bob1.installationId, bob2.installationId].sort());
+    for (const bob of [bob1, bob2]) assert.deepEqual(await texts(await groupOf(bob, group.id)), ["after", "carol after"]);
+    await readsNothing(bob3, group.id);
+    for (const c of [alice, carol, bob1, bob2, bob3]) c.close();
   });
 });

@@ -8,12 +8,19 @@
 // installation's key package, cannot make us publish a commit that every
 // other member refuses (a fork) or that welcomes an installation its inbox
 // no longer holds. libxmtp does not re-check its own commits.
-import { groupMembers, type CommitResult, type GroupState } from "@parley/mls";
+import { groupExtensions, groupMembers, type CommitResult, type GroupState } from "@parley/mls";
 import type { ClientContext } from "../client-context.js";
 import { ClientError } from "../client-error.js";
 import { validateCommit, type CommitOutcome } from "./commit-validation.js";
 import type { PinTiming } from "./identity-pins.js";
-import { checkMembership, groupSizeViolation, membershipContextFor, type HistoryLookup } from "./membership-rules.js";
+import {
+  checkMembership,
+  decodeMembershipMap,
+  groupSizeViolation,
+  inboxesToCheck,
+  membershipContextFor,
+  type HistoryLookup,
+} from "./membership-rules.js";
 
 /** What the verdict reads of a commit: the tree and context it leads to, its committer, what it re-adds. */
 export type JudgedCommit = Pick<CommitOutcome, "after" | "committer" | "readded">;
@@ -38,7 +45,7 @@ const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
 
 /**
  * Our own commit, built on `before`, judged as every member will judge it,
- * at our clock and against the logs we verified.
+ * against the logs we verified.
  *
  * @throws ClientError `client.identity` when it breaks a rule (nothing is
  *   published); `client.network`, `client.identity_pending`.
@@ -48,7 +55,15 @@ export async function assertOwnCommitPasses(ctx: ClientContext, lookup: HistoryL
   const committer = members.find((m) => sameBytes(m.installationKey, ctx.installationKey));
   // The engine adds only through Add proposals: an added key that already had a leaf was removed and added back.
   const readded = members.filter((m) => result.added.some((kp) => sameBytes(kp.installationKey, m.installationKey)));
+  // The node will stamp our commit after every entry we read (its clock
+  // moves forward), and the members judge the pins at that time: not at
+  // our clock, which may lag the node's.
+  const inboxes = inboxesToCheck(decodeMembershipMap(groupExtensions(before).membership), decodeMembershipMap(groupExtensions(result.state).membership), ctx.inboxId);
   const now = ctx.nowNs();
-  const refused = await commitVerdict(lookup, before, { after: result.state, committer, readded }, { sentNs: now, nowNs: now });
+  let sentNs = now;
+  for (const history of (await lookup(inboxes)).values()) {
+    if (history !== undefined && history.last.serverTimestampNs > sentNs) sentNs = history.last.serverTimestampNs;
+  }
+  const refused = await commitVerdict(lookup, before, { after: result.state, committer, readded }, { sentNs, nowNs: now });
   if (refused !== undefined) throw new ClientError("client.identity", `the group's members would refuse this change: ${refused}`);
 }
