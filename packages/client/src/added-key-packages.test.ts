@@ -1,11 +1,12 @@
 // The node cannot slip an installation into a group through the key
-// packages it serves for an add (conversations/added-key-packages.ts, and
-// our own commit judged as the members judge it: commit-verdict.ts). The
-// node plays each lie through an interceptor on the adder's
-// FetchKeyPackages; everything else is the real client on a node in this
-// process. Each case: the slipped installation is not in the group and
-// reads nothing sent after, the real installations are in, the refusal is
-// logged, and the members go on sending and receiving.
+// packages it serves for an add (conversations/added-key-packages.ts), nor
+// through an older identity log after a restart (the logs we verified are
+// kept: identity/inbox-history.ts), and our own commit is judged as the
+// members judge it (commit-verdict.ts). The node plays each lie through an
+// interceptor on the adder's calls; everything else is the real client on
+// a node in this process. Each case: the slipped installation is not in
+// the group and reads nothing sent after, the real installations are in,
+// the refusal is logged, and the members go on sending and receiving.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -14,11 +15,15 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Interceptor } from "@connectrpc/connect";
 import { createPrivateKeySigner } from "@parley/identity";
-import type { identityApi, mlsApi } from "@parley/proto";
+import { groupExtensions, updateMembership } from "@parley/mls";
+import { asInboxId, asInstallationKey, type identityApi, type mlsApi } from "@parley/proto";
 import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
 import { createApiClient, type ApiClient } from "./api/api-client.js";
-import { recorder } from "./client-fixtures.test-util.js";
-import { Client, Group, GroupMessageKind } from "./index.js";
+import { publish, recorder, refusedAt, storedGroup } from "./client-fixtures.test-util.js";
+import { assertOwnCommitPasses } from "./conversations/commit-verdict.js";
+import { decodeMembership, encodeMembership } from "./conversations/group-metadata.js";
+import { identityAuthenticator } from "./identity/identity-lookup.js";
+import { Client, Group, GroupMessageKind, isClientError } from "./index.js";
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
 
@@ -211,5 +216,50 @@ describe("@parley/client: the node cannot slip an installation into a group", { 
     for (const bob of [bob1, bob2]) assert.deepEqual(await texts(await groupOf(bob, group.id)), ["after", "carol after"]);
     await readsNothing(bob3, group.id);
     for (const c of [alice, carol, bob1, bob2, bob3]) c.close();
+  });
+
+  it("our own commit meets the very verdict the members apply: one adding a revoked installation is refused before it is sent, for the reason a member refuses it", async () => {
+    const dbPath = join(dir, "alice-verdict.db");
+    const alice = await Client.create(newSigner(), { ...node.clientOptions, dbPath });
+    const carolLog = recorder();
+    const carol = await Client.create(newSigner(), { ...node.clientOptions, logger: carolLog });
+    const bobSigner = newSigner();
+    const bob1 = await Client.create(bobSigner, node.clientOptions);
+    const bob3 = await Client.create(bobSigner, node.clientOptions);
+    const bob3sKeyPackage = await keyPackageOf(bob3);
+    await bob1.revokeInstallations([bob3.installationIdBytes]);
+    const group = await alice.conversations.createGroup([carol.inboxId]);
+    const carols = await groupOf(carol, group.id);
+
+    // The commit a planner fooled by the node would build: Bob at his latest entry, his revoked installation added.
+    const bobsLog = (await api.identity.getIdentityUpdates({ requests: [{ inboxId: bob1.inboxId, sequenceId: 0n }] })).responses[0]?.updates ?? [];
+    const latest = bobsLog.at(-1)?.sequenceId;
+    assert.ok(latest !== undefined);
+    const state = storedGroup(dbPath, group.groupIdBytes);
+    const map = new Map(decodeMembership(groupExtensions(state).membership)).set(bob1.inboxId, latest);
+    const authenticate = identityAuthenticator(api);
+    const commit = await updateMembership(state, {
+      add: [await keyPackageOf(bob1), bob3sKeyPackage],
+      membership: encodeMembership(map),
+      authenticate,
+    });
+
+    const ours = await assertOwnCommitPasses(
+      { inboxId: asInboxId(alice.inboxId), installationKey: asInstallationKey(alice.installationIdBytes), nowNs: () => BigInt(Date.now()) * 1_000_000n },
+      authenticate.histories,
+      state,
+      commit,
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(isClientError(ours) && ours.code === "client.identity", "refused before it is sent");
+    assert.match(ours.message, /an installation added outside the expected diff/);
+
+    // The same bytes published anyway: Carol refuses them for the same rule.
+    const cursor = await publish(api, group.groupIdBytes, commit.commit);
+    await carols.sync();
+    assert.equal(refusedAt(carolLog, "refused.commit", cursor).fields["reason"], "an installation added outside the expected diff");
+    for (const c of [alice, carol, bob1, bob3]) c.close();
   });
 });

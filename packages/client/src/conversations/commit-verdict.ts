@@ -50,7 +50,12 @@ const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
  * @throws ClientError `client.identity` when it breaks a rule (nothing is
  *   published); `client.network`, `client.identity_pending`.
  */
-export async function assertOwnCommitPasses(ctx: ClientContext, lookup: HistoryLookup, before: GroupState, result: CommitResult): Promise<void> {
+export async function assertOwnCommitPasses(
+  ctx: Pick<ClientContext, "inboxId" | "installationKey" | "nowNs">,
+  lookup: HistoryLookup,
+  before: GroupState,
+  result: CommitResult,
+): Promise<void> {
   const members = groupMembers(before);
   const committer = members.find((m) => sameBytes(m.installationKey, ctx.installationKey));
   // The engine adds only through Add proposals: an added key that already had a leaf was removed and added back.
