@@ -181,6 +181,25 @@ describe("@parley/client: the node cannot slip an installation into a group", { 
     for (const c of [s.alice, s.carol, s.bob1, s.bob2]) c.close();
   });
 
+  it("an added inbox none of whose installations has a key package that passes: client.not_found, nothing is sent, the group goes on", async () => {
+    let target = "";
+    let forged: Uint8Array = new Uint8Array(0);
+    const s = await scene((asked) => (asked === target ? forged : undefined));
+    const dave = await Client.create(newSigner(), node.clientOptions);
+    forged = Uint8Array.from(await keyPackageOf(dave));
+    forged[forged.length - 1] = (forged[forged.length - 1] ?? 0) ^ 1;
+    target = dave.installationId;
+    const epoch = (await s.group.debugInfo()).epoch;
+    await assert.rejects(s.group.addMembers([dave.inboxId]), (e: unknown) => isClientError(e) && e.code === "client.not_found");
+    assert.equal((await s.group.debugInfo()).epoch, epoch, "no commit");
+    assert.equal((await s.group.members()).some((m) => m.inboxId === dave.inboxId), false);
+    await readsNothing(dave, s.group.id);
+    await s.group.send("still here");
+    await s.carols.sync();
+    assert.deepEqual(await texts(s.carols), ["before", "still here"]);
+    for (const c of [s.alice, s.carol, s.bob1, s.bob2, dave]) c.close();
+  });
+
   it("after a restart, a log served without the revocation we verified before: the revoked installation is not added", async () => {
     const bobSigner = newSigner();
     const bob1 = await Client.create(bobSigner, node.clientOptions);

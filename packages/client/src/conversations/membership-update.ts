@@ -37,7 +37,8 @@ const fromHex = (text: string) => Uint8Array.from(Buffer.from(text, "hex"));
  * Plans one membership commit on `state`.
  *
  * @throws ClientError `client.not_found` for an inbox to add with no
- *   identity or with no installation that has a key package;
+ *   identity or with no installation that has a key package that passes
+ *   (added-key-packages.ts);
  *   `client.bad_response`, `client.network`, `client.identity`.
  */
 export async function planMembershipUpdate(
@@ -71,7 +72,8 @@ export async function planMembershipUpdate(
   const self = hex(ctx.installationKey);
   const toAdd = [...diff.added].filter((key) => key !== self && !inTree.has(key));
   // Each installation to add with the inbox whose state at its new pin lists
-  // it: its key package must be that installation's, of that inbox.
+  // it (the diff is read from those same states, so every one has an inbox):
+  // its key package must be that installation's, of that inbox.
   const owners = new Map<string, string>();
   for (const [inboxId, seq] of members) {
     const history = histories.get(inboxId);
