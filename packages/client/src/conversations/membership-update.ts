@@ -3,8 +3,9 @@
 // the ones being added, re-pinned to its latest identity sequence id; the
 // installations that implies (membership-rules.ts) added with their key
 // packages (checked in added-key-packages.ts) and removed by leaf;
-// installations without a key package that passes listed as failed. With no inbox added or removed it is the periodic membership
-// check (`maybe_update_installations`): members' new installations join and
+// installations without a key package that passes listed as failed. With
+// no inbox added or removed it is the periodic membership check
+// (`maybe_update_installations`): members' new installations join and
 // revoked ones leave.
 import { groupExtensions, groupMembers, type GroupState } from "@parley/mls";
 import type { ClientContext } from "../client-context.js";
