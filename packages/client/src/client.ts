@@ -264,7 +264,7 @@ function contextOf(api: ApiClient, store: LocalStore, inboxId: string, secret: U
     mlsSigner: { inboxId: asInboxId(inboxId), privateKey: secret },
     nowNs: options.nowNs ?? systemNowNs,
     logger: options.logger ?? silentLogger,
-    inboxLogs: new InboxLogCache(),
+    inboxLogs: new InboxLogCache(store.identityLog),
     clones: new CloneReporter(options.logger ?? silentLogger, options.onInstallationCloned),
   };
 }

@@ -14,6 +14,12 @@ export const KEY_PACKAGE_ROTATION_INTERVAL_NS = 30n * DAY_NS;
 /** libxmtp KEYS_EXPIRATION_INTERVAL_NS (production): 1 day. */
 export const KEYS_EXPIRATION_INTERVAL_NS = DAY_NS;
 
+/**
+ * Key packages are a few hundred bytes; the node refuses any over 64 KiB
+ * (its answer budget), and one served larger is not parsed.
+ */
+export const MAX_KEY_PACKAGE_BYTES = 64 * 1024;
+
 /** Makes, stores, then uploads a new key package. @throws ClientError `client.network` */
 export async function uploadKeyPackage(ctx: ClientContext): Promise<Uint8Array> {
   const bundle = await createKeyPackage(ctx.mlsSigner);

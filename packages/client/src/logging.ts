@@ -25,6 +25,8 @@ export interface RefusalFields {
   readonly groupId?: string;
   /** The node's id of the envelope (group message or welcome). */
   readonly cursor?: bigint;
+  /** Hex of the installation id a refused key package was served for. */
+  readonly installationId?: string;
   /** Which rule was broken, in words without ids or values. */
   readonly reason?: string;
   /** The lower-level error; only its code is logged. */
@@ -38,7 +40,7 @@ function codeOf(error: unknown): string | undefined {
   return undefined;
 }
 
-/** Logs one refused envelope or welcome under `code`. */
+/** Logs one refused envelope, welcome or key package under `code`. */
 export function logRefused(
   logger: ClientLogger,
   code: RefusalCode,
@@ -48,6 +50,7 @@ export function logRefused(
   const out: Record<string, unknown> = { code };
   if (fields.groupId !== undefined) out["groupId"] = fields.groupId;
   if (fields.cursor !== undefined) out["cursor"] = fields.cursor.toString();
+  if (fields.installationId !== undefined) out["installationId"] = fields.installationId;
   if (fields.reason !== undefined) out["reason"] = fields.reason;
   const cause = codeOf(fields.cause);
   if (cause !== undefined) out["causeCode"] = cause;

@@ -43,8 +43,12 @@ export function intentSpecOf(row: IntentRow): IntentSpec {
  * @throws ClientError `client.network` when a member's log could not be
  *   fetched (not the engine's "unauthenticated"), `client.bad_store`.
  */
-export async function buildIntentCommit(ctx: ClientContext, spec: IntentSpec, state: GroupState): Promise<CommitResult | undefined> {
-  const authenticate = identityAuthenticator(ctx.api, ctx.inboxLogs);
+export async function buildIntentCommit(
+  ctx: ClientContext,
+  spec: IntentSpec,
+  state: GroupState,
+  authenticate: IdentityAuthenticator = identityAuthenticator(ctx.api, ctx.inboxLogs),
+): Promise<CommitResult | undefined> {
   try {
     return await buildWith(ctx, spec, state, authenticate);
   } catch (error) {

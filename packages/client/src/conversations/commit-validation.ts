@@ -66,11 +66,16 @@ export function welcomeExtensionViolation(state: GroupState): string | undefined
 }
 
 /**
- * Checks a commit from another member, processed but not yet applied.
+ * Checks a commit, processed (another member's) or built (ours) but not
+ * yet applied; commit-verdict.ts runs it with the membership rules.
  *
  * @returns undefined when it may apply, else the rule it breaks (for logs).
  */
-export function validateCommit(before: GroupState, outcome: CommitOutcome, checkMembership: MembershipCheck): string | undefined {
+export function validateCommit(
+  before: GroupState,
+  outcome: Pick<CommitOutcome, "after" | "committer" | "readded">,
+  checkMembership: MembershipCheck,
+): string | undefined {
   if (outcome.committer === undefined) return "the committer is not a member";
   // A commit that removes us is held to every rule the others apply, on the
   // tree and extensions it leads to (`after`), before we leave on its word.

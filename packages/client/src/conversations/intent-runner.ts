@@ -17,8 +17,10 @@ import type { ClientContext } from "../client-context.js";
 import { ClientError } from "../client-error.js";
 import { contentTypeString, encodeEnvelope, messageId } from "../content/text-codec.js";
 import type { MessageIntent } from "../store/intent-record.js";
+import { identityAuthenticator } from "../identity/identity-lookup.js";
 import type { GroupRow, IntentRow, IntentState } from "../store/local-store.js";
 import { assertOwnCommitAllowed } from "./commit-validation.js";
+import { assertOwnCommitPasses } from "./commit-verdict.js";
 import { buildIntentCommit, intentSpecOf, recipientsOf, sendIntentWelcomes, type IntentSpec } from "./commit-intents.js";
 import { keyUpdateDue } from "./key-rotation.js";
 
@@ -108,7 +110,8 @@ export async function publishMessage(
  * not; welcomes go out once it is confirmed.
  *
  * @throws ClientError `client.publish_failed` after three lost epochs;
- *   `client.permission_denied`, `client.usage` before anything is sent.
+ *   `client.permission_denied`, `client.usage`, `client.identity` (a rule
+ *   the members would refuse it by) before anything is sent.
  */
 export async function publishCommit(host: IntentHost, spec: IntentSpec): Promise<void> {
   const { ctx, groupId } = host;
@@ -117,9 +120,13 @@ export async function publishCommit(host: IntentHost, spec: IntentSpec): Promise
   for (let attempt = 0; attempt < MAX_PUBLISH_ATTEMPTS; attempt += 1) {
     await host.syncEnvelopes();
     const state = host.state();
-    const result = await buildIntentCommit(ctx, spec, state);
+    // One authenticator for the build and the check: the logs the plan read are the ones it is judged by.
+    const authenticate = identityAuthenticator(ctx.api, ctx.inboxLogs);
+    const result = await buildIntentCommit(ctx, spec, state, authenticate);
     if (result === undefined) return;
     assertOwnCommitAllowed(state, result.state, ctx.inboxId);
+    // Every rule a receiver applies, by the receivers' own code: never publish what they refuse.
+    await assertOwnCommitPasses(ctx, authenticate.histories, state, result);
     const hash = sha256(result.commit);
     const id = store.transaction(() => {
       // The current epoch's state moves past the handshake generation the

@@ -2,17 +2,18 @@
 // and 3.4; libxmtp UpdateGroupMembership): every inbox of the group, and
 // the ones being added, re-pinned to its latest identity sequence id; the
 // installations that implies (membership-rules.ts) added with their key
-// packages and removed by leaf; installations without a key package listed
-// as failed. With no inbox added or removed it is the periodic membership
-// check (`maybe_update_installations`): members' new installations join and
+// packages (checked in added-key-packages.ts) and removed by leaf;
+// installations without a key package that passes listed as failed. With
+// no inbox added or removed it is the periodic membership check
+// (`maybe_update_installations`): members' new installations join and
 // revoked ones leave.
 import { groupExtensions, groupMembers, type GroupState } from "@parley/mls";
-import { call } from "../api/api-client.js";
 import type { ClientContext } from "../client-context.js";
 import { ClientError } from "../client-error.js";
 import { fetchInboxHistories, installationsOf } from "../identity/inbox-history.js";
 import { encodeMembership } from "./group-metadata.js";
-import { decodeMembershipMap, expectedInstallationDiff, type HistoryLookup } from "./membership-rules.js";
+import { fetchAddedKeyPackages } from "./added-key-packages.js";
+import { decodeMembershipMap, expectedInstallationDiff, stateAtNewPin, type HistoryLookup } from "./membership-rules.js";
 
 /** libxmtp SYNC_UPDATE_INSTALLATIONS_INTERVAL_NS: the check on sync, every 30 minutes. */
 export const SYNC_UPDATE_INSTALLATIONS_INTERVAL_NS = 30n * 60n * 1_000_000_000n;
@@ -37,7 +38,8 @@ const fromHex = (text: string) => Uint8Array.from(Buffer.from(text, "hex"));
  * Plans one membership commit on `state`.
  *
  * @throws ClientError `client.not_found` for an inbox to add with no
- *   identity or with no installation that has a key package;
+ *   identity or with no installation that has a key package that passes
+ *   (added-key-packages.ts);
  *   `client.bad_response`, `client.network`, `client.identity`.
  */
 export async function planMembershipUpdate(
@@ -70,16 +72,20 @@ export async function planMembershipUpdate(
   const inTree = new Set(tree.map((m) => hex(m.installationKey)));
   const self = hex(ctx.installationKey);
   const toAdd = [...diff.added].filter((key) => key !== self && !inTree.has(key));
-  const fetched = toAdd.length === 0 ? [] : (await call("FetchKeyPackages", () =>
-    ctx.api.mls.fetchKeyPackages({ installationKeys: toAdd.map(fromHex) }),
-  )).keyPackages;
-  if (fetched.length !== toAdd.length) throw new ClientError("client.bad_response", "FetchKeyPackages returned the wrong count");
-  const add: Uint8Array[] = [];
-  const newlyFailed: string[] = [];
-  fetched.forEach((kp, i) => {
-    if (kp.keyPackageTlsSerialized.length === 0) newlyFailed.push(toAdd[i] as string);
-    else add.push(kp.keyPackageTlsSerialized);
+  // Each installation to add with the inbox whose state at its new pin lists
+  // it (the diff is read from those same states, so every one has an inbox):
+  // its key package must be that installation's, of that inbox.
+  const owners = new Map<string, string>();
+  for (const [inboxId, seq] of members) {
+    const history = histories.get(inboxId);
+    if (history === undefined) continue;
+    for (const key of installationsOf(stateAtNewPin(history, seq))) owners.set(key, inboxId);
+  }
+  const wanted = toAdd.flatMap((installationKey) => {
+    const inboxId = owners.get(installationKey);
+    return inboxId === undefined ? [] : [{ installationKey, inboxId }];
   });
+  const { add, failed: newlyFailed } = await fetchAddedKeyPackages(ctx, state.groupId, wanted, histories);
 
   // An installation that failed earlier and is now revoked is neither
   // failed nor removed any more (it never had a leaf): as libxmtp does.

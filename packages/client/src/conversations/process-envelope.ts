@@ -19,9 +19,8 @@ import { messageId } from "../content/text-codec.js";
 import type { IdentityAuthenticator } from "../identity/identity-lookup.js";
 import { classifyFailure, type RefusalCode } from "../incoming/incoming-failure.js";
 import type { IntentRow, StoredMessage } from "../store/local-store.js";
-import { validateCommit } from "./commit-validation.js";
+import { commitVerdict } from "./commit-verdict.js";
 import { commitTranscript } from "./group-transcript.js";
-import { checkMembership, groupSizeViolation, membershipContextFor } from "./membership-rules.js";
 import { requiredVersionAboveOurs } from "./protocol-version.js";
 
 export interface Envelope {
@@ -166,11 +165,8 @@ export async function processEnvelope(state: GroupState, envelope: Envelope, con
         // Checked before it applies (section 3.5): a commit whose tree,
         // membership map, identity states or permissions disagree is
         // skipped, and the group stays on its epoch.
-        const tooMany = groupSizeViolation(result.after);
-        if (tooMany !== undefined) return { kind: "refused", refusal: { code: "refused.commit", reason: tooMany, level: "warn" } };
         const timing = { sentNs: envelope.createdNs, nowNs: context.nowNs };
-        const membership = await membershipContextFor(authenticate.histories, state, result.after, result.committer, timing);
-        const refused = validateCommit(state, result, (before, after) => checkMembership(before, after, membership));
+        const refused = await commitVerdict(authenticate.histories, state, result, timing);
         if (refused !== undefined) return { kind: "refused", refusal: { code: "refused.commit", reason: refused, level: "warn" } };
         const required = requiredVersionAboveOurs(result.state);
         if (required !== undefined) {

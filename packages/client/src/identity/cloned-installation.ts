@@ -16,9 +16,8 @@
 import { validateKeyPackage } from "@parley/mls";
 import { call } from "../api/api-client.js";
 import type { ClientContext } from "../client-context.js";
+import { MAX_KEY_PACKAGE_BYTES } from "../key-packages.js";
 
-/** Key packages are a few hundred bytes; the node refuses any over 64 KiB. */
-const MAX_KEY_PACKAGE_BYTES = 64 * 1024;
 
 /**
  * Compares the key package the node hands out for our installation with

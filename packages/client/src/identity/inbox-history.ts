@@ -17,8 +17,10 @@ import {
   type IdentityUpdateLogEntry,
 } from "@parley/identity";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { associations, encode } from "@parley/proto";
 import type { ApiClient } from "../api/api-client.js";
 import { ClientError } from "../client-error.js";
+import type { StoredIdentityUpdate } from "../store/identity-log-store.js";
 
 export interface InboxHistory {
   readonly inboxId: string;
@@ -53,20 +55,64 @@ export interface LogPoint {
 
 type VerifiedEntry = LogPoint & { readonly state: AssociationState };
 
+/** Where verified logs outlive a run: the local store's identity log (store/identity-log-store.ts). */
+export interface InboxLogStore {
+  identityUpdates(inboxId: string): readonly StoredIdentityUpdate[];
+  appendIdentityUpdates(inboxId: string, entries: readonly StoredIdentityUpdate[]): void;
+  deleteIdentityUpdates(inboxId: string): void;
+}
+
 /**
- * Verified logs kept for the life of a client: a later fetch asks only for
- * the entries after the last one seen and replays them from the state it
- * ends on, so each signature is verified once, not at every sync.
+ * Verified logs: a later fetch asks only for the entries after the last one
+ * seen and replays them from the state it ends on, so each signature is
+ * verified once a run, not at every sync. With a store, the logs outlive
+ * the run (as libxmtp keeps them in its database): after a restart the node
+ * is asked only for what follows, so it cannot serve an older state of an
+ * inbox than one we verified (a revoked installation back in it). Stored
+ * entries are verified again when a run first reads them.
  */
 export class InboxLogCache {
   readonly #logs = new Map<string, readonly VerifiedEntry[]>();
+  readonly #store: InboxLogStore | undefined;
+
+  constructor(store?: InboxLogStore) {
+    this.#store = store;
+  }
 
   entries(inboxId: string): readonly VerifiedEntry[] {
     return this.#logs.get(inboxId) ?? [];
   }
 
-  keep(inboxId: string, entries: readonly VerifiedEntry[]): void {
+  /** Reads the stored logs of the inboxes this run has not read yet. */
+  async restore(inboxIds: readonly string[]): Promise<void> {
+    const store = this.#store;
+    if (store === undefined) return;
+    for (const inboxId of inboxIds) {
+      if (this.#logs.has(inboxId)) continue;
+      const stored = store.identityUpdates(inboxId);
+      let entries: readonly VerifiedEntry[] = [];
+      try {
+        entries = await extendHistory(inboxId, [], stored.map((e) => ({ sequenceId: e.sequenceId, serverTimestampNs: e.serverTimestampNs, update: e.payload })));
+      } catch {
+        // A stored log that no longer verifies (a damaged or edited file): fetched again whole.
+        store.deleteIdentityUpdates(inboxId);
+      }
+      this.#logs.set(inboxId, entries);
+    }
+  }
+
+  /** Keeps an inbox's verified log, `added` its entries new since the last keep (stored). */
+  keep(inboxId: string, entries: readonly VerifiedEntry[], added: readonly LogEntry[] = []): void {
     this.#logs.set(inboxId, entries);
+    if (added.length === 0) return;
+    this.#store?.appendIdentityUpdates(
+      inboxId,
+      added.map((e) => ({
+        sequenceId: e.sequenceId,
+        serverTimestampNs: e.serverTimestampNs,
+        payload: e.update instanceof Uint8Array ? e.update : encode(associations.IdentityUpdateSchema, e.update),
+      })),
+    );
   }
 }
 
@@ -86,6 +132,7 @@ export async function fetchInboxHistories(
   const out = new Map<string, InboxHistory | undefined>();
   const unique = [...new Set(inboxIds)];
   if (unique.length === 0) return out;
+  await cache.restore(unique);
   const lastSeen = (inboxId: string) => cache.entries(inboxId).at(-1)?.sequenceId ?? 0n;
   const responses = await identityUpdatesInPages(api, unique.map((inboxId) => ({ inboxId, sequenceId: lastSeen(inboxId) })));
   for (const inboxId of unique) {
@@ -95,7 +142,7 @@ export async function fetchInboxHistories(
       e.update === undefined || e.sequenceId <= after ? [] : [{ sequenceId: e.sequenceId, serverTimestampNs: e.serverTimestampNs, update: e.update }],
     );
     const entries = await extendHistory(inboxId, cache.entries(inboxId), log);
-    cache.keep(inboxId, entries);
+    cache.keep(inboxId, entries, log);
     out.set(inboxId, historyOf(inboxId, entries));
   }
   return out;

@@ -50,6 +50,13 @@ export type RefusalCode =
   | "refused.cloned_installation"
   /** A commit log entry from the node that is too large, unsigned, badly signed, malformed or off the chain; or the log shows our group forked. */
   | "refused.commit_log"
+  /**
+   * A key package the node served for an installation we were adding that
+   * is not that installation's, does not verify, or whose installation is
+   * not in its inbox's latest verified state (conversations/added-key-packages.ts):
+   * the installation is not added and is listed as failed.
+   */
+  | "refused.key_package"
   /** Processing the input failed in a way no rule explains: an error of ours, skipped and logged as one. */
   | "refused.bug";
 

@@ -3,7 +3,7 @@
 // by migrations (store-file.ts, migrations/). Each kind of record has its
 // module: the installation, our key packages, groups (state and cursor),
 // per-group upkeep (key rotation, membership check, pauses), messages, the
-// hashes of our own payloads, and intents. LocalStore is the one door the
+// hashes of our own payloads, intents, and the identity logs we verified. LocalStore is the one door the
 // rest of the client uses; writes that must agree go through
 // `transaction`.
 import type Database from "better-sqlite3";
@@ -11,6 +11,7 @@ import { ClientError } from "../client-error.js";
 import { CommitLogStore } from "./commit-log-store.js";
 import { GroupStore, type GroupRow } from "./group-store.js";
 import { GroupUpkeepStore } from "./group-upkeep-store.js";
+import { IdentityLogStore } from "./identity-log-store.js";
 import { InstallationStore, type InstallationRow } from "./installation-store.js";
 import { IntentStore, type IntentRow, type IntentState, type NewIntent } from "./intent-store.js";
 import { KeyPackageStore } from "./key-package-store.js";
@@ -31,6 +32,8 @@ export class LocalStore {
   readonly #intents: IntentStore;
   /** Fork detection's records (commit-log-store.ts); writes that must agree with others go through `transaction`. */
   readonly commitLog: CommitLogStore;
+  /** The identity logs we verified (identity-log-store.ts), read and extended by identity/inbox-history.ts. */
+  readonly identityLog: IdentityLogStore;
 
   /**
    * Opens (creating it owner-only if need be) and migrates the database.
@@ -52,6 +55,7 @@ export class LocalStore {
       this.#ownPayloads = new OwnPayloadStore(db);
       this.#intents = new IntentStore(db);
       this.commitLog = new CommitLogStore(db);
+      this.identityLog = new IdentityLogStore(db);
       this.#db = db;
     } catch (error) {
       db?.close();
