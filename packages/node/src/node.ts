@@ -4,7 +4,7 @@
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { health, identityApi, mlsApi } from "@parley/proto";
 import type { RequestIntake } from "./connect-adapter.js";
-import { errorInterceptor, logMalformedRequest } from "./error-interceptor.js";
+import { errorInterceptor, logIntakeRefusal, logMalformedRequest } from "./error-interceptor.js";
 import { defaultConnectionLimits, type ConnectionLimits } from "./limits/connection-limits.js";
 import { defaultRateLimits, RateLimiter, type RateLimits } from "./limits/rate-limit.js";
 import { requestSizeLimits } from "./limits/request-size.js";
@@ -77,7 +77,11 @@ export function createNodeServices(options: NodeServiceOptions): NodeServices {
     router.service(health.Health, createHealthService(shutdown.signal));
   };
   const rateLimits = options.rateLimits ?? defaultRateLimits;
-  const limiter = rateLimits ? new RateLimiter(rateLimits) : undefined;
+  const limiter = rateLimits
+    ? new RateLimiter(rateLimits, {
+        onRefused: (method, error) => logIntakeRefusal(logger, `${method.parent.typeName}/${method.name}`, error),
+      })
+    : undefined;
   const interceptors = [errorInterceptor(logger), ...(limiter ? [limiter.interceptor()] : []), ...(options.interceptors ?? [])];
   const intake: RequestIntake = {
     maxRequestBytes: requestSizeLimits(limits),

@@ -6,7 +6,7 @@
 // at the first moment it cannot pay, with RESOURCE_EXHAUSTED, and the rest of
 // its body is not read. Clients are keyed by clientAddress (IPv6 per /64).
 import type { DescMethod } from "@bufbuild/protobuf";
-import { createContextKey, type ContextValues, type HandlerContext, type Interceptor } from "@connectrpc/connect";
+import { createContextKey, type ConnectError, type ContextValues, type HandlerContext, type Interceptor } from "@connectrpc/connect";
 import { NodeError, toConnectError } from "../node-error.js";
 import { byteTokens, costClassOf, workOf, type CostClass } from "./request-costs.js";
 import { TokenBuckets, type BucketLimit } from "./token-buckets.js";
@@ -28,11 +28,29 @@ export const clientAddressKey = createContextKey<string>("unknown", { descriptio
 /** The bytes of a call's body received so far; set per call by {@link RateLimiter.meterBody}. */
 const receivedKey = createContextKey<{ bytes: number } | undefined>(undefined, { description: "request bytes received" });
 
+export interface RateLimiterOptions {
+  readonly nowMs?: () => number;
+  /**
+   * Called with each refusal before the body is decoded (at the gate or by
+   * the meter), which no interceptor sees to log.
+   */
+  readonly onRefused?: (method: DescMethod, error: NodeError) => void;
+}
+
 export class RateLimiter {
   readonly #buckets: Record<CostClass, TokenBuckets>;
+  readonly #onRefused: RateLimiterOptions["onRefused"];
 
-  constructor(limits: RateLimits, nowMs?: () => number) {
+  constructor(limits: RateLimits, options: RateLimiterOptions = {}) {
+    const { nowMs } = options;
     this.#buckets = { publish: new TokenBuckets(limits.publish, nowMs), default: new TokenBuckets(limits.default, nowMs) };
+    this.#onRefused = options.onRefused;
+  }
+
+  /** A refusal below the interceptors: reported, and sent with its own status. */
+  #refuse(method: DescMethod, error: unknown): ConnectError {
+    if (error instanceof NodeError) this.#onRefused?.(method, error);
+    return toConnectError(error);
   }
 
   /** @throws NodeError `node.rate_limited` when the client's bucket is short. */
@@ -52,7 +70,7 @@ export class RateLimiter {
     try {
       this.#charge(context.method.name, context.values, 1, "the call");
     } catch (error) {
-      throw toConnectError(error);
+      throw this.#refuse(context.method, error);
     }
   };
 
@@ -69,13 +87,13 @@ export class RateLimiter {
       received.bytes += bytes;
       this.#charge(method.name, values, byteTokens(received.bytes) - before, `${received.bytes} bytes`);
     };
+    const refuse = (error: unknown) => this.#refuse(method, error);
     return (async function* () {
       for await (const chunk of body) {
         try {
           charge(chunk.length);
         } catch (error) {
-          // Below the interceptors: the status is the error's own.
-          throw toConnectError(error);
+          throw refuse(error);
         }
         yield chunk;
       }
