@@ -77,7 +77,7 @@ function rawCall(
  * bytes of ciphertext: framing the node accepts, contents it cannot read,
  * as any sender can make.
  */
-function privateMessage(group: Uint8Array, size: number): Uint8Array {
+function privateMessage(group: Uint8Array, size: number, ciphertext: (size: number) => Uint8Array = (n) => randomBytes(n)): Uint8Array {
   // RFC 9420 section 2.1.2 variable-length integers (4 bytes up to 2^30).
   const vector = (bytes: Uint8Array) => {
     const out = new Uint8Array(4 + bytes.length);
@@ -88,7 +88,7 @@ function privateMessage(group: Uint8Array, size: number): Uint8Array {
   const header = new Uint8Array([0, 1, 0, 2]); // mls10, mls_private_message
   const epoch = new Uint8Array(8);
   const application = new Uint8Array([1]);
-  const parts = [header, vector(group), epoch, application, vector(new Uint8Array()), vector(randomBytes(48)), vector(randomBytes(size))];
+  const parts = [header, vector(group), epoch, application, vector(new Uint8Array()), vector(randomBytes(48)), vector(ciphertext(size))];
   return new Uint8Array(Buffer.concat(parts));
 }
 
@@ -168,6 +168,19 @@ describe("request intake over HTTP/2", { timeout: 120_000 }, () => {
     const normal = normalClient(node);
     await normal.sendGroupMessages({ messages: [{ version: { case: "v1", value: { data: privateMessage(group, 256) } } }] });
     assert.equal((await normal.queryGroupMessages({ groupId: group })).messages.length, 1);
+  });
+
+  it("charges a compressed publish by the bytes it inflates to", async () => {
+    // 40 tokens: 640 KiB of publishes; 1 MiB that compresses to a few KiB does not fit.
+    const node = await start({ publish: { capacity: 40, refillPerMinute: 0 }, default: { capacity: 1000, refillPerMinute: 0 } });
+    const compressible = send(privateMessage(group, 1024 * 1024, (n) => new Uint8Array(n)));
+    const compressed = gzipSync(compressible);
+    assert.ok(compressed.length < 16 * 1024);
+    const status = await rawCall(attacker(node), SEND_GROUP_MESSAGES, [grpcFrame(compressed, { compressed: true })], { headers: { "grpc-encoding": "gzip" } });
+    assert.equal(status, Code.ResourceExhausted);
+    const normal = normalClient(node);
+    assert.deepEqual((await normal.queryGroupMessages({ groupId: group })).messages, [], "nothing stored");
+    await normal.sendGroupMessages({ messages: [{ version: { case: "v1", value: { data: privateMessage(group, 256) } } }] });
   });
 
   it("meets a flood of large publishes from one address with the byte-based limit, while another address keeps working", async () => {
