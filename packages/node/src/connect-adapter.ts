@@ -16,9 +16,9 @@
 // client adds beyond the schema is dropped before anything is stored, so it
 // is never served back to others; the bytes fields the node relays (MLS
 // messages, welcomes, key packages) are kept exactly as sent.
-import type { DescMethod } from "@bufbuild/protobuf";
 import type http from "node:http";
 import type http2 from "node:http2";
+import type { DescMethod } from "@bufbuild/protobuf";
 import {
   Code,
   ConnectError,

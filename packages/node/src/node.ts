@@ -7,7 +7,7 @@ import type { RequestIntake } from "./connect-adapter.js";
 import { errorInterceptor, logIntakeRefusal, logMalformedRequest } from "./error-interceptor.js";
 import { defaultConnectionLimits, type ConnectionLimits } from "./limits/connection-limits.js";
 import { defaultRateLimits, RateLimiter, type RateLimits } from "./limits/rate-limit.js";
-import { requestSizeLimits } from "./limits/request-size.js";
+import { FRAMING_BYTES, requestSizeLimits } from "./limits/request-size.js";
 import type { Logger } from "./logger.js";
 import { listen, type Listener } from "./server.js";
 import { createHealthService } from "./services/health-service.js";
@@ -85,9 +85,9 @@ export function createNodeServices(options: NodeServiceOptions): NodeServices {
   const interceptors = [errorInterceptor(logger), ...(limiter ? [limiter.interceptor()] : []), ...(options.interceptors ?? [])];
   const intake: RequestIntake = {
     maxRequestBytes: requestSizeLimits(limits),
-    ...(limiter ? { gate: limiter.gate, meterBody: limiter.meterBody.bind(limiter) } : {}),
+    ...(limiter ? { gate: limiter.gate, meterBody: limiter.meterBody } : {}),
   };
-  return { routes, interceptors, readMaxBytes: 1024, intake, shutdown };
+  return { routes, interceptors, readMaxBytes: FRAMING_BYTES, intake, shutdown };
 }
 
 export interface RunningNode {

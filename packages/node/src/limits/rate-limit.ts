@@ -79,7 +79,7 @@ export class RateLimiter {
    * decodes it; when the client cannot pay, the body ends with
    * RESOURCE_EXHAUSTED and is not read further.
    */
-  meterBody(method: DescMethod, values: ContextValues, body: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  readonly meterBody = (method: DescMethod, values: ContextValues, body: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> => {
     const received = { bytes: 0 };
     values.set(receivedKey, received);
     const charge = (bytes: number) => {
@@ -98,7 +98,7 @@ export class RateLimiter {
         yield chunk;
       }
     })();
-  }
+  };
 
   /**
    * The items of each decoded request message, and the stored bytes that

@@ -13,8 +13,12 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import type { RequestLimits } from "../services/limits.js";
 
-/** Room for a request's own fields and framing (tags, lengths, cursors, flags). */
-const FRAMING_BYTES = 1024;
+/**
+ * Room for a request's own fields and framing (tags, lengths, cursors,
+ * flags): the whole of a request that names one topic, one service or
+ * nothing, and of any method not sized here.
+ */
+export const FRAMING_BYTES = 1024;
 /**
  * One item of a lookup or subscription: an installation key (32 bytes), an
  * inbox id (64 characters), a group id, an identifier (an address, a
