@@ -11,7 +11,7 @@
 // RPC). A query of one group asks a few dozen bytes; here it can no longer
 // make the node read, inflate and parse 50 MiB.
 import type { DescMethod } from "@bufbuild/protobuf";
-import type { RequestLimits } from "../services/limits.js";
+import { MAX_COMMIT_LOG_PUBLISH, MAX_COMMIT_LOG_QUERIES, type RequestLimits } from "../services/limits.js";
 
 /**
  * Room for a request's own fields and framing (tags, lengths, cursors,
@@ -30,12 +30,8 @@ const ITEM_BYTES = 256;
 const SIGNATURE_BYTES = 16 * 1024;
 /** Signatures in one check: an identity update carries a handful. */
 const SIGNATURES = 64;
-/** The reference's most queries in one BatchQueryCommitLog (xmtp-node-api.md section 1.4). */
-const COMMIT_LOG_QUERIES = 20;
-/** The reference's most entries in one BatchPublishCommitLog. */
-const COMMIT_LOG_ENTRIES = 10;
-/** A commit log entry with its signature: a few hundred bytes from libxmtp. */
-const COMMIT_LOG_ENTRY_BYTES = 64 * 1024;
+/** An entry's group id and signature beside the entry itself. */
+const COMMIT_LOG_SIGNED_BYTES = 512;
 
 /**
  * The largest request of every RPC the node serves, in bytes. A send may
@@ -52,7 +48,7 @@ export function requestSizeLimits(limits: RequestLimits): (method: DescMethod) =
     RegisterInstallation: FRAMING_BYTES + limits.maxKeyPackageBytes,
     UploadKeyPackage: FRAMING_BYTES + limits.maxKeyPackageBytes,
     PublishIdentityUpdate: FRAMING_BYTES + limits.maxIdentityUpdateBytes,
-    BatchPublishCommitLog: FRAMING_BYTES + COMMIT_LOG_ENTRIES * COMMIT_LOG_ENTRY_BYTES,
+    BatchPublishCommitLog: FRAMING_BYTES + MAX_COMMIT_LOG_PUBLISH * (limits.maxCommitLogEntryBytes + COMMIT_LOG_SIGNED_BYTES),
     FetchKeyPackages: lookups,
     GetNewestGroupMessage: lookups,
     GetIdentityUpdates: lookups,
@@ -62,7 +58,7 @@ export function requestSizeLimits(limits: RequestLimits): (method: DescMethod) =
     // Each request on the stream: one Mutate adds or removes at most this many topics.
     Subscribe: lookups,
     VerifySmartContractWalletSignatures: FRAMING_BYTES + SIGNATURES * SIGNATURE_BYTES,
-    BatchQueryCommitLog: FRAMING_BYTES + COMMIT_LOG_QUERIES * ITEM_BYTES,
+    BatchQueryCommitLog: FRAMING_BYTES + MAX_COMMIT_LOG_QUERIES * ITEM_BYTES,
   };
   // Everything else names one topic (a query), one service (health), or nothing.
   return (method) => sizes[method.name] ?? FRAMING_BYTES;
