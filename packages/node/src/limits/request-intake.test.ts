@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import http2 from "node:http2";
-import { gzipSync } from "node:zlib";
+import { brotliCompressSync, gzipSync } from "node:zlib";
 import { after, describe, it } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, createClient } from "@connectrpc/connect";
@@ -139,7 +139,7 @@ describe("request intake over HTTP/2", { timeout: 120_000 }, () => {
     assert.equal((await normal.queryGroupMessages({ groupId: group })).messages.length, 1);
   });
 
-  it("refuses a gzip bomb while it inflates, and never inflates it whole", async () => {
+  it("refuses a gzip or brotli bomb while it inflates, and never inflates it whole", async () => {
     const node = await start();
     // 40 MiB of zeros in 40 gzip members of about 1 KiB each, then bytes
     // that are not gzip: inflated whole, the bomb would end in a data
@@ -150,6 +150,10 @@ describe("request intake over HTTP/2", { timeout: 120_000 }, () => {
     assert.ok(bomb.length < 64 * 1024);
     const status = await rawCall(attacker(node), FETCH_KEY_PACKAGES, [grpcFrame(bomb, { compressed: true })], { headers: { "grpc-encoding": "gzip" } });
     assert.equal(status, Code.ResourceExhausted);
+    // The same with brotli: 40 MiB of zeros in a few bytes.
+    const brotliBomb = brotliCompressSync(new Uint8Array(40 * 1024 * 1024));
+    const brotliStatus = await rawCall(attacker(node), FETCH_KEY_PACKAGES, [grpcFrame(brotliBomb, { compressed: true })], { headers: { "grpc-encoding": "br" } });
+    assert.equal(brotliStatus, Code.ResourceExhausted);
     const keys = await normalClient(node).fetchKeyPackages({ installationKeys: [new Uint8Array(32)] });
     assert.equal(keys.keyPackages.length, 1);
   });
