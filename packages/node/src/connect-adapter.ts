@@ -8,9 +8,28 @@
 // trailer frame, the Connect JSON error (HTTP 400) and the Connect
 // end-of-stream frame. Each rewrite is reported to `onMalformedRequest`,
 // since no interceptor saw the request to log it.
+//
+// Before anything is decoded, a request meets the node's intake
+// (RequestIntake): its method's size limit, a gate that runs before its body
+// is read, and a meter on the body as it arrives. Requests are decoded
+// without their unknown fields (`readUnknownFields: false`): whatever a
+// client adds beyond the schema is dropped before anything is stored, so it
+// is never served back to others; the bytes fields the node relays (MLS
+// messages, welcomes, key packages) are kept exactly as sent.
 import type http from "node:http";
 import type http2 from "node:http2";
-import { Code, ConnectError, createConnectRouter, type ConnectRouter, type ContextValues, type Interceptor } from "@connectrpc/connect";
+import type { DescMethod } from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  createConnectRouter,
+  createContextValues,
+  createServiceImplSpec,
+  type ConnectRouter,
+  type ContextValues,
+  type HandlerContext,
+  type Interceptor,
+} from "@connectrpc/connect";
 import {
   createAsyncIterable,
   readAllBytes,
@@ -32,11 +51,22 @@ const CONNECT_END_STREAM_FLAG = 0x02;
 type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
 type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
 
+/** What a request meets before anything decodes it. */
+export interface RequestIntake {
+  /** The largest request message of a method, in bytes, as sent and as inflated. */
+  readonly maxRequestBytes: (method: DescMethod) => number;
+  /** Runs before any byte of a call's body is read; a thrown ConnectError is the call's status. */
+  readonly gate?: (context: HandlerContext) => void;
+  /** A call's body as it arrives, before anything decodes it; may end it with a ConnectError. */
+  readonly meterBody?: (method: DescMethod, values: ContextValues, body: AsyncIterable<Uint8Array>) => AsyncIterable<Uint8Array>;
+}
+
 export interface HandlerOptions {
   readonly routes: (router: ConnectRouter) => void;
   readonly interceptors: Interceptor[];
-  /** Largest request message, in bytes. */
+  /** Largest request message of a method the intake does not size, in bytes. */
   readonly readMaxBytes: number;
+  readonly intake?: RequestIntake;
   /** Called with the request path of each request refused because its body is not protobuf. */
   readonly onMalformedRequest?: (requestPath: string) => void;
 }
@@ -129,9 +159,12 @@ async function reportParseFailuresAsInvalid(
  * these, so the node's edge is the same whatever carries the bytes.
  */
 export function createNodeHandlers(options: HandlerOptions): UniversalHandler[] {
+  const { intake } = options;
   const router = createConnectRouter({
     interceptors: options.interceptors,
     readMaxBytes: options.readMaxBytes,
+    binaryOptions: { readUnknownFields: false },
+    ...(intake?.gate ? { requestGate: intake.gate } : {}),
     // As connectNodeAdapter: accept compressed requests.
     acceptCompression: [compressionGzip, compressionBrotli],
     // Never compress answers: what the node sends is MLS ciphertext, which
@@ -139,7 +172,8 @@ export function createNodeHandlers(options: HandlerOptions): UniversalHandler[] 
     // announce a grpc-encoding (early-stream-headers.ts).
     compressMinBytes: Number.MAX_SAFE_INTEGER,
   });
-  options.routes(router);
+  options.routes(intake ? sizedRouter(router, intake.maxRequestBytes) : router);
+  const meterBody = intake?.meterBody;
   return router.handlers.map((handler) =>
     Object.assign((request: UniversalServerRequest) => {
       // Once per request, whichever form the rewrite took.
@@ -149,9 +183,39 @@ export function createNodeHandlers(options: HandlerOptions): UniversalHandler[] 
         reported = true;
         options.onMalformedRequest?.(handler.requestPath);
       };
-      return handler(request).then((answer) => reportParseFailuresAsInvalid(answer, onFixed));
+      const { body } = request;
+      const values = request.contextValues ?? createContextValues();
+      const metered =
+        meterBody && isByteStream(body) ? { ...request, contextValues: values, body: meterBody(handler.method, values, body) } : request;
+      return handler(metered).then((answer) => reportParseFailuresAsInvalid(answer, onFixed));
     }, handler),
   );
+}
+
+const isByteStream = (body: UniversalServerRequest["body"]): body is AsyncIterable<Uint8Array> =>
+  typeof body === "object" && body !== null && Symbol.asyncIterator in body;
+
+/**
+ * A router that registers each method of a service on its own, with its
+ * own `readMaxBytes`: Connect-ES applies it to the envelope's length prefix
+ * before the payload is read, to a Connect unary body as it is read, and to
+ * a compressed message as it inflates.
+ */
+function sizedRouter(router: ConnectRouter, maxRequestBytes: (method: DescMethod) => number): ConnectRouter {
+  const sized: ConnectRouter = {
+    handlers: router.handlers,
+    service(service, implementation, options) {
+      for (const spec of Object.values(createServiceImplSpec(service, implementation).methods)) {
+        router.rpc(spec.method, spec.impl as never, { ...options, readMaxBytes: maxRequestBytes(spec.method) });
+      }
+      return sized;
+    },
+    rpc(method, impl, options) {
+      router.rpc(method, impl, { ...options, readMaxBytes: maxRequestBytes(method) });
+      return sized;
+    },
+  };
+  return sized;
 }
 
 /** What stands in for an authority (Host, :authority) that is not one; the handlers never read it. */

@@ -125,6 +125,36 @@ describe("refusals in the node's log", () => {
   });
 });
 
+describe("refusals before decoding", () => {
+  it("a call refused by the rate limit before its body is read, and one cut off as it arrives: node.rate_limited", async () => {
+    const log = capture("debug");
+    const node = await startTestNode({
+      logger: log.logger,
+      rateLimits: { publish: { capacity: 2, refillPerMinute: 0 }, default: { capacity: 1, refillPerMinute: 0 } },
+    });
+    try {
+      const mls = createClient(mlsApi.MlsApi, createGrpcTransport({ baseUrl: node.url }));
+      await mls.queryGroupMessages({ groupId: new Uint8Array([1]) });
+      assert.equal(await codeOf(mls.queryGroupMessages({ groupId: new Uint8Array([2]) })), Code.ResourceExhausted);
+      // Two tokens pay for 32 KiB; 64 KiB does not arrive whole.
+      const large = { version: { case: "v1" as const, value: { data: new Uint8Array(64 * 1024).fill(0xcd) } } };
+      assert.equal(await codeOf(mls.sendGroupMessages({ messages: [large] })), Code.ResourceExhausted);
+      const refused = log.entries.filter((e) => e["msg"] === "request refused");
+      assert.deepEqual(
+        refused.map((e) => [e["method"], e["status"], e["code"], e["level"]]),
+        [
+          [`${MLS}/QueryGroupMessages`, "ResourceExhausted", "node.rate_limited", 20],
+          [`${MLS}/SendGroupMessages`, "ResourceExhausted", "node.rate_limited", 20],
+        ],
+      );
+      for (const entry of refused) assert.deepEqual(Object.keys(entry).sort(), REFUSAL_FIELDS.filter((f) => f in entry));
+      assert.ok(!JSON.stringify(refused).includes("cdcd"), "no payload bytes");
+    } finally {
+      await node.stop();
+    }
+  });
+});
+
 describe("refusals at the default level", () => {
   it("are not logged: anyone can send garbage, and it must not fill the log", async () => {
     const log = capture("info");

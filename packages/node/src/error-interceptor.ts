@@ -11,7 +11,7 @@
 import type { ConnectError } from "@connectrpc/connect";
 import { Code, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "./logger.js";
-import { errorCodes, refusalCode, toConnectError } from "./node-error.js";
+import { errorCodes, refusalCode, toConnectError, type NodeError } from "./node-error.js";
 
 function logFailure(log: Logger, method: string, error: unknown): ConnectError {
   const connectError = toConnectError(error);
@@ -60,4 +60,12 @@ export function errorInterceptor(log: Logger): Interceptor {
 export function logMalformedRequest(log: Logger, requestPath: string): void {
   const method = requestPath.replace(/^\//, "");
   log.debug({ method, status: Code[Code.InvalidArgument], code: "proto.malformed" }, "request refused");
+}
+
+/**
+ * Logs a request the node's intake refused before it was decoded (a rate
+ * limit at the gate or while its body arrived), which no interceptor saw.
+ */
+export function logIntakeRefusal(log: Logger, method: string, error: NodeError): void {
+  log.debug({ method, status: Code[toConnectError(error).code], code: error.code, codes: [error.code], reason: error.message }, "request refused");
 }

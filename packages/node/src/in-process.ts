@@ -49,11 +49,12 @@ const STOP_GRACE_MS = 10_000;
 
 export function createInProcessNode(options: InProcessNodeOptions): InProcessNode {
   const { store, logger } = options;
-  const { routes, interceptors, readMaxBytes, shutdown } = createNodeServices(options);
+  const { routes, interceptors, readMaxBytes, intake, shutdown } = createNodeServices(options);
   const handlers = createNodeHandlers({
     routes,
     interceptors,
     readMaxBytes,
+    intake,
     onMalformedRequest: (requestPath) => logMalformedRequest(logger, requestPath),
   });
   const address = options.clientAddress ?? "in-process";

@@ -3,9 +3,11 @@
 // here, for the port (server.ts) and for a node in memory (in-process.ts).
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { health, identityApi, mlsApi } from "@parley/proto";
-import { errorInterceptor, logMalformedRequest } from "./error-interceptor.js";
+import type { RequestIntake } from "./connect-adapter.js";
+import { errorInterceptor, logIntakeRefusal, logMalformedRequest } from "./error-interceptor.js";
 import { defaultConnectionLimits, type ConnectionLimits } from "./limits/connection-limits.js";
-import { defaultRateLimits, rateLimitInterceptor, type RateLimits } from "./limits/rate-limit.js";
+import { defaultRateLimits, RateLimiter, type RateLimits } from "./limits/rate-limit.js";
+import { FRAMING_BYTES, requestSizeLimits } from "./limits/request-size.js";
 import type { Logger } from "./logger.js";
 import { listen, type Listener } from "./server.js";
 import { createHealthService } from "./services/health-service.js";
@@ -47,8 +49,10 @@ export interface NodeServices {
   readonly routes: (router: ConnectRouter) => void;
   /** The node's own first (errors, limits), then the caller's. */
   readonly interceptors: Interceptor[];
-  /** Largest request message the router reads, from the payload limit. */
+  /** Largest request message the router reads of a method the intake does not size. */
   readonly readMaxBytes: number;
+  /** Each method's request size, and the rate limits charged before and as its body is read. */
+  readonly intake: RequestIntake;
   /** Aborted on stop: open streams end. */
   readonly shutdown: AbortController;
 }
@@ -77,12 +81,17 @@ export function createNodeServices(options: NodeServiceOptions): NodeServices {
   };
   if (options.retention) startRetention(store, options.retention, logger, shutdown.signal);
   const rateLimits = options.rateLimits ?? defaultRateLimits;
-  const interceptors = [
-    errorInterceptor(logger),
-    ...(rateLimits ? [rateLimitInterceptor(rateLimits)] : []),
-    ...(options.interceptors ?? []),
-  ];
-  return { routes, interceptors, readMaxBytes: limits.maxPayloadBytes * 2 + 1024 * 1024, shutdown };
+  const limiter = rateLimits
+    ? new RateLimiter(rateLimits, {
+        onRefused: (method, error) => logIntakeRefusal(logger, `${method.parent.typeName}/${method.name}`, error),
+      })
+    : undefined;
+  const interceptors = [errorInterceptor(logger), ...(limiter ? [limiter.interceptor()] : []), ...(options.interceptors ?? [])];
+  const intake: RequestIntake = {
+    maxRequestBytes: requestSizeLimits(limits),
+    ...(limiter ? { gate: limiter.gate, meterBody: limiter.meterBody } : {}),
+  };
+  return { routes, interceptors, readMaxBytes: FRAMING_BYTES, intake, shutdown };
 }
 
 export interface RunningNode {
@@ -99,12 +108,13 @@ export interface RunningNode {
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const host = options.host ?? "127.0.0.1";
   const { store, logger } = options;
-  const { routes, interceptors, readMaxBytes, shutdown } = createNodeServices(options);
+  const { routes, interceptors, readMaxBytes, intake, shutdown } = createNodeServices(options);
 
   const listener: Listener = await listen(routes, interceptors, {
     host,
     port: options.port ?? 5556,
     readMaxBytes,
+    intake,
     connectionLimits: { ...defaultConnectionLimits, ...options.connectionLimits },
     onMalformedRequest: (requestPath) => logMalformedRequest(logger, requestPath),
     ...(options.tls ? { tls: options.tls } : {}),

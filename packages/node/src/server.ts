@@ -7,7 +7,7 @@ import http2 from "node:http2";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { createContextValues, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
-import { createNodeHandler } from "./connect-adapter.js";
+import { createNodeHandler, type RequestIntake } from "./connect-adapter.js";
 import { sendStreamHeadersEarly } from "./early-stream-headers.js";
 import { clientAddress } from "./limits/client-address.js";
 import { ConnectionGuard, type ConnectionLimits, type GuardedConnection } from "./limits/connection-limits.js";
@@ -17,8 +17,10 @@ export interface ListenOptions {
   readonly host: string;
   readonly port: number;
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
-  /** Largest request body, in bytes. */
+  /** Largest request message of a method the intake does not size, in bytes. */
   readonly readMaxBytes: number;
+  /** Each method's request size, and what runs before and as a body is read. */
+  readonly intake?: RequestIntake;
   /** Connections per client address, deadlines, HTTP/2 streams per connection. */
   readonly connectionLimits: ConnectionLimits;
   /** Called for each request refused before any interceptor ran: a body that is not protobuf. */
@@ -45,6 +47,7 @@ export async function listen(
     routes,
     interceptors,
     readMaxBytes: options.readMaxBytes,
+    ...(options.intake ? { intake: options.intake } : {}),
     contextValues: (request) =>
       createContextValues().set(clientAddressKey, clientAddress(request.socket?.remoteAddress)),
     ...(options.onMalformedRequest ? { onMalformedRequest: options.onMalformedRequest } : {}),

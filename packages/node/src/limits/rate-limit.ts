@@ -1,8 +1,14 @@
-// Which calls cost what, per client IP: publishing calls draw from one
-// bucket, everything else from another; a send costs one token per message.
-// A stream is charged once, when it opens.
-import { createContextKey, type Interceptor } from "@connectrpc/connect";
-import { NodeError } from "../node-error.js";
+// Per-client token buckets charged by the cost table (request-costs.ts), at
+// three moments of a call: its own token before any byte of its body is read
+// (Connect-ES's request gate), its bytes as they arrive, before they are
+// decoded (the edge meters the body), and its items once decoded (an
+// interceptor, before any handler works). A client out of tokens is refused
+// at the first moment it cannot pay, with RESOURCE_EXHAUSTED, and the rest of
+// its body is not read. Clients are keyed by clientAddress (IPv6 per /64).
+import type { DescMethod } from "@bufbuild/protobuf";
+import { createContextKey, type ConnectError, type ContextValues, type HandlerContext, type Interceptor } from "@connectrpc/connect";
+import { NodeError, toConnectError } from "../node-error.js";
+import { byteTokens, costClassOf, workOf, type CostClass } from "./request-costs.js";
 import { TokenBuckets, type BucketLimit } from "./token-buckets.js";
 
 export interface RateLimits {
@@ -19,33 +25,108 @@ export const defaultRateLimits: RateLimits = {
 /** The client's address, as the transport saw it. */
 export const clientAddressKey = createContextKey<string>("unknown", { description: "client address" });
 
-const PUBLISH_METHODS = new Set([
-  "RegisterInstallation",
-  "UploadKeyPackage",
-  "PublishIdentityUpdate",
-  "SendGroupMessages",
-  "SendWelcomeMessages",
-]);
+/** The bytes of a call's body received so far; set per call by {@link RateLimiter.meterBody}. */
+const receivedKey = createContextKey<{ bytes: number } | undefined>(undefined, { description: "request bytes received" });
 
-function costOf(methodName: string, message: unknown): number {
-  if (methodName === "SendGroupMessages" || methodName === "SendWelcomeMessages") {
-    const messages = (message as { messages?: unknown[] }).messages;
-    return Math.max(1, messages?.length ?? 1);
-  }
-  return 1;
+export interface RateLimiterOptions {
+  readonly nowMs?: () => number;
+  /**
+   * Called with each refusal before the body is decoded (at the gate or by
+   * the meter), which no interceptor sees to log.
+   */
+  readonly onRefused?: (method: DescMethod, error: NodeError) => void;
 }
 
-export function rateLimitInterceptor(limits: RateLimits, nowMs?: () => number): Interceptor {
-  const publish = new TokenBuckets(limits.publish, nowMs);
-  const other = new TokenBuckets(limits.default, nowMs);
-  return (next) => async (request) => {
-    const methodName = request.method.name;
-    const isPublish = PUBLISH_METHODS.has(methodName);
-    const cost = request.stream ? 1 : costOf(methodName, request.message);
-    const address = request.contextValues.get(clientAddressKey);
-    if (!(isPublish ? publish : other).take(address, cost)) {
-      throw new NodeError("node.rate_limited", `${cost} exceeds the ${isPublish ? "publish" : "default"} rate limit`);
+export class RateLimiter {
+  readonly #buckets: Record<CostClass, TokenBuckets>;
+  readonly #onRefused: RateLimiterOptions["onRefused"];
+
+  constructor(limits: RateLimits, options: RateLimiterOptions = {}) {
+    const { nowMs } = options;
+    this.#buckets = { publish: new TokenBuckets(limits.publish, nowMs), default: new TokenBuckets(limits.default, nowMs) };
+    this.#onRefused = options.onRefused;
+  }
+
+  /** A refusal below the interceptors: reported, and sent with its own status. */
+  #refuse(method: DescMethod, error: unknown): ConnectError {
+    if (error instanceof NodeError) this.#onRefused?.(method, error);
+    return toConnectError(error);
+  }
+
+  /** @throws NodeError `node.rate_limited` when the client's bucket is short. */
+  #charge(methodName: string, values: ContextValues, tokens: number, what: string): void {
+    if (tokens <= 0) return;
+    const costClass = costClassOf(methodName);
+    if (!this.#buckets[costClass].take(values.get(clientAddressKey), tokens)) {
+      throw new NodeError("node.rate_limited", `${what} exceeds the ${costClass} rate limit`);
     }
-    return next(request);
+  }
+
+  /**
+   * The call's own token, before its body is read (Connect-ES's
+   * `requestGate`, which sends a thrown ConnectError as the call's status).
+   */
+  readonly gate = (context: HandlerContext): void => {
+    try {
+      this.#charge(context.method.name, context.values, 1, "the call");
+    } catch (error) {
+      throw this.#refuse(context.method, error);
+    }
   };
+
+  /**
+   * A call's body, each chunk paid for as it arrives and before anything
+   * decodes it; when the client cannot pay, the body ends with
+   * RESOURCE_EXHAUSTED and is not read further.
+   */
+  readonly meterBody = (method: DescMethod, values: ContextValues, body: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> => {
+    const received = { bytes: 0 };
+    values.set(receivedKey, received);
+    const charge = (bytes: number) => {
+      const before = byteTokens(received.bytes);
+      received.bytes += bytes;
+      this.#charge(method.name, values, byteTokens(received.bytes) - before, `${received.bytes} bytes`);
+    };
+    const refuse = (error: unknown) => this.#refuse(method, error);
+    return (async function* () {
+      for await (const chunk of body) {
+        try {
+          charge(chunk.length);
+        } catch (error) {
+          throw refuse(error);
+        }
+        yield chunk;
+      }
+    })();
+  };
+
+  /**
+   * The items of each decoded request message, and the stored bytes that
+   * exceed what arrived (a compressed body), before the handler works.
+   */
+  interceptor(): Interceptor {
+    const chargeWork = (methodName: string, values: ContextValues, message: unknown) => {
+      const work = workOf(message);
+      const received = values.get(receivedKey)?.bytes ?? 0;
+      const inflated = byteTokens(Math.max(received, work.storedBytes)) - byteTokens(received);
+      this.#charge(methodName, values, work.itemTokens + inflated, "the request");
+    };
+    return (next) => async (request) => {
+      const { name } = request.method;
+      if (!request.stream) {
+        chargeWork(name, request.contextValues, request.message);
+        return next(request);
+      }
+      const messages = request.message;
+      return next({
+        ...request,
+        message: (async function* () {
+          for await (const message of messages) {
+            chargeWork(name, request.contextValues, message);
+            yield message;
+          }
+        })(),
+      });
+    };
+  }
 }

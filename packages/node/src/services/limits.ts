@@ -1,6 +1,10 @@
 // Request limits of the node, with their defaults.
 import { maxIdentityUpdates } from "@parley/identity";
 
+/** The reference node's maxBatchInserts and maxBatchQueries of the commit log (xmtp-node-api.md section 1.4). */
+export const MAX_COMMIT_LOG_PUBLISH = 10;
+export const MAX_COMMIT_LOG_QUERIES = 20;
+
 export interface RequestLimits {
   /** Largest MLS message or wrapped Welcome accepted, in bytes. */
   readonly maxPayloadBytes: number;
@@ -14,6 +18,8 @@ export interface RequestLimits {
   readonly maxKeyPackageBytes: number;
   /** Largest identity update accepted, in bytes (after unknown fields are dropped). */
   readonly maxIdentityUpdateBytes: number;
+  /** Largest commit log entry accepted, in bytes. */
+  readonly maxCommitLogEntryBytes: number;
   /**
    * Most bytes of records in one answer: a page stops early (and its cursor
    * says where to go on), a lookup past it is RESOURCE_EXHAUSTED. A page
@@ -34,5 +40,8 @@ export const defaultRequestLimits: RequestLimits = {
   // request of a few kilobytes to be answered with hundreds of megabytes.
   maxKeyPackageBytes: 64 * 1024,
   maxIdentityUpdateBytes: 64 * 1024,
+  // libxmtp's entries (a commit's hash, epochs and a signature) are a few
+  // hundred bytes.
+  maxCommitLogEntryBytes: 64 * 1024,
   maxAnswerBytes: 32 * 1024 * 1024,
 };

@@ -10,11 +10,11 @@ import { EmptySchema } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { associations, decode, encode, messageContents, mlsApi } from "@parley/proto";
 import { invalidArgument, NodeError } from "../node-error.js";
-import type { NewGroupMessage, NewWelcome, Store } from "../store/store.js";
+import type { GroupMessageRecord, NewGroupMessage, NewWelcome, Store } from "../store/store.js";
 import { followTopics, type ReadAfter } from "../streams/follow-topics.js";
 import { topicKey, type Notifier, type TopicKind } from "../streams/notifier.js";
 import type { Validators } from "../validation/validators.js";
-import type { RequestLimits } from "./limits.js";
+import { MAX_COMMIT_LOG_PUBLISH, MAX_COMMIT_LOG_QUERIES, type RequestLimits } from "./limits.js";
 import { AnswerBudget, pageWithinBudget } from "./answer-budget.js";
 import { MAX_PAGE, pageOf, pagingInfoOf } from "./paging.js";
 import { subscribeStream } from "./subscribe-stream.js";
@@ -29,10 +29,6 @@ export interface MlsServiceDeps {
   readonly shutdown: AbortSignal;
 }
 
-/** The reference node's maxBatchInserts and maxBatchQueries (xmtp-node-api.md section 1.4). */
-const MAX_COMMIT_LOG_PUBLISH = 10;
-const MAX_COMMIT_LOG_QUERIES = 20;
-
 function requireBatch(length: number, max: number, what: string): void {
   if (length === 0) throw invalidArgument(`no ${what}`);
   if (length > max) throw invalidArgument(`${length} ${what} exceed the limit of ${max}`);
@@ -45,6 +41,7 @@ function requireBytes(value: Uint8Array, what: string, max?: number): void {
   }
 }
 
+const groupMessageBytes = (r: GroupMessageRecord) => r.data.length + r.senderHmac.length;
 
 /** Ends a stream on client cancel or node shutdown, whichever comes first. */
 function streamSignal(context: HandlerContext, shutdown: AbortSignal): AbortSignal {
@@ -224,7 +221,7 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
       requireBatch(request.requests.length, MAX_COMMIT_LOG_PUBLISH, "commit log entries");
       const entries = request.requests.map((entry, index) => {
         requireBytes(entry.groupId, `entry ${index} group_id`);
-        requireBytes(entry.serializedCommitLogEntry, `entry ${index}`, limits.maxPayloadBytes);
+        requireBytes(entry.serializedCommitLogEntry, `entry ${index}`, limits.maxCommitLogEntryBytes);
         if (!entry.signature) throw invalidArgument(`entry ${index} has no signature`);
         return {
           groupId: entry.groupId,
@@ -238,6 +235,9 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
 
     async batchQueryCommitLog(request) {
       requireBatch(request.requests.length, MAX_COMMIT_LOG_QUERIES, "commit log queries");
+      // One budget for every query of the call: a page stops where it runs
+      // out (with its first entry, and a cursor that leads on).
+      const budget = new AnswerBudget(limits.maxAnswerBytes);
       const responses = [];
       for (const query of request.requests) {
         requireBytes(query.groupId, "group_id");
@@ -250,7 +250,12 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
           limit: limit === 0 || limit > MAX_PAGE ? MAX_PAGE : limit,
           cursor: query.pagingInfo?.idCursor ?? 0n,
         };
-        const records = await store.queryCommitLog(query.groupId, page);
+        const all = await store.queryCommitLog(query.groupId, page);
+        const records = [];
+        for (const record of all) {
+          if (!budget.take(record.entry.length + record.signature.length) && records.length > 0) break;
+          records.push(record);
+        }
         responses.push({
           groupId: query.groupId,
           commitLogEntries: records.map((r) => ({
@@ -259,7 +264,7 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
             // Stored by this node from a decoded message, so it decodes.
             signature: decode(associations.RecoverableEd25519SignatureSchema, r.signature),
           })),
-          pagingInfo: pagingInfoOf(page, records.map((r) => r.id)),
+          pagingInfo: pagingInfoOf(page, records.map((r) => r.id), records.length < all.length),
         });
       }
       return create(mlsApi.BatchQueryCommitLogResponseSchema, { responses });
@@ -267,11 +272,18 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
 
     async getNewestGroupMessage(request) {
       requireBatch(request.groupIds.length, limits.maxLookups, "group ids");
-      const newest = await store.newestGroupMessages(request.groupIds);
+      // Each distinct group is read once; with content, the answer is held to the byte limit.
+      const distinct = [...new Map(request.groupIds.map((id) => [Buffer.from(id).toString("hex"), id])).values()];
+      const newest = await store.newestGroupMessages(distinct);
+      const byGroup = new Map(distinct.map((id, i) => [Buffer.from(id).toString("hex"), newest[i]]));
+      const budget = new AnswerBudget(limits.maxAnswerBytes);
       return create(mlsApi.GetNewestGroupMessageResponseSchema, {
-        responses: newest.map((record) =>
-          record ? { groupMessage: groupMessageOf(record, request.includeContent) } : {},
-        ),
+        responses: request.groupIds.map((id) => {
+          const record = byGroup.get(Buffer.from(id).toString("hex"));
+          if (!record) return {};
+          if (request.includeContent) budget.require(groupMessageBytes(record), "GetNewestGroupMessage");
+          return { groupMessage: groupMessageOf(record, request.includeContent) };
+        }),
       });
     },
   };

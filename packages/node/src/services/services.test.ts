@@ -345,6 +345,36 @@ describe("answers are bounded in bytes", () => {
     }
   });
 
+  it("the newest message of a group asked for many times, with content, is bounded; without content it is not", async () => {
+    const fresh = await mlsSamples(1);
+    const message = fresh.applicationMessages[0] ?? new Uint8Array();
+    await mls.sendGroupMessages({ messages: [v1(message)] });
+    const fits = Math.floor(budget / (message.length + 1));
+    assert.ok(fits >= 1);
+    const ask = (count: number, includeContent: boolean) =>
+      mls.getNewestGroupMessage({ groupIds: Array.from({ length: count }, () => fresh.groupId), includeContent });
+    const few = await ask(fits, true);
+    assert.equal(few.responses.filter((r) => r.groupMessage?.version.value?.data.length).length, fits);
+    assert.equal(await codeOf(ask(5000, true)), Code.ResourceExhausted, "a 100 KB request no longer brings back 5000 messages");
+    assert.equal((await ask(5000, false)).responses.length, 5000);
+  });
+
+  it("commit log queries share one budget: a page stops at it with a cursor that leads on", async () => {
+    const groupId = randomBytes(16);
+    // Two entries do not fit the budget together.
+    const entries = [0, 1].map(() => ({ groupId, serializedCommitLogEntry: randomBytes(Math.ceil(budget / 2)), signature: { bytes: randomBytes(64) } }));
+    await mls.batchPublishCommitLog({ requests: entries });
+    const answer = await mls.batchQueryCommitLog({ requests: Array.from({ length: 20 }, () => ({ groupId })) });
+    const first = answer.responses[0];
+    assert.equal(first?.commitLogEntries.length, 1);
+    assert.deepEqual(first.commitLogEntries[0]?.serializedCommitLogEntry, entries[0]?.serializedCommitLogEntry);
+    assert.equal(first.pagingInfo?.idCursor, first.commitLogEntries[0]?.sequenceId, "the cursor leads on");
+    const total = answer.responses.reduce((n, r) => n + r.commitLogEntries.length, 0);
+    assert.equal(total, 20, "every later page carries its first entry only");
+    const rest = await mls.batchQueryCommitLog({ requests: [{ groupId, pagingInfo: { idCursor: first.pagingInfo?.idCursor ?? 0n } }] });
+    assert.deepEqual(rest.responses[0]?.commitLogEntries.map((e) => e.serializedCommitLogEntry), [entries[1]?.serializedCommitLogEntry]);
+  });
+
   it("an inbox asked for many times is read once and the answer is bounded", async () => {
     const captured = decode(identityApi.PublishIdentityUpdateRequestSchema, registration.request("PublishIdentityUpdate"));
     await identity.publishIdentityUpdate(captured);

@@ -1,0 +1,85 @@
+// Costs follow work, on a node in this process (one client address): a
+// lookup is charged per key, inbox or identifier, a subscription per topic,
+// and every request on an open Subscribe stream (a ping too); a call that
+// cannot pay is RESOURCE_EXHAUSTED and takes only its own token.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { describe, it } from "node:test";
+import { create } from "@bufbuild/protobuf";
+import { Code, createClient } from "@connectrpc/connect";
+import { createAsyncIterable } from "@connectrpc/connect/protocol";
+import { associations, identityApi, mlsApi } from "@parley/proto";
+import { createInProcessTestNode } from "@parley/testkit";
+import { codeOf } from "../grpc-code.test-util.js";
+
+/** A node whose client may spend 100 default tokens, never refilled. */
+const limitedNode = () =>
+  createInProcessTestNode({ rateLimits: { publish: { capacity: 100, refillPerMinute: 0 }, default: { capacity: 100, refillPerMinute: 0 } } });
+const keys = (count: number) => Array.from({ length: count }, () => new Uint8Array(randomBytes(32)));
+
+describe("request costs", () => {
+  it("charges a lookup per key it names", async () => {
+    const node = limitedNode();
+    try {
+      const mls = createClient(mlsApi.MlsApi, node.transport);
+      assert.equal((await mls.fetchKeyPackages({ installationKeys: keys(60) })).keyPackages.length, 60);
+      // 40 left: 50 keys are refused, and only the call's own token is taken.
+      assert.equal(await codeOf(mls.fetchKeyPackages({ installationKeys: keys(50) })), Code.ResourceExhausted);
+      assert.equal((await mls.fetchKeyPackages({ installationKeys: keys(39) })).keyPackages.length, 39);
+      assert.equal(await codeOf(mls.queryWelcomeMessages({ installationKey: keys(1)[0] ?? new Uint8Array() })), Code.ResourceExhausted);
+    } finally {
+      await node.stop();
+    }
+  });
+
+  it("charges identity lookups per inbox and per identifier", async () => {
+    const node = limitedNode();
+    try {
+      const identity = createClient(identityApi.IdentityApi, node.transport);
+      const inboxes = Array.from({ length: 101 }, () => ({ inboxId: randomBytes(32).toString("hex") }));
+      assert.equal(await codeOf(identity.getIdentityUpdates({ requests: inboxes })), Code.ResourceExhausted);
+      const identifiers = Array.from({ length: 101 }, () => ({
+        identifier: `0x${randomBytes(20).toString("hex")}`,
+        identifierKind: associations.IdentifierKind.ETHEREUM,
+      }));
+      assert.equal(await codeOf(identity.getInboxIds({ requests: identifiers })), Code.ResourceExhausted);
+      assert.equal((await identity.getInboxIds({ requests: identifiers.slice(0, 90) })).responses.length, 90);
+    } finally {
+      await node.stop();
+    }
+  });
+
+  it("charges a subscription per topic", async () => {
+    const node = limitedNode();
+    try {
+      const mls = createClient(mlsApi.MlsApi, node.transport);
+      const stream = mls.subscribeGroupMessages({ filters: keys(150).map((groupId) => ({ groupId })) });
+      assert.equal(await codeOf((async () => { for await (const _ of stream) break; })()), Code.ResourceExhausted);
+    } finally {
+      await node.stop();
+    }
+  });
+
+  it("charges every request on an open Subscribe stream, a ping too", async () => {
+    const node = limitedNode();
+    try {
+      const mls = createClient(mlsApi.MlsApi, node.transport);
+      const ping = (nonce: bigint) =>
+        create(mlsApi.SubscribeRequestSchema, { version: { case: "v1", value: { request: { case: "ping", value: { nonce } } } } });
+      const pings = Array.from({ length: 200 }, (_, i) => ping(BigInt(i)));
+      let pongs = 0;
+      const code = await codeOf(
+        (async () => {
+          for await (const frame of mls.subscribe(createAsyncIterable(pings))) {
+            if (frame.version.value?.response.case === "pong" && ++pongs === pings.length) break;
+          }
+        })(),
+      );
+      // The stream's own token, then one a ping: 99 are answered.
+      assert.equal(pongs, 99);
+      assert.equal(code, Code.ResourceExhausted);
+    } finally {
+      await node.stop();
+    }
+  });
+});
