@@ -43,6 +43,7 @@ import {
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
+import { callAnswerMemoryKey, type AnswerMemory, type CallAnswerMemory } from "./limits/answer-memory.js";
 
 const PARSE_FAILURE = "parse binary:";
 const GRPC_WEB_TRAILER_FLAG = 0x80;
@@ -59,6 +60,12 @@ export interface RequestIntake {
   readonly gate?: (context: HandlerContext) => void;
   /** A call's body as it arrives, before anything decodes it; may end it with a ConnectError. */
   readonly meterBody?: (method: DescMethod, values: ContextValues, body: AsyncIterable<Uint8Array>) => AsyncIterable<Uint8Array>;
+  /**
+   * The node's memory for answers in flight: each call's reservations
+   * (`callAnswerMemoryKey` in its context) are given back once its answer
+   * has been handed to the transport, or the call failed.
+   */
+  readonly answers?: AnswerMemory;
 }
 
 export interface HandlerOptions {
@@ -185,11 +192,40 @@ export function createNodeHandlers(options: HandlerOptions): UniversalHandler[] 
       };
       const { body } = request;
       const values = request.contextValues ?? createContextValues();
+      const memory = intake?.answers?.forCall(values);
+      if (memory) {
+        values.set(callAnswerMemoryKey, memory);
+        // The stream closed (answered, reset, or its connection gone): nothing of the answer is still to send.
+        request.signal.addEventListener("abort", () => memory.release(), { once: true });
+      }
       const metered =
-        meterBody && isByteStream(body) ? { ...request, contextValues: values, body: meterBody(handler.method, values, body) } : request;
-      return handler(metered).then((answer) => reportParseFailuresAsInvalid(answer, onFixed));
+        meterBody && isByteStream(body) ? { ...request, contextValues: values, body: meterBody(handler.method, values, body) } : { ...request, contextValues: values };
+      return handler(metered).then(
+        (answer) => reportParseFailuresAsInvalid(memory ? releasedWhenOut(answer, memory) : answer, onFixed),
+        (error: unknown) => {
+          memory?.release();
+          throw error;
+        },
+      );
     }, handler),
   );
+}
+
+/** The answer, whose reservations go back once its body has been taken to the last byte (or abandoned). */
+function releasedWhenOut(answer: UniversalServerResponse, memory: CallAnswerMemory): UniversalServerResponse {
+  const { body } = answer;
+  if (body === undefined || body instanceof Uint8Array) {
+    memory.release();
+    return answer;
+  }
+  async function* thenRelease(chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+    try {
+      yield* chunks;
+    } finally {
+      memory.release();
+    }
+  }
+  return { ...answer, body: thenRelease(body) };
 }
 
 const isByteStream = (body: UniversalServerRequest["body"]): body is AsyncIterable<Uint8Array> =>
@@ -249,6 +285,13 @@ export function createNodeHandler(options: AdapterOptions): (request: NodeReques
       return;
     }
     usableAuthority(request);
+    // connect-node writes an answer and waits for "drain" or "error"; a
+    // stream closed by the client while the answer waits on its flow
+    // control emits neither, and the answer would be held for good. Closed
+    // before the answer was written: let the writer go on (to nothing).
+    response.once("close", () => {
+      if (!response.writableFinished) response.emit("drain");
+    });
     const universal = universalRequestFromNodeRequest(request, response, undefined, options.contextValues(request));
     handler(universal)
       .then((answer) => universalResponseToNodeResponse(answer, response))

@@ -10,6 +10,7 @@ export { defaultConnectionLimits, type ConnectionLimits } from "./limits/connect
 export type { BucketLimit } from "./limits/token-buckets.js";
 export { defaultRequestLimits, type RequestLimits } from "./services/limits.js";
 export type { Retention } from "./store/retention.js";
+export { defaultAnswerMemoryLimits, type AnswerMemoryLimits } from "./limits/answer-memory.js";
 export type { SmartContractWalletVerifier } from "./services/identity-service.js";
 export { createLogger, type DestinationStream, type Logger, type LogLevel } from "./logger.js";
 export { createXmtpValidators, type XmtpValidatorOptions } from "./validation/xmtp-validators.js";

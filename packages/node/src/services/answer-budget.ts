@@ -30,15 +30,21 @@ export class AnswerBudget {
  * the records' sizes (read without their payloads): the page to read, and
  * whether it stopped before its limit for the budget. So a page never
  * brings more than the budget (and one record) into memory, however large
- * the records it could hold.
+ * the records it could hold. `bytes`: the payload bytes of the page to read.
  */
-export function pageWithinBudget(page: Page, sizes: readonly RecordSize[], maxBytes: number): { readonly page: Page | undefined; readonly cut: boolean } {
+export function pageWithinBudget(
+  page: Page,
+  sizes: readonly RecordSize[],
+  maxBytes: number,
+): { readonly page: Page | undefined; readonly cut: boolean; readonly bytes: number } {
   const budget = new AnswerBudget(maxBytes);
   let count = 0;
+  let bytes = 0;
   for (const size of sizes) {
     if (!budget.take(size.bytes) && count > 0) break;
     count += 1;
+    bytes += size.bytes;
   }
   const last = sizes[count - 1];
-  return { page: last === undefined ? undefined : { ...page, limit: count, until: last.id }, cut: count < sizes.length };
+  return { page: last === undefined ? undefined : { ...page, limit: count, until: last.id }, cut: count < sizes.length, bytes };
 }

@@ -9,6 +9,7 @@ import { create } from "@bufbuild/protobuf";
 import { EmptySchema } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { associations, decode, encode, messageContents, mlsApi } from "@parley/proto";
+import { callAnswerMemoryKey } from "../limits/answer-memory.js";
 import { invalidArgument, NodeError } from "../node-error.js";
 import type { GroupMessageRecord, NewGroupMessage, NewWelcome, Store } from "../store/store.js";
 import { followTopics, type ReadAfter } from "../streams/follow-topics.js";
@@ -177,10 +178,11 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
       throw new NodeError("node.unimplemented", "use xmtp.identity.api.v1.IdentityApi/GetIdentityUpdates");
     },
 
-    async queryGroupMessages(request) {
+    async queryGroupMessages(request, context) {
       requireBytes(request.groupId, "group_id");
       const page = pageOf(request.pagingInfo);
       const fit = pageWithinBudget(page, await store.groupMessageSizes(request.groupId, page), limits.maxAnswerBytes);
+      await context.values.get(callAnswerMemoryKey)?.reserve(fit.bytes);
       const records = fit.page === undefined ? [] : await store.queryGroupMessages(request.groupId, fit.page);
       return create(mlsApi.QueryGroupMessagesResponseSchema, {
         messages: records.map((r) => groupMessageOf(r)),
@@ -188,10 +190,11 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
       });
     },
 
-    async queryWelcomeMessages(request) {
+    async queryWelcomeMessages(request, context) {
       requireBytes(request.installationKey, "installation_key");
       const page = pageOf(request.pagingInfo);
       const fit = pageWithinBudget(page, await store.welcomeSizes(request.installationKey, page), limits.maxAnswerBytes);
+      await context.values.get(callAnswerMemoryKey)?.reserve(fit.bytes);
       const records = fit.page === undefined ? [] : await store.queryWelcomes(request.installationKey, fit.page);
       return create(mlsApi.QueryWelcomeMessagesResponseSchema, {
         messages: records.map(welcomeMessageOf),

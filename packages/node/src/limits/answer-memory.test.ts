@@ -1,0 +1,96 @@
+// The node's memory for answers in flight, over real HTTP/2: an attacker
+// asks for large pages and never reads them (its receive window shut), so
+// each answer would sit in the node's memory for as long as the stream
+// lives. Past its address's share it is refused at once; the node's share
+// makes a normal client wait for room, never refuses it; and what a dead
+// stream held goes back. The node listens on `::`: the attacker is
+// 127.0.0.1, the normal client ::1.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import http2 from "node:http2";
+import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { mlsApi } from "@parley/proto";
+import { privateMessageOfSize, startTestNode } from "@parley/testkit";
+import type { RunningNode } from "../node.js";
+
+const KIB = 1024;
+const QUERY = "/xmtp.mls.api.v1.MlsApi/QueryGroupMessages";
+
+function queryFrame(groupId: Uint8Array): Buffer {
+  const payload = toBinary(mlsApi.QueryGroupMessagesRequestSchema, create(mlsApi.QueryGroupMessagesRequestSchema, { groupId }));
+  const head = Buffer.alloc(5);
+  head.writeUInt32BE(payload.length, 1);
+  return Buffer.concat([head, payload]);
+}
+
+/** A query whose answer is never read: resolves with its grpc-status if one comes (a refusal), else "stalled". */
+function stalledQuery(session: http2.ClientHttp2Session, groupId: Uint8Array): Promise<number | "stalled"> {
+  return new Promise((resolve) => {
+    const stream = session.request({ ":method": "POST", ":path": QUERY, "content-type": "application/grpc", te: "trailers" });
+    stream.on("error", () => undefined);
+    const take = (headers: http2.IncomingHttpHeaders) => {
+      const status = headers["grpc-status"];
+      if (status !== undefined) resolve(Number(status));
+    };
+    // A refusal is a trailers-only answer, or trailers after the node's early headers: neither waits on the window.
+    stream.on("response", take);
+    stream.on("trailers", take);
+    stream.end(queryFrame(groupId));
+    // An answer past the shut window never gets its trailers; the stall is the answer.
+    setTimeout(() => resolve("stalled"), 1500);
+  });
+}
+
+describe("memory for answers in flight", { timeout: 60_000 }, () => {
+  let node: RunningNode;
+  const groupId = randomBytes(16);
+
+  before(async () => {
+    node = await startTestNode({
+      host: "::",
+      requestLimits: { maxAnswerBytes: 1024 * KIB },
+      // Room for three answers of 900 KiB in the node, two per address.
+      answerMemory: { maxBytes: 2800 * KIB, maxBytesPerAddress: 2 * 1024 * KIB, smallBytes: 64 * KIB },
+    });
+    const mls = createClient(mlsApi.MlsApi, createGrpcTransport({ baseUrl: `http://[::1]:${node.port}` }));
+    for (let i = 0; i < 4; i += 1) {
+      await mls.sendGroupMessages({ messages: [{ version: { case: "v1", value: { data: privateMessageOfSize(groupId, 900 * KIB), senderHmac: randomBytes(32), shouldPush: true } } }] });
+    }
+  });
+  after(() => node.stop());
+
+  it("refuses a stalled reader past its share, makes a normal client wait for room, and takes back what a dead stream held", async () => {
+    // The attacker's receive window is shut: the node can send headers, never a byte of an answer.
+    const attacker = http2.connect(`http://127.0.0.1:${node.port}`, { settings: { initialWindowSize: 1024 } });
+    attacker.on("error", () => undefined);
+    const first = await Promise.all([stalledQuery(attacker, groupId), stalledQuery(attacker, groupId)]);
+    assert.deepEqual(first, ["stalled", "stalled"], "two pages of 900 KiB fit the address's share of 2 MiB");
+    assert.equal(await stalledQuery(attacker, groupId), 8, "a third is RESOURCE_EXHAUSTED at once");
+
+    // 1.8 MiB held by the attacker, 2.8 MiB in all: one normal page fits, the second waits for the first.
+    const normal = createClient(mlsApi.MlsApi, createGrpcTransport({ baseUrl: `http://[::1]:${node.port}` }));
+    const pages = await Promise.all([normal.queryGroupMessages({ groupId }), normal.queryGroupMessages({ groupId })]);
+    assert.deepEqual(
+      pages.map((p) => p.messages.length),
+      [1, 1],
+      "both answered",
+    );
+
+    // The attacker goes away: what its streams held goes back, and its address may ask again.
+    attacker.destroy();
+    let answers: (number | "stalled")[] = [8];
+    for (let attempt = 0; attempt < 20 && !answers.every((a) => a === "stalled"); attempt += 1) {
+      await sleep(100);
+      // A fresh session each time: the streams of a failed attempt go with it.
+      const again = http2.connect(`http://127.0.0.1:${node.port}`, { settings: { initialWindowSize: 1024 } });
+      again.on("error", () => undefined);
+      answers = await Promise.all([stalledQuery(again, groupId), stalledQuery(again, groupId)]);
+      again.destroy();
+    }
+    assert.deepEqual(answers, ["stalled", "stalled"], "the dead session's reservations were given back");
+  });
+});
