@@ -6,7 +6,7 @@
 // hashes of our own payloads, and intents. LocalStore is the one door the
 // rest of the client uses; writes that must agree go through
 // `transaction`.
-import type Database from "better-sqlite3";
+import type Database from "better-sqlite3-multiple-ciphers";
 import { ClientError } from "../client-error.js";
 import { CommitLogStore } from "./commit-log-store.js";
 import { GroupStore, type GroupRow } from "./group-store.js";

@@ -3,7 +3,7 @@
 // written, migrated to the current version (migrations/migrate.ts) with
 // forward secrecy on disk already on, then in WAL mode.
 import { chmodSync, closeSync, openSync } from "node:fs";
-import Database from "better-sqlite3";
+import Database from "better-sqlite3-multiple-ciphers";
 import { assertKnownVersion, migrate, storeVersion } from "./migrations/migrate.js";
 
 const OWNER_ONLY = 0o600;

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, describe, it } from "node:test";
-import Database from "better-sqlite3";
+import Database from "better-sqlite3-multiple-ciphers";
 import { fixtureSigner } from "../../../test/store-fixture/fixture-users.js";
 import { Client } from "../../client.js";
 import { ClientError, type ClientErrorCode } from "../../client-error.js";
