@@ -3,6 +3,7 @@
 // progress finished, store closed).
 import { createLogger, createXmtpValidators, SqliteStore, startNode, type RunningNode } from "@parley/node";
 import type { NodeConfig } from "./node-config.js";
+import { prepareOwnerOnlyFile } from "./owner-only.js";
 
 /** Listens on every interface: IPv6 and IPv4 where the machine has both. */
 async function startOnAllInterfaces(start: (host: string) => Promise<RunningNode>): Promise<RunningNode> {
@@ -16,6 +17,7 @@ async function startOnAllInterfaces(start: (host: string) => Promise<RunningNode
 
 export async function runNode(config: NodeConfig): Promise<void> {
   const logger = createLogger(config.logLevel);
+  prepareOwnerOnlyFile(config.dbPath);
   const store = new SqliteStore({ path: config.dbPath });
   const start = (host: string) =>
     startNode({
