@@ -3,7 +3,7 @@
 // is SQLCipher 4's (AES-256-CBC per 4096-byte page, HMAC-SHA512 over each
 // page, a random salt in the first 16 bytes), as SQLite3MultipleCiphers
 // writes it (better-sqlite3-multiple-ciphers), the same scheme libxmtp's
-// encrypted store uses (xmtp_db
+// encrypted store uses (crates/xmtp_db/src/
 // encrypted_store/database/native/sqlcipher_connection.rs, `PRAGMA key =
 // "x'..'"`). The key is raw: it is already 32 random bytes, so no
 // passphrase derivation runs. Unlike libxmtp, the whole file is ciphertext
