@@ -7,8 +7,8 @@
 //   before it, of another version, or whose text differs refuses to start
 //   with `mls.engine_unverified`.
 // - Every public package together: a node started from the installed
-//   `parley` command, two clients that register, make a group and exchange
-//   a message.
+//   `parley` command, two clients that register (one with its database
+//   encrypted), make a group and exchange a message.
 //
 // The registry's packages (ts-mls, better-sqlite3, ...) come from npm's
 // cache where this machine has them.
@@ -191,7 +191,8 @@ const url = await new Promise((resolve, reject) => {
   node.once("exit", (code) => reject(new Error("node exited " + code + ": " + log)));
 });
 try {
-  const alice = await Client.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: url, dbPath: "alice.db" });
+  // Alice's database encrypted: the cipher build installed from the registry works.
+  const alice = await Client.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: url, dbPath: "alice.db", dbEncryptionKey: randomBytes(32) });
   const bob = await Client.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: url, dbPath: "bob.db" });
   const group = await alice.conversations.createGroup([bob.inboxId], { groupName: "packed" });
   await group.sendText("hello from a packed install");
