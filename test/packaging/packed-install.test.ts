@@ -26,7 +26,9 @@ const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 const scratch = mkdtempSync(join(tmpdir(), "parley-packed-"));
 
 function run(cmd: string, args: string[], cwd: string): string {
-  return execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 300_000 });
+  // An install compiles both native addons from source where no prebuilt
+  // binary can be fetched (a few minutes on a loaded 2-core machine).
+  return execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 540_000 });
 }
 
 /** Runs a program in `dir` and returns the JSON it prints last. */
@@ -206,7 +208,7 @@ try {
 }
 `;
 
-describe("every public package installed from its tarball", { timeout: 600_000 }, () => {
+describe("every public package installed from its tarball", { timeout: 900_000 }, () => {
   it("runs a node from the installed command, and two clients that chat through it", () => {
     const dir = emptyProject("all");
     run(npm, ["install", "--prefer-offline", "--no-audit", "--no-fund", ...PUBLIC_PACKAGES.map((name) => tarballs.get(name) ?? "")], dir);
