@@ -67,7 +67,7 @@ module.exports = {
       from: { path: "^packages/(mls|identity)/src/", pathNot: "\\.test\\.ts$" },
       to: {
         dependencyTypes: ["core", "npm"],
-        path: "^(node:)?(fs|fs/promises|net|http|http2|https|dgram|child_process|worker_threads|better-sqlite3|pg|postgres)$",
+        path: "^(node:)?(fs|fs/promises|net|http|http2|https|dgram|child_process|worker_threads|better-sqlite3|better-sqlite3-multiple-ciphers|pg|postgres)$",
       },
     },
   ],

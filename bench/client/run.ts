@@ -2,7 +2,8 @@
 // in this process (in-memory store, no rate limits) and each client's SQLite
 // file on disk: registration, making a group, sending, a member reading what
 // arrived, a member joining. A printed table, not a test: run with
-// `node --import tsx --conditions=@parley/source bench/client/run.ts` (BENCH_MESSAGES sets the batch).
+// `node --import tsx --conditions=@parley/source bench/client/run.ts` (BENCH_MESSAGES sets the batch;
+// BENCH_ENCRYPTED=1 gives every client a dbEncryptionKey, to see what encryption at rest costs).
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -14,6 +15,7 @@ import { startTestNode } from "@parley/testkit";
 
 const MESSAGES = Number(process.env["BENCH_MESSAGES"] ?? 300);
 const GROUP_SIZES = [2, 10, 25];
+const ENCRYPTED = process.env["BENCH_ENCRYPTED"] === "1";
 
 async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
   const t0 = performance.now();
@@ -28,11 +30,18 @@ async function main(): Promise<void> {
   console.log("command: node --import tsx --conditions=@parley/source bench/client/run.ts");
   console.log(`machine: ${cpu[0]?.model ?? "unknown cpu"}, ${cpu.length} cores, node ${process.version}`);
   console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-  console.log(`setup: a Parley node in process (in-memory store, no rate limits), each client's SQLite file on local disk; ${MESSAGES} text messages of ~40 bytes\n`);
+  console.log(
+    `setup: a Parley node in process (in-memory store, no rate limits), each client's SQLite file on local disk${ENCRYPTED ? " encrypted (dbEncryptionKey)" : ""}; ${MESSAGES} text messages of ~40 bytes\n`,
+  );
   const node = await startTestNode();
   const dir = mkdtempSync(join(tmpdir(), "parley-bench-client-"));
   let n = 0;
-  const newClient = () => Client.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: node.url, dbPath: join(dir, `c${(n += 1)}.db3`) });
+  const newClient = () =>
+    Client.create(createPrivateKeySigner(randomBytes(32)), {
+      apiUrl: node.url,
+      dbPath: join(dir, `c${(n += 1)}.db3`),
+      ...(ENCRYPTED ? { dbEncryptionKey: randomBytes(32) } : {}),
+    });
   const rows: [string, string][] = [];
   try {
     const registrations: number[] = [];

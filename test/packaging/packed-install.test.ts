@@ -7,8 +7,8 @@
 //   before it, of another version, or whose text differs refuses to start
 //   with `mls.engine_unverified`.
 // - Every public package together: a node started from the installed
-//   `parley` command, two clients that register, make a group and exchange
-//   a message.
+//   `parley` command, two clients that register (one with its database
+//   encrypted), make a group and exchange a message.
 //
 // The registry's packages (ts-mls, better-sqlite3, ...) come from npm's
 // cache where this machine has them.
@@ -26,7 +26,9 @@ const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 const scratch = mkdtempSync(join(tmpdir(), "parley-packed-"));
 
 function run(cmd: string, args: string[], cwd: string): string {
-  return execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 300_000 });
+  // An install compiles both native addons from source where no prebuilt
+  // binary can be fetched (a few minutes on a loaded 2-core machine).
+  return execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 540_000 });
 }
 
 /** Runs a program in `dir` and returns the JSON it prints last. */
@@ -191,7 +193,8 @@ const url = await new Promise((resolve, reject) => {
   node.once("exit", (code) => reject(new Error("node exited " + code + ": " + log)));
 });
 try {
-  const alice = await Client.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: url, dbPath: "alice.db" });
+  // Alice's database encrypted: the cipher build installed from the registry works.
+  const alice = await Client.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: url, dbPath: "alice.db", dbEncryptionKey: randomBytes(32) });
   const bob = await Client.create(createPrivateKeySigner(randomBytes(32)), { apiUrl: url, dbPath: "bob.db" });
   const group = await alice.conversations.createGroup([bob.inboxId], { groupName: "packed" });
   await group.sendText("hello from a packed install");
@@ -205,7 +208,7 @@ try {
 }
 `;
 
-describe("every public package installed from its tarball", { timeout: 600_000 }, () => {
+describe("every public package installed from its tarball", { timeout: 900_000 }, () => {
   it("runs a node from the installed command, and two clients that chat through it", () => {
     const dir = emptyProject("all");
     run(npm, ["install", "--prefer-offline", "--no-audit", "--no-fund", ...PUBLIC_PACKAGES.map((name) => tarballs.get(name) ?? "")], dir);

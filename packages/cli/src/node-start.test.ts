@@ -3,7 +3,7 @@
 // acknowledged is there after a restart.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -88,6 +88,51 @@ describe("parley node start", { timeout: 120_000 }, () => {
         assert.equal(await stopped, 0);
       }
     } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it("makes its folders 0700 and its database and side files 0600 from the first byte, and tightens a looser database", { skip: process.platform === "win32" }, async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "parley-cli-modes-"));
+    const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
+    const stop = async ({ child, log }: Started) => {
+      // Its signal handlers are in place once it logs "store ready", after "node listening".
+      while (!log.join("").includes('"store ready"')) await new Promise((resolve) => setTimeout(resolve, 20));
+      const exited = exitOf(child);
+      child.kill("SIGTERM");
+      assert.equal(await exited, 0);
+    };
+    // The node inherits this umask: a file or folder made without a mode of
+    // its own would be 0644 or 0755, or looser.
+    const umask = process.umask(0);
+    const children: ChildProcess[] = [];
+    const startHere = async () => {
+      const started = await start(cwd, ["--db", "data/nested/node.db"]);
+      children.push(started.child);
+      return started;
+    };
+    try {
+      const first = await startHere();
+      process.umask(umask);
+      const folder = join(cwd, "data/nested");
+      assert.equal(mode(join(cwd, "data")), "700");
+      assert.equal(mode(folder), "700");
+      const files = readdirSync(folder);
+      assert.ok(files.includes("node.db-wal") && files.includes("node.db-shm"), `side files: ${files.join(", ")}`);
+      for (const file of files) assert.equal(mode(join(folder, file)), "600", file);
+      await stop(first);
+
+      chmodSync(join(folder, "node.db"), 0o644);
+      const second = await startHere();
+      try {
+        for (const file of readdirSync(folder)) assert.equal(mode(join(folder, file)), "600", file);
+      } finally {
+        await stop(second);
+      }
+    } finally {
+      process.umask(umask);
+      // A failed assertion leaves no node running behind it.
+      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       rmSync(cwd, { recursive: true, force: true });
     }
   });

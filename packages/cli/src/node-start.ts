@@ -3,6 +3,7 @@
 // progress finished, store closed).
 import { createLogger, createXmtpValidators, SqliteStore, startNode, type RunningNode } from "@parley/node";
 import type { NodeConfig } from "./node-config.js";
+import { prepareOwnerOnlyFile } from "./owner-only.js";
 
 const DAY_MS = 86_400_000;
 
@@ -18,6 +19,7 @@ async function startOnAllInterfaces(start: (host: string) => Promise<RunningNode
 
 export async function runNode(config: NodeConfig): Promise<void> {
   const logger = createLogger(config.logLevel);
+  prepareOwnerOnlyFile(config.dbPath);
   const store = new SqliteStore({ path: config.dbPath });
   const start = (host: string) =>
     startNode({

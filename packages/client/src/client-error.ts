@@ -15,6 +15,14 @@ export type ClientErrorCode =
   | "client.bad_store"
   /** The local database was written by a newer version of the client (its store version is above ours): refused, never read. */
   | "client.store_too_new"
+  /** `dbEncryptionKey` does not open the local database (another key's, or a file that is not a database): nothing written. */
+  | "client.store_wrong_key"
+  /** No `dbEncryptionKey` was given for a local database that is encrypted: nothing read or written. */
+  | "client.store_encrypted"
+  /** A `dbEncryptionKey` was given for a local database written without one: refused, not encrypted in place. */
+  | "client.store_not_encrypted"
+  /** A `dbEncryptionKey` was given but the SQLite build in use does not encrypt: fails closed, no secret written. */
+  | "client.store_no_cipher"
   /** A commit of ours lost the race too many times. */
   | "client.publish_failed"
   /** The identity state refused a member or an update. */

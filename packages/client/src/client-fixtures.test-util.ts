@@ -3,7 +3,8 @@
 // member's stored state, installation key and raw database files as a
 // thief of the device would.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { decodeGroupState, type GroupState } from "@parley/mls";
 import { groupMessageInput, type ApiClient } from "./api/api-client.js";
 import type { RefusalCode } from "./index.js";
@@ -39,9 +40,9 @@ export async function publish(api: ApiClient, groupId: Uint8Array, data: Uint8Ar
   return ids.reduce((a, b) => (a > b ? a : b));
 }
 
-/** The group's state as the member's database holds it. */
-export function storedGroup(dbPath: string, groupId: Uint8Array): GroupState {
-  const store = new LocalStore(dbPath);
+/** The group's state as the member's database holds it (opened with its `dbEncryptionKey`, if it has one). */
+export function storedGroup(dbPath: string, groupId: Uint8Array, key?: Uint8Array): GroupState {
+  const store = new LocalStore(dbPath, key);
   try {
     const row = store.group(groupId);
     assert.ok(row, "the group is in the store");
@@ -66,4 +67,9 @@ export function storedInstallationSecret(dbPath: string): Uint8Array {
 /** Every byte of the database and its side files, as a thief copying the device gets them. */
 export function databaseBytes(dbPath: string): Buffer {
   return Buffer.concat([dbPath, `${dbPath}-wal`, `${dbPath}-journal`].filter((p) => existsSync(p)).map((p) => readFileSync(p)));
+}
+
+/** Every file in a folder, name and bytes, as a thief copying the device gets them (side files and all). */
+export function folderFiles(dir: string): Map<string, Buffer> {
+  return new Map(readdirSync(dir).map((name) => [name, readFileSync(join(dir, name))] as const));
 }

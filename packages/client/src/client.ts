@@ -43,6 +43,12 @@ export interface ClientOptions {
   readonly env?: XmtpEnv;
   /** The local database; `null` or absent for an in-memory one. */
   readonly dbPath?: string | null;
+  /**
+   * Encrypts the local database (and its write-ahead log), as the official
+   * SDK: 32 bytes, or `0x` and their 64 hex digits. The same key must be
+   * given every time the database is opened; ignored for an in-memory one.
+   */
+  readonly dbEncryptionKey?: Uint8Array | `0x${string}`;
   /** The inbox nonce for a new inbox; defaults to 1, as the official SDK. */
   readonly nonce?: bigint;
   /** The clock in nanoseconds (message times, the membership check's intervals); the system clock by default. */
@@ -107,14 +113,17 @@ export class Client {
    * one for the signer's address.
    *
    * @throws ClientError `client.bad_store` when the database holds another
-   *   address, `client.network`, `client.identity`.
+   *   address, `client.network`, `client.identity`; `client.usage` for a
+   *   `dbEncryptionKey` that is not 32 bytes; `client.store_wrong_key`,
+   *   `client.store_encrypted`, `client.store_not_encrypted`,
+   *   `client.store_no_cipher` when the key and the database do not fit.
    */
   static async create(signer: Signer, options: ClientOptions = {}): Promise<Client> {
     const identifier = await signerIdentifier(signer);
     if (identifier.kind !== "ethereum") throw new ClientError("client.usage", "only Ethereum signers are supported so far");
     const address = identifier.address;
     const api = createApiClient({ ...options, apiUrl: apiUrlOf(options) });
-    const store = new LocalStore(options.dbPath ?? ":memory:");
+    const store = new LocalStore(options.dbPath ?? ":memory:", options.dbEncryptionKey);
     const existing = store.installation();
     if (existing !== undefined) {
       if (existing.address !== address) {
@@ -153,16 +162,17 @@ export class Client {
    * official `Client.build`.
    *
    * @throws ClientError `client.not_registered` when the database holds no
-   *   installation for `address`.
+   *   installation for `address`; the store's errors as {@link Client.create}.
    */
   static build(address: string, options: ClientOptions = {}): Promise<Client> {
     let apiUrl: string;
+    let store: LocalStore;
     try {
       apiUrl = apiUrlOf(options);
+      store = new LocalStore(options.dbPath ?? ":memory:", options.dbEncryptionKey);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    const store = new LocalStore(options.dbPath ?? ":memory:");
     const existing = store.installation();
     if (existing?.address !== address.toLowerCase()) {
       store.close();

@@ -2,7 +2,7 @@
 // for group messages and welcomes alike.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import Database from "better-sqlite3";
+import Database from "better-sqlite3-multiple-ciphers";
 import { IdentityError } from "@parley/identity";
 import { MlsError, type MlsErrorCode } from "@parley/mls";
 import { ProtoError } from "@parley/proto";

@@ -5,7 +5,7 @@
 // commit log entries that passed every check (commit-log-entry.ts);
 // `commit_log_groups`, per group what we published and read, and the fork
 // once one is seen (it stays: a fork does not heal by itself).
-import type Database from "better-sqlite3";
+import type Database from "better-sqlite3-multiple-ciphers";
 import { blob, bytesOf } from "./sql-values.js";
 
 export interface LocalEpoch {

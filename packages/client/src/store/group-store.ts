@@ -2,7 +2,7 @@
 // state codec, which carries its own version byte) and the cursor of the
 // last envelope processed, always written together so that a restart
 // resumes from a cursor that matches its state (section 3.9).
-import type Database from "better-sqlite3";
+import type Database from "better-sqlite3-multiple-ciphers";
 import { blob, bytesOf } from "./sql-values.js";
 
 export interface GroupRow {

@@ -3,7 +3,7 @@
 // rotation of section 3.8 is due 30 days later), when the membership check
 // last ran (`group_installation_checks`, section 3.4), and the protocol
 // version a paused group waits for (`group_pauses`, section 3.5 rule 7).
-import type Database from "better-sqlite3";
+import type Database from "better-sqlite3-multiple-ciphers";
 import { blob } from "./sql-values.js";
 
 export class GroupUpkeepStore {

@@ -3,7 +3,7 @@
 // and the IdentityUpdate as protobuf bytes. They are verified again when a
 // run first reads them (identity/inbox-history.ts): the file is no more
 // trusted than the node.
-import type Database from "better-sqlite3";
+import type Database from "better-sqlite3-multiple-ciphers";
 import { blob, bytesOf } from "./sql-values.js";
 
 export interface StoredIdentityUpdate {

@@ -2,7 +2,7 @@
 // row): its inbox, the wallet address that registered it, the Ed25519
 // installation secret key, and the cursor of the welcomes read so far.
 // Written once, after registration succeeded (client.ts).
-import type Database from "better-sqlite3";
+import type Database from "better-sqlite3-multiple-ciphers";
 import { blob, bytesOf } from "./sql-values.js";
 
 export interface InstallationRow {

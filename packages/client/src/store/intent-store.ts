@@ -3,7 +3,7 @@
 // finish it. The operation and the Welcome's recipients are typed records
 // (intent-record.ts), decoded and checked on every read; the rest are
 // columns. A row that does not decode is `client.bad_store`, never guessed at.
-import type Database from "better-sqlite3";
+import type Database from "better-sqlite3-multiple-ciphers";
 import { ClientError } from "../client-error.js";
 import {
   decodeIntentOperation,

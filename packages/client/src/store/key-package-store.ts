@@ -3,7 +3,7 @@
 // which the node confirmed it took (`key_package_uploads`), and which a
 // welcome used (`key_package_uses`). A deleted private half must leave the
 // disk: see LocalStore.scrub.
-import type Database from "better-sqlite3";
+import type Database from "better-sqlite3-multiple-ciphers";
 import { blob, bytesOf } from "./sql-values.js";
 
 export class KeyPackageStore {

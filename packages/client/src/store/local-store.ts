@@ -1,12 +1,13 @@
 // The local store of one installation (../shared/spec/xmtp-client.md
-// section 6): one SQLite file through better-sqlite3, owner-only, versioned
-// by migrations (store-file.ts, migrations/). Each kind of record has its
+// section 6): one SQLite file through better-sqlite3-multiple-ciphers,
+// owner-only, encrypted when given a key, versioned by migrations
+// (store-file.ts, store-cipher.ts, migrations/). Each kind of record has its
 // module: the installation, our key packages, groups (state and cursor),
 // per-group upkeep (key rotation, membership check, pauses), messages, the
 // hashes of our own payloads, intents, and the identity logs we verified. LocalStore is the one door the
 // rest of the client uses; writes that must agree go through
 // `transaction`.
-import type Database from "better-sqlite3";
+import type Database from "better-sqlite3-multiple-ciphers";
 import { ClientError } from "../client-error.js";
 import { CommitLogStore } from "./commit-log-store.js";
 import { GroupStore, type GroupRow } from "./group-store.js";
@@ -39,14 +40,18 @@ export class LocalStore {
    * Opens (creating it owner-only if need be) and migrates the database.
    *
    * @param path a file, or ":memory:".
-   * @throws ClientError `client.store_too_new` for a database a newer
-   *   client wrote; `client.bad_store` for one that cannot be opened, is
-   *   not a client store, or holds rows a migration cannot read.
+   * @param key `dbEncryptionKey` (store-cipher.ts): the file is encrypted with it.
+   * @throws ClientError `client.usage` for a key of another shape;
+   *   `client.store_wrong_key`, `client.store_encrypted`,
+   *   `client.store_not_encrypted`, `client.store_no_cipher` when the key
+   *   and the file do not fit; `client.store_too_new` for a database a
+   *   newer client wrote; `client.bad_store` for one that cannot be
+   *   opened, is not a client store, or holds rows a migration cannot read.
    */
-  constructor(path: string) {
+  constructor(path: string, key?: Uint8Array | string) {
     let db: Database.Database | undefined;
     try {
-      db = openStoreFile(path);
+      db = openStoreFile(path, key);
       this.#installation = new InstallationStore(db);
       this.#keyPackages = new KeyPackageStore(db);
       this.#groups = new GroupStore(db);

@@ -2,7 +2,7 @@
 // received, what we sent (cursor 0 until it comes back from the node and
 // takes the node's time and cursor), and the group updates built from
 // commits and welcomes. A message id is stored once.
-import type Database from "better-sqlite3";
+import type Database from "better-sqlite3-multiple-ciphers";
 import { blob, bytesOf } from "./sql-values.js";
 
 export interface StoredMessage {

@@ -1,7 +1,7 @@
 // The hashes of what we published (table `own_payloads`): our own
 // envelopes come back from the node and cannot be decrypted by us (their
 // ratchet secrets are spent), so they are recognised here and skipped.
-import type Database from "better-sqlite3";
+import type Database from "better-sqlite3-multiple-ciphers";
 import { blob } from "./sql-values.js";
 
 export class OwnPayloadStore {

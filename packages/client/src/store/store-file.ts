@@ -1,10 +1,13 @@
-// Opening the store's SQLite file: owner-only (it holds the installation
-// key and every group's secrets), its version checked before anything is
+// Opening the store's SQLite file: owner-only from its first byte (it holds
+// the installation key and every group's secrets), encrypted when the app
+// gives a key (store-cipher.ts), its version checked before anything is
 // written, migrated to the current version (migrations/migrate.ts) with
 // forward secrecy on disk already on, then in WAL mode.
 import { chmodSync, closeSync, openSync } from "node:fs";
-import Database from "better-sqlite3";
+import Database from "better-sqlite3-multiple-ciphers";
+import { ClientError } from "../client-error.js";
 import { assertKnownVersion, migrate, storeVersion } from "./migrations/migrate.js";
+import { applyStoreKey, assertEncryptedOnDisk, storeFileKind, storeKeyOf } from "./store-cipher.js";
 
 const OWNER_ONLY = 0o600;
 /** SQLite's side files, which take the database file's mode when SQLite creates them. */
@@ -14,16 +17,12 @@ const isMemory = (path: string) => path === ":memory:" || path === "";
 const isMissing = (error: unknown) => error instanceof Error && "code" in error && error.code === "ENOENT";
 const isExisting = (error: unknown) => error instanceof Error && "code" in error && error.code === "EEXIST";
 
-/** Creates the file owner-only before SQLite would create it with the default mode. */
-function createOwnerOnly(path: string): void {
-  try {
-    closeSync(openSync(path, "wx", OWNER_ONLY));
-  } catch (error) {
-    if (!isExisting(error)) throw error;
-  }
-}
-
-/** A file an older version made (with the default mode) is made owner-only, with its side files. */
+/**
+ * An existing file looser than owner-only (one an older version made, or
+ * one copied in) is tightened, with its side files, before SQLite opens
+ * it: it is the user's own database, and refusing it would only lock them
+ * out of it. Only the mode changes, never a byte.
+ */
 function restrictToOwner(path: string): void {
   for (const file of [path, ...SIDE_FILES.map((suffix) => path + suffix)]) {
     try {
@@ -35,26 +34,69 @@ function restrictToOwner(path: string): void {
 }
 
 /**
- * Nothing is written to a file before its version is known to be ours, and
- * nothing but the migrations before they succeed: a newer client's
- * database, or another program's, is left as it was.
- *
- * @param path a file, or ":memory:".
- * @throws ClientError `client.store_too_new`, `client.bad_store`; the
- *   errors of better-sqlite3 and node:fs.
+ * Creates the file owner-only (the mode given at open, so there is no
+ * moment it is readable by others) before SQLite would create it with the
+ * default mode; SQLite gives its side files the same mode.
  */
-export function openStoreFile(path: string): Database.Database {
-  if (!isMemory(path)) createOwnerOnly(path);
+function createOwnerOnly(path: string): void {
+  try {
+    closeSync(openSync(path, "wx", OWNER_ONLY));
+  } catch (error) {
+    if (!isExisting(error)) throw error;
+  }
+}
+
+/**
+ * Which key a file takes, decided from the file before SQLite opens it: a
+ * key for a database written without one, or none for one that looks
+ * encrypted, is refused with nothing read or written.
+ */
+function assertKeyFits(path: string, key: Uint8Array | undefined): void {
+  const kind = storeFileKind(path);
+  if (key !== undefined && kind === "plaintext") {
+    throw new ClientError("client.store_not_encrypted", "the local database was written without a dbEncryptionKey: open it without one");
+  }
+  if (key === undefined && kind === "encrypted") {
+    throw new ClientError("client.store_encrypted", "the local database is encrypted (or not a database): give its dbEncryptionKey");
+  }
+  if (kind === "foreign") throw new ClientError("client.bad_store", "the file is not a database");
+}
+
+/**
+ * Nothing is written to a file before its key and version are known to be
+ * right, and nothing but the migrations before they succeed: a newer
+ * client's database, another program's, or one opened with the wrong key
+ * is left as it was.
+ *
+ * @param path a file, or ":memory:" (a key is checked, and nothing is at rest).
+ * @param key `dbEncryptionKey`: 32 bytes, or 0x and their hex.
+ * @throws ClientError `client.usage` for a key of another shape;
+ *   `client.store_wrong_key`, `client.store_encrypted`,
+ *   `client.store_not_encrypted`, `client.store_no_cipher` (store-cipher.ts);
+ *   `client.store_too_new`, `client.bad_store`; the errors of SQLite and node:fs.
+ */
+export function openStoreFile(path: string, key?: Uint8Array | string): Database.Database {
+  const storeKey = storeKeyOf(key);
+  const onDisk = !isMemory(path);
+  if (onDisk) {
+    restrictToOwner(path);
+    assertKeyFits(path, storeKey);
+    createOwnerOnly(path);
+  }
   const db = new Database(path);
   try {
+    if (onDisk && storeKey !== undefined) applyStoreKey(db, storeKey);
     db.defaultSafeIntegers(true);
     assertKnownVersion(storeVersion(db));
     // Forward secrecy on disk: a row rewritten or deleted (a migration's
     // dropped table among them) must not leave its old bytes, an older
     // ratchet state, in free pages; see LocalStore.scrub.
     db.pragma("secure_delete = ON");
+    // Sorts and temporary tables stay in memory: SQLite's temporary files
+    // are not encrypted.
+    db.pragma("temp_store = MEMORY");
     migrate(db);
-    if (!isMemory(path)) restrictToOwner(path);
+    if (onDisk && storeKey !== undefined) assertEncryptedOnDisk(path);
     db.pragma("journal_mode = WAL");
     return db;
   } catch (error) {

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
-import Database from "better-sqlite3";
+import Database from "better-sqlite3-multiple-ciphers";
 import { FIXTURE, FIXTURE_USERS, fixtureAddress, type FixtureUser } from "../../test/store-fixture/fixture-users.js";
 import { Client, Group, GroupMessageKind, type Conversation } from "../index.js";
 import { LocalStore } from "./local-store.js";

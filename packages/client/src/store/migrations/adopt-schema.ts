@@ -7,7 +7,7 @@
 // with user_version 0 and any other table, or one of these with other
 // columns, was not written by us and is refused. Never edit this text: a
 // change to the schema is a new migration.
-import Database from "better-sqlite3";
+import Database from "better-sqlite3-multiple-ciphers";
 import { ClientError } from "../../client-error.js";
 
 const SCHEMA_V1 = `

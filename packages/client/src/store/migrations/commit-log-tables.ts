@@ -2,7 +2,7 @@
 // (../shared/spec/xmtp-client.md 3.10, "Commit log"): our own record of each
 // epoch we held, the entries of the node's log that passed the checks, and
 // per group how far we published and read and whether it forked.
-import type Database from "better-sqlite3";
+import type Database from "better-sqlite3-multiple-ciphers";
 
 export function createCommitLogTables(db: Database.Database): void {
   db.exec(`

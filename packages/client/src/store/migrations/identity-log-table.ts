@@ -2,7 +2,7 @@
 // section 6; libxmtp keeps them in its `identity_updates` table), so that
 // after a restart a lookup asks the node only for what follows them and a
 // node cannot serve an older state of an inbox than one we already checked.
-import type Database from "better-sqlite3";
+import type Database from "better-sqlite3-multiple-ciphers";
 
 export function createIdentityLogTable(db: Database.Database): void {
   db.exec(`

@@ -6,7 +6,7 @@
 // unchanged, and the id sequence carries on where it was, so an id is
 // never reused. A row that does not read fails the migration, which then
 // leaves the database as it was (one transaction, migrate.ts).
-import type Database from "better-sqlite3";
+import type Database from "better-sqlite3-multiple-ciphers";
 import { encodeIntentOperation, encodeWelcomeRecipients } from "../intent-record.js";
 import { legacyIntentOperation, legacyWelcomeRecipients } from "./legacy-intent-json.js";
 

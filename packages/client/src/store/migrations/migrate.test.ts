@@ -6,12 +6,12 @@
 // owner-only.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, describe, it } from "node:test";
-import Database from "better-sqlite3";
+import Database from "better-sqlite3-multiple-ciphers";
 import { fixtureSigner } from "../../../test/store-fixture/fixture-users.js";
 import { Client } from "../../client.js";
 import { ClientError, type ClientErrorCode } from "../../client-error.js";
@@ -162,8 +162,8 @@ describe("@parley/client store: versioned migrations", () => {
       assert.equal(userVersion(path), 0);
     }
     const garbage = fresh();
-    rmSync(garbage, { force: true });
-    copyFileSync(fileURLToPath(import.meta.url), garbage);
+    // Not whole 4096-byte pages, so not taken for an encrypted database (store-cipher.ts).
+    writeFileSync(garbage, "not a database\n".repeat(100));
     assert.throws(() => new LocalStore(garbage), hasCode("client.bad_store"));
   });
 

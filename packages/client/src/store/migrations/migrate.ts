@@ -6,7 +6,7 @@
 // first. A database stamped above what this code knows was written by a
 // newer client: its rows may mean something else, so it is refused.
 // Never edit or reorder a released migration: a change is a new one at the end.
-import type Database from "better-sqlite3";
+import type Database from "better-sqlite3-multiple-ciphers";
 import { ClientError } from "../../client-error.js";
 import { adoptSchema } from "./adopt-schema.js";
 import { createCommitLogTables } from "./commit-log-tables.js";
