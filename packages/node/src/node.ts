@@ -4,15 +4,17 @@
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { health, identityApi, mlsApi } from "@parley/proto";
 import { errorInterceptor, logMalformedRequest } from "./error-interceptor.js";
+import { callCapInterceptor } from "./limits/call-cap.js";
 import { defaultConnectionLimits, type ConnectionLimits } from "./limits/connection-limits.js";
 import { defaultRateLimits, rateLimitInterceptor, type RateLimits } from "./limits/rate-limit.js";
 import type { Logger } from "./logger.js";
-import { listen, type Listener } from "./server.js";
+import { listen, type Listener, type ListenerLoad } from "./server.js";
 import { createHealthService } from "./services/health-service.js";
 import { createIdentityService, type SmartContractWalletVerifier } from "./services/identity-service.js";
 import { defaultRequestLimits, type RequestLimits } from "./services/limits.js";
 import { createMlsService } from "./services/mls-service.js";
 import type { Store } from "./store/store.js";
+import { defaultStreamLimits, type StreamLimits } from "./streams/backlog.js";
 import { Notifier } from "./streams/notifier.js";
 import type { Validators } from "./validation/validators.js";
 
@@ -24,6 +26,8 @@ export interface NodeServiceOptions {
   /** Per-IP limits; `false` turns them off (tests, trusted networks). */
   readonly rateLimits?: RateLimits | false;
   readonly requestLimits?: Partial<RequestLimits>;
+  /** How far a subscriber may fall behind, Subscribe's queue and frames (defaultStreamLimits for what is not given). */
+  readonly streamLimits?: Partial<StreamLimits>;
   readonly scwVerifier?: SmartContractWalletVerifier;
   /** Run inside the node's own (errors, limits), e.g. for metrics or capture. */
   readonly interceptors?: readonly Interceptor[];
@@ -48,10 +52,13 @@ export interface NodeServices {
   readonly readMaxBytes: number;
   /** Aborted on stop: open streams end. */
   readonly shutdown: AbortController;
+  /** Topics some stream listens to (for metrics and tests). */
+  readonly subscribedTopics: () => number;
 }
 
 export function createNodeServices(options: NodeServiceOptions): NodeServices {
   const limits: RequestLimits = { ...defaultRequestLimits, ...options.requestLimits };
+  const streamLimits: StreamLimits = { ...defaultStreamLimits, ...options.streamLimits };
   const shutdown = new AbortController();
   const notifier = new Notifier();
   const { store, validators, logger } = options;
@@ -59,7 +66,7 @@ export function createNodeServices(options: NodeServiceOptions): NodeServices {
   const routes = (router: ConnectRouter) => {
     router.service(
       mlsApi.MlsApi,
-      createMlsService({ store, validators, notifier, limits, shutdown: shutdown.signal }),
+      createMlsService({ store, validators, notifier, limits, streamLimits, shutdown: shutdown.signal }),
     );
     router.service(
       identityApi.IdentityApi,
@@ -75,10 +82,23 @@ export function createNodeServices(options: NodeServiceOptions): NodeServices {
   const rateLimits = options.rateLimits ?? defaultRateLimits;
   const interceptors = [
     errorInterceptor(logger),
+    callCapInterceptor(),
     ...(rateLimits ? [rateLimitInterceptor(rateLimits)] : []),
     ...(options.interceptors ?? []),
   ];
-  return { routes, interceptors, readMaxBytes: limits.maxPayloadBytes * 2 + 1024 * 1024, shutdown };
+  return {
+    routes,
+    interceptors,
+    readMaxBytes: limits.maxPayloadBytes * 2 + 1024 * 1024,
+    shutdown,
+    subscribedTopics: () => notifier.topicCount,
+  };
+}
+
+/** What a running node holds now: every count returns to 0 once its clients are gone. */
+export interface NodeLoad extends ListenerLoad {
+  /** Topics with at least one stream listening. */
+  readonly subscribedTopics: number;
 }
 
 export interface RunningNode {
@@ -90,12 +110,14 @@ export interface RunningNode {
    * then closes the store. Everything acknowledged was already committed.
    */
   stop(): Promise<void>;
+  /** For metrics, and for tests that check abuse leaves nothing behind. */
+  load(): NodeLoad;
 }
 
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const host = options.host ?? "127.0.0.1";
   const { store, logger } = options;
-  const { routes, interceptors, readMaxBytes, shutdown } = createNodeServices(options);
+  const { routes, interceptors, readMaxBytes, shutdown, subscribedTopics } = createNodeServices(options);
 
   const listener: Listener = await listen(routes, interceptors, {
     host,
@@ -113,6 +135,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   return {
     port: listener.port,
     url,
+    load: () => ({ ...listener.load(), subscribedTopics: subscribedTopics() }),
     stop() {
       stopping ??= (async () => {
         logger.info("node stopping");

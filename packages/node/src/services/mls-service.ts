@@ -9,8 +9,10 @@ import { create } from "@bufbuild/protobuf";
 import { EmptySchema } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { associations, decode, encode, messageContents, mlsApi } from "@parley/proto";
+import { streamChargeKey } from "../limits/rate-limit.js";
 import { invalidArgument, NodeError } from "../node-error.js";
 import type { NewGroupMessage, NewWelcome, Store, WelcomeRecord } from "../store/store.js";
+import type { StreamLimits } from "../streams/backlog.js";
 import { followTopics, type ReadAfter } from "../streams/follow-topics.js";
 import { topicKey, type Notifier, type TopicKind } from "../streams/notifier.js";
 import type { Validators } from "../validation/validators.js";
@@ -25,6 +27,7 @@ export interface MlsServiceDeps {
   readonly validators: Validators;
   readonly notifier: Notifier;
   readonly limits: RequestLimits;
+  readonly streamLimits: StreamLimits;
   /** Aborted when the node shuts down: streams end. */
   readonly shutdown: AbortSignal;
 }
@@ -98,7 +101,7 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
   const { store, validators, notifier, limits } = deps;
 
   /** A server stream of every record of the filters' topics after their cursors. */
-  async function* follow<R extends { readonly id: bigint }, M>(
+  async function* follow<R extends { readonly id: bigint; readonly data: Uint8Array }, M>(
     kind: TopicKind,
     filters: readonly { id: Uint8Array; cursor: bigint }[],
     read: ReadAfter<Uint8Array, R>,
@@ -110,7 +113,7 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
       requireBytes(id, `${kind} filter key`);
       return { key: topicKey(kind, id), id, cursor };
     });
-    for await (const record of followTopics(topics, read, notifier, streamSignal(context, deps.shutdown))) {
+    for await (const record of followTopics(topics, read, notifier, streamSignal(context, deps.shutdown), deps.streamLimits)) {
       yield toMessage(record);
     }
   }
@@ -136,7 +139,7 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
         return { groupId: facts.groupId, data, senderHmac, shouldPush, isCommit: facts.isCommit };
       });
       const records = await store.appendGroupMessages(messages);
-      notifier.notify(records.map((r) => topicKey("group", r.groupId)));
+      notifier.notify(records.map((r) => ({ key: topicKey("group", r.groupId), bytes: r.data.length })));
       return create(EmptySchema);
     },
 
@@ -144,7 +147,7 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
       requireBatch(request.messages.length, limits.maxBatch, "welcome messages");
       const welcomes = request.messages.map((input) => newWelcome(input, limits.maxPayloadBytes));
       const records = await store.appendWelcomes(welcomes);
-      notifier.notify(records.map((r) => topicKey("welcome", r.installationKey)));
+      notifier.notify(records.map((r) => ({ key: topicKey("welcome", r.installationKey), bytes: r.data.length })));
       return create(EmptySchema);
     },
 
@@ -218,7 +221,8 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
     },
 
     subscribe(requests, context) {
-      return subscribeStream(requests, streamSignal(context, deps.shutdown), deps);
+      const charge = context.values.get(streamChargeKey);
+      return subscribeStream(requests, streamSignal(context, deps.shutdown), { ...deps, charge });
     },
 
     async batchPublishCommitLog(request) {

@@ -10,9 +10,17 @@
 // half-closes once its waves are done, with no live topics, gets the end of
 // the stream (a bounded sync). The node sends no pings (keepalive 0) and
 // answers the client's.
+//
+// Under abuse: a topic named twice in one Mutate is followed once (from the
+// earlier cursor), so each record goes out once; each added topic costs a
+// rate-limit token; at most maxQueuedRequests requests wait to be served,
+// and a client that sends faster than that is cut off (RESOURCE_EXHAUSTED);
+// a frame carries at most maxFrameBytes of payload; a client that falls
+// past its backlog limit is cut off with ABORTED (../streams/backlog.ts).
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { mlsApi, SubscribeTopicKind } from "@parley/proto";
-import { invalidArgument } from "../node-error.js";
+import { invalidArgument, NodeError } from "../node-error.js";
+import { Backlog, type StreamLimits } from "../streams/backlog.js";
 import type { GroupMessageRecord, Store, WelcomeRecord } from "../store/store.js";
 import { topicKey, type Notifier, type TopicKind } from "../streams/notifier.js";
 import type { RequestLimits } from "./limits.js";
@@ -48,13 +56,29 @@ export interface SubscribeDeps {
   readonly store: Store;
   readonly notifier: Notifier;
   readonly limits: RequestLimits;
+  readonly streamLimits: StreamLimits;
+  /** Charges the client for topics added (rate-limit.ts streamChargeKey). */
+  readonly charge: (topics: number) => void;
+}
+
+/** The records of one read that fit a frame: at least the first, then up to `maxBytes` of payload. */
+function frameOf<R extends { readonly data: Uint8Array }>(records: R[], maxBytes: number): R[] {
+  let bytes = 0;
+  let count = 0;
+  for (const record of records) {
+    bytes += record.data.length;
+    if (count > 0 && bytes > maxBytes) break;
+    count += 1;
+  }
+  return records.slice(0, count);
 }
 
 export async function* subscribeStream(
   requests: AsyncIterable<mlsApi.SubscribeRequest>,
   signal: AbortSignal,
-  { store, notifier, limits }: SubscribeDeps,
+  { store, notifier, limits, streamLimits, charge }: SubscribeDeps,
 ): AsyncGenerator<Frame> {
+  const backlog = new Backlog(streamLimits);
   const live = new Map<string, Topic>();
   const due = new Set<string>();
   const pending: mlsApi.SubscribeRequest[] = [];
@@ -66,16 +90,29 @@ export async function* subscribeStream(
   const pump = (async () => {
     try {
       for await (const request of requests) {
+        // Reading on while the queue is full would buffer without bound.
+        if (pending.length >= streamLimits.maxQueuedRequests) {
+          throw new NodeError("node.rate_limited", "subscribe requests arrive faster than they are served");
+        }
         pending.push(request);
         poke();
       }
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
+      // Served before anything still queued: the client is cut off now.
+      pending.length = 0;
     }
     requestsEnded = true;
     poke();
   })();
-  signal.addEventListener("abort", poke);
+  // As in followTopics: a stream reset while a frame waits on the client's
+  // window never resumes this generator, so the abort lets go of its topics.
+  const onAbort = () => {
+    for (const topic of live.values()) topic.stop?.();
+    live.clear();
+    poke();
+  };
+  signal.addEventListener("abort", onAbort, { once: true });
 
   async function* read(topic: Topic, mutateId: bigint): AsyncGenerator<Frame> {
     for (;;) {
@@ -83,35 +120,48 @@ export async function* subscribeStream(
       const records: (GroupMessageRecord | WelcomeRecord)[] =
         topic.kind === "group" ? await store.queryGroupMessages(topic.id, page) : await store.queryWelcomes(topic.id, page);
       if (records.length === 0) return;
-      topic.cursor = records.at(-1)?.id ?? topic.cursor;
+      const framed = frameOf(records, streamLimits.maxFrameBytes);
+      topic.cursor = framed.at(-1)?.id ?? topic.cursor;
+      backlog.sent(framed.length, framed.reduce((n, r) => n + r.data.length, 0));
       yield frame({
         case: "messages",
         value:
           topic.kind === "group"
-            ? { groupMessages: (records as GroupMessageRecord[]).map((r) => groupMessageOf(r)), mutateId }
-            : { welcomeMessages: (records as WelcomeRecord[]).map(welcomeMessageOf), mutateId },
+            ? { groupMessages: (framed as GroupMessageRecord[]).map((r) => groupMessageOf(r)), mutateId }
+            : { welcomeMessages: (framed as WelcomeRecord[]).map(welcomeMessageOf), mutateId },
       });
-      if (records.length < BATCH) return;
+      backlog.check();
+      if (framed.length === records.length && records.length < BATCH) return;
     }
   }
 
   async function* mutate(m: mlsApi.SubscribeRequest_V1_Mutate): AsyncGenerator<Frame> {
     if (m.adds.length > 0 && m.mutateId === 0n) throw invalidArgument("a Mutate that adds topics needs a mutate_id");
     if (live.size + m.adds.length > limits.maxLookups) throw invalidArgument("too many topics");
+    charge(m.adds.length);
     for (const raw of m.removes) {
       const key = topicKey(parseTopic(raw).kind, parseTopic(raw).id);
       live.get(key)?.stop?.();
       live.delete(key);
       due.delete(key);
     }
-    const wave: Topic[] = m.adds.map((add) => ({ ...parseTopic(add.topic), raw: add.topic, cursor: add.idCursor }));
+    // The same topic twice: followed once, from the earlier cursor.
+    const byKey = new Map<string, Topic>();
+    for (const add of m.adds) {
+      const topic: Topic = { ...parseTopic(add.topic), raw: add.topic, cursor: add.idCursor };
+      const key = topicKey(topic.kind, topic.id);
+      const known = byKey.get(key);
+      if (!known || topic.cursor < known.cursor) byKey.set(key, topic);
+    }
+    const wave = [...byKey.values()];
     for (const topic of wave) {
       const key = topicKey(topic.kind, topic.id);
       live.get(key)?.stop?.();
       live.delete(key);
       // Listen before reading history, so a write in between is not missed.
-      if (!m.historyOnly) {
-        topic.stop = notifier.listen([key], () => {
+      if (!m.historyOnly && !signal.aborted) {
+        topic.stop = notifier.listen([key], (_key, records, bytes) => {
+          backlog.add(records, bytes);
           due.add(key);
           poke();
         });
@@ -128,6 +178,8 @@ export async function* subscribeStream(
   try {
     yield frame({ case: "started", value: { keepaliveIntervalMs: 0, capabilities: [] } });
     while (!signal.aborted) {
+      backlog.check();
+      if (failure !== undefined) throw failure;
       const request = pending.shift();
       if (request) {
         if (request.version.case !== "v1") throw invalidArgument("subscribe request has no version");
@@ -145,7 +197,6 @@ export async function* subscribeStream(
         }
         continue;
       }
-      if (failure !== undefined) throw failure;
       if (requestsEnded && live.size === 0) return;
       await new Promise<void>((resolve) => {
         wake = resolve;
@@ -154,7 +205,7 @@ export async function* subscribeStream(
     }
   } finally {
     for (const topic of live.values()) topic.stop?.();
-    signal.removeEventListener("abort", poke);
+    signal.removeEventListener("abort", onAbort);
     void pump;
   }
 }

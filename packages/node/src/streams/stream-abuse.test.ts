@@ -1,0 +1,134 @@
+// Streams cannot exhaust the node, mounted against a real node over HTTP/2:
+// a subscriber that stops reading is cut off with ABORTED once it falls past
+// its backlog, while publishers are acknowledged and a normal subscriber
+// gets everything; thousands of streams opened, stalled and reset leave no
+// listener, call, connection or timer behind and the heap where it was.
+import assert from "node:assert/strict";
+import http2 from "node:http2";
+import { runInNewContext } from "node:vm";
+import v8 from "node:v8";
+import { after, describe, it } from "node:test";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { mlsApi } from "@parley/proto";
+import {
+  attackerClient,
+  closed,
+  eventually,
+  grpcFrame,
+  newGroup,
+  normalClient,
+  publish,
+  rawCall,
+  startAbuseNode,
+  SUBSCRIBE_GROUP_MESSAGES,
+  subscribeGroupBody,
+} from "../abuse.test-util.js";
+import type { RunningNode } from "../node.js";
+
+v8.setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+
+describe("streams under abuse", { timeout: 120_000 }, () => {
+  const nodes: RunningNode[] = [];
+  after(async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+  });
+
+  it("cuts off a subscriber that stops reading with ABORTED once it is past its backlog; publishers and a normal subscriber are unaffected", async () => {
+    const node = await startAbuseNode({ streamLimits: { maxBacklogRecords: 50 } });
+    nodes.push(node);
+    const group = newGroup();
+    const TOTAL = 400;
+
+    // The attacker subscribes and never reads (until the end of the test).
+    const slow = attackerClient(node).subscribeGroupMessages({ filters: [{ groupId: group }] })[Symbol.asyncIterator]();
+    const first = slow.next();
+    const normal = normalClient(node);
+    const received: bigint[] = [];
+    const reading = (async () => {
+      for await (const message of normal.subscribeGroupMessages({ filters: [{ groupId: group }] })) {
+        received.push(message.version.value?.id ?? 0n);
+        if (received.length === TOTAL) return;
+      }
+    })();
+    await eventually(() => node.load().calls === 2, 10_000, () => JSON.stringify(node.load()));
+
+    // Every publish is acknowledged, however far behind the attacker is.
+    await publish(normal, group, TOTAL, 1024, 10);
+    await reading;
+    assert.equal(received.length, TOTAL, "the normal subscriber got every message");
+    assert.deepEqual([...received].sort((a, b) => (a < b ? -1 : 1)), received, "in order");
+
+    // The attacker reads on: what was in flight, then ABORTED, well before all of it.
+    let delivered = 0;
+    let ended: unknown;
+    try {
+      for (let next = await first; !next.done; next = await slow.next()) {
+        if (++delivered === TOTAL) break;
+      }
+    } catch (error) {
+      ended = error;
+    }
+    assert.ok(ended !== undefined, `the slow subscriber was not cut off (${delivered} delivered)`);
+    assert.equal(ConnectError.from(ended).code, Code.Aborted);
+    assert.ok(delivered < TOTAL);
+    await eventually(() => node.load().subscribedTopics === 0, 10_000, () => JSON.stringify(node.load()));
+  });
+
+  it("frees everything after thousands of streams opened, stalled and reset", async () => {
+    // The stall deadline stays long: here the client resets, the node must not wait for a deadline.
+    // The idle one is short, so the publisher's connection is gone too.
+    const node = await startAbuseNode({ connectionLimits: { idleTimeoutMs: 300 } });
+    nodes.push(node);
+    const group = newGroup();
+    // Enough history that every stream stalls on flow control before it is reset.
+    await publish(normalClient(node), group, 8, 32 * 1024, 8);
+    const subscribeBody = subscribeGroupBody(group);
+    const bidiBody = grpcFrame(mlsApi.SubscribeRequestSchema, {
+      version: {
+        case: "v1",
+        value: { request: { case: "mutate", value: { adds: [{ topic: new Uint8Array([0, ...group]) }], mutateId: 1n } } },
+      },
+    });
+
+    const cycles = async (count: number) => {
+      const PARALLEL = 50;
+      for (let done = 0; done < count; done += PARALLEL) {
+        const session = http2.connect(`http://127.0.0.1:${node.port}`);
+        session.on("error", () => undefined);
+        await Promise.all(
+          Array.from({ length: PARALLEL }, async (_, i) => {
+            const bidi = i % 2 === 1;
+            const stream = bidi
+              ? rawCall(session, "/xmtp.mls.api.v1.MlsApi/Subscribe", bidiBody, false)
+              : rawCall(session, SUBSCRIBE_GROUP_MESSAGES, subscribeBody);
+            stream.pause();
+            await new Promise((resolve) => stream.once("response", resolve));
+            // A first frame arrived, the rest waits on the window.
+            await new Promise((resolve) => stream.once("readable", resolve));
+            stream.close(http2.constants.NGHTTP2_CANCEL);
+            await closed(stream);
+          }),
+        );
+        session.destroy();
+      }
+    };
+    const atRest = () => {
+      const load = node.load();
+      return load.connections === 0 && load.calls === 0 && load.addresses === 0 && load.timers === 0 && load.subscribedTopics === 0;
+    };
+
+    await cycles(200);
+    await eventually(atRest, 10_000, () => JSON.stringify(node.load()));
+    gc();
+    const baseline = process.memoryUsage().heapUsed;
+
+    await cycles(2000);
+    await eventually(atRest, 20_000, () => JSON.stringify(node.load()));
+    assert.deepEqual(node.load(), { connections: 0, calls: 0, addresses: 0, timers: 0, subscribedTopics: 0 });
+    gc();
+    const grown = process.memoryUsage().heapUsed - baseline;
+    // Each cycle held ~100 KiB in flight; a leak of one stream in ten would show as tens of MiB.
+    assert.ok(grown < 16 * 1024 * 1024, `heap grew by ${(grown / 1024 / 1024).toFixed(1)} MiB`);
+  });
+});
