@@ -2,12 +2,15 @@
 // a subscriber that stops reading is cut off with ABORTED once it falls past
 // its backlog, while publishers are acknowledged and a normal subscriber
 // gets everything; thousands of streams opened, stalled and reset leave no
-// listener, call, connection or timer behind and the heap where it was.
+// listener, call, connection or timer behind and the heap where it was; the
+// bidirectional Subscribe serves a topic named twice once, charges each
+// topic added, and cuts off a client whose requests outrun the node.
 import assert from "node:assert/strict";
 import http2 from "node:http2";
 import { runInNewContext } from "node:vm";
 import v8 from "node:v8";
 import { after, describe, it } from "node:test";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { mlsApi } from "@parley/proto";
 import {
@@ -24,6 +27,7 @@ import {
   subscribeGroupBody,
 } from "../abuse.test-util.js";
 import type { RunningNode } from "../node.js";
+import { codeOf } from "../grpc-code.test-util.js";
 
 v8.setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
@@ -130,5 +134,148 @@ describe("streams under abuse", { timeout: 120_000 }, () => {
     const grown = process.memoryUsage().heapUsed - baseline;
     // Each cycle held ~100 KiB in flight; a leak of one stream in ten would show as tens of MiB.
     assert.ok(grown < 16 * 1024 * 1024, `heap grew by ${(grown / 1024 / 1024).toFixed(1)} MiB`);
+  });
+});
+
+type SubscribeInit = MessageInitShape<typeof mlsApi.SubscribeRequestSchema>;
+const request = (init: SubscribeInit) => create(mlsApi.SubscribeRequestSchema, init);
+const mutate = (value: MessageInitShape<typeof mlsApi.SubscribeRequest_V1_MutateSchema>) =>
+  request({ version: { case: "v1", value: { request: { case: "mutate", value } } } });
+const ping = (nonce: bigint) => request({ version: { case: "v1", value: { request: { case: "ping", value: { nonce } } } } });
+const topicOf = (group: Uint8Array) => new Uint8Array([0, ...group]);
+type Frame = mlsApi.SubscribeResponse_V1["response"];
+const frameOf = (response: mlsApi.SubscribeResponse): Frame | undefined =>
+  response.version.case === "v1" ? response.version.value.response : undefined;
+
+/** Requests the test writes to while the stream is open. */
+function requestQueue() {
+  const queue: mlsApi.SubscribeRequest[] = [];
+  let wake: (() => void) | undefined;
+  let ended = false;
+  return {
+    push(...requests: mlsApi.SubscribeRequest[]) {
+      queue.push(...requests);
+      wake?.();
+    },
+    end() {
+      ended = true;
+      wake?.();
+    },
+    async *requests() {
+      for (;;) {
+        const next = queue.shift();
+        if (next) yield next;
+        else if (ended) return;
+        else await new Promise<void>((resolve) => (wake = resolve));
+      }
+    },
+  };
+}
+
+describe("the bidirectional Subscribe under abuse", { timeout: 60_000 }, () => {
+  const nodes: RunningNode[] = [];
+  after(async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+  });
+
+  it("serves a topic named three times in one Mutate once: each record once, history and live", async () => {
+    const node = await startAbuseNode();
+    nodes.push(node);
+    const mls = normalClient(node);
+    const group = newGroup();
+    await publish(mls, group, 5, 100);
+    const queue = requestQueue();
+    const frames = mls.subscribe(queue.requests())[Symbol.asyncIterator]();
+    const next = async () => {
+      const result = await frames.next();
+      assert.ok(!result.done, "the stream ended");
+      return frameOf(result.value);
+    };
+    try {
+      const topic = topicOf(group);
+      queue.push(mutate({ adds: [{ topic }, { topic, idCursor: 0n }, { topic }], mutateId: 1n }));
+      const history: bigint[] = [];
+      let live = 0;
+      for (let frame = await next(); frame?.case !== "catchupComplete"; frame = await next()) {
+        if (frame?.case === "messages") history.push(...frame.value.groupMessages.map((m) => m.version.value?.id ?? 0n));
+        if (frame?.case === "topicsLive") live += 1;
+      }
+      assert.equal(history.length, 5, "each stored record once");
+      assert.equal(new Set(history).size, 5);
+      assert.equal(live, 1, "one TopicsLive for the one topic");
+
+      await publish(mls, group, 1, 100);
+      const liveFrame = await next();
+      assert.equal(liveFrame?.case === "messages" && liveFrame.value.groupMessages.length, 1);
+      // Had the topic been followed twice, its second copy of the record would come before the pong.
+      queue.push(ping(9n));
+      const pong = await next();
+      assert.equal(pong?.case === "pong" && pong.value.nonce, 9n);
+    } finally {
+      queue.end();
+      await frames.return?.();
+    }
+  });
+
+  it("charges a token per topic added: a Mutate past the budget is RESOURCE_EXHAUSTED, another address is served", async () => {
+    const node = await startAbuseNode({
+      rateLimits: { publish: { capacity: 1000, refillPerMinute: 1 }, default: { capacity: 20, refillPerMinute: 1 } },
+    });
+    nodes.push(node);
+    const attack = (async () => {
+      const queue = requestQueue();
+      // History only: uncharged, the stream would end cleanly after its catch-up.
+      queue.push(
+        mutate({ adds: Array.from({ length: 30 }, () => ({ topic: topicOf(newGroup()) })), mutateId: 1n, historyOnly: true }),
+      );
+      for await (const response of attackerClient(node).subscribe(queue.requests())) {
+        if (frameOf(response)?.case === "catchupComplete") queue.end();
+      }
+    })();
+    assert.equal(await codeOf(attack), Code.ResourceExhausted);
+
+    // The normal client, at another address, adds ten topics and gets its live message.
+    const mls = normalClient(node);
+    const group = newGroup();
+    const queue = requestQueue();
+    queue.push(mutate({ adds: [group, ...Array.from({ length: 9 }, newGroup)].map((g) => ({ topic: topicOf(g) })), mutateId: 1n }));
+    const frames = mls.subscribe(queue.requests())[Symbol.asyncIterator]();
+    try {
+      for (let r = await frames.next(); !r.done; r = await frames.next()) {
+        const frame = frameOf(r.value);
+        if (frame?.case === "catchupComplete") await publish(mls, group, 1, 100);
+        if (frame?.case === "messages" && frame.value.mutateId === 0n) break;
+      }
+    } finally {
+      queue.end();
+      await frames.return?.();
+    }
+  });
+
+  it("cuts off a client whose requests outrun the node (RESOURCE_EXHAUSTED), while a normal client publishes and queries", async () => {
+    const node = await startAbuseNode();
+    nodes.push(node);
+    const normal = normalClient(node);
+    const heavy = newGroup();
+    // A wave that takes many round trips of the window, while the pings behind it pile up.
+    await publish(normal, heavy, 20, 100 * 1024, 10);
+    const PINGS = 5000;
+    async function* flood() {
+      yield mutate({ adds: [{ topic: topicOf(heavy) }], mutateId: 1n });
+      for (let i = 1; i <= PINGS; i++) yield ping(BigInt(i));
+    }
+    let pongs = 0;
+    const attack = (async () => {
+      for await (const response of attackerClient(node).subscribe(flood())) {
+        if (frameOf(response)?.case === "pong" && ++pongs === PINGS) return;
+      }
+    })();
+    const group = newGroup();
+    await publish(normal, group, 3, 100);
+    assert.equal(await codeOf(attack), Code.ResourceExhausted, `${pongs} pongs`);
+    assert.ok(pongs < PINGS);
+    const page = await normal.queryGroupMessages({ groupId: group });
+    assert.equal(page.messages.length, 3);
+    await eventually(() => node.load().subscribedTopics === 0, 10_000, () => JSON.stringify(node.load()));
   });
 });
