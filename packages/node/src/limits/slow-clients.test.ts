@@ -203,3 +203,105 @@ describe("slow clients", { timeout: 120_000 }, () => {
     for (const stream of [...held, again]) stream.close(http2.constants.NGHTTP2_CANCEL);
   });
 });
+
+const HTTP2_PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+/** An empty SETTINGS frame: type 4 on stream 0. */
+const EMPTY_SETTINGS = Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]);
+
+describe("connection deadlines on HTTP/1.1 and HTTP/2, with and without TLS", { timeout: 120_000 }, () => {
+  for (const secure of [false, true]) {
+    describe(secure ? "with TLS" : "cleartext", () => {
+      let node: RunningNode;
+      const opened: { destroy(): void }[] = [];
+      const scheme = secure ? "https" : "http";
+
+      before(async () => {
+        node = await startAbuseNode({
+          ...(secure ? { tls: testTls() } : {}),
+          connectionLimits: { firstRequestTimeoutMs: DEADLINE_MS, idleTimeoutMs: DEADLINE_MS },
+        });
+      });
+      after(async () => {
+        for (const socket of opened) socket.destroy();
+        await node.stop();
+      });
+
+      /** The attacker's connection: TCP, and with TLS a completed handshake offering `alpn`. */
+      async function connect(alpn: "h2" | "http/1.1"): Promise<net.Socket> {
+        const socket = secure
+          ? tls.connect({ host: "127.0.0.1", port: node.port, rejectUnauthorized: false, ALPNProtocols: [alpn] })
+          : net.connect(node.port, "127.0.0.1");
+        socket.on("error", () => undefined);
+        opened.push(socket);
+        await once(socket, secure ? "secureConnect" : "connect");
+        return socket;
+      }
+
+      const normalClientAnswers = async () => {
+        const transport = createGrpcTransport({
+          baseUrl: `${scheme}://[::1]:${node.port}`,
+          // The test certificate names 127.0.0.1 and localhost; what is tested here is not the certificate.
+          nodeOptions: { rejectUnauthorized: false },
+        });
+        const answer = await createClient(health.Health, transport).check({});
+        assert.equal(answer.status, health.HealthCheckResponse_ServingStatus.SERVING);
+      };
+
+      it("drops a connection that never starts (no TLS handshake, no bytes) at the first-request deadline", async () => {
+        const socket = net.connect(node.port, "127.0.0.1");
+        socket.on("error", () => undefined);
+        opened.push(socket);
+        await once(socket, "connect");
+        await socketClosedWithin(socket, WITHIN_MS);
+        await normalClientAnswers();
+      });
+
+      it("drops HTTP/1.1 headers trickled a byte at a time at the first-request deadline", async () => {
+        const socket = await connect("http/1.1");
+        socket.write(`POST ${HEALTH_CHECK} HTTP/1.1\r\nHost: x\r\nX-Slow: `);
+        const dribble = setInterval(() => socket.writable && socket.write("a"), 50);
+        try {
+          await socketClosedWithin(socket, WITHIN_MS);
+        } finally {
+          clearInterval(dribble);
+        }
+        await normalClientAnswers();
+      });
+
+      it("drops an HTTP/2 connection that sends its preface and settings but never opens a stream", async () => {
+        const socket = await connect("h2");
+        socket.write(HTTP2_PREFACE);
+        socket.write(EMPTY_SETTINGS);
+        // The node's SETTINGS are read and dropped, so that its close is seen.
+        socket.resume();
+        await socketClosedWithin(socket, WITHIN_MS);
+        await normalClientAnswers();
+      });
+
+      it("closes an HTTP/1.1 keep-alive connection idle past the deadline after its answer", async () => {
+        const socket = await connect("http/1.1");
+        const body = '{"service":""}';
+        socket.write(
+          `POST ${HEALTH_CHECK} HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n` +
+            `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+        );
+        const [chunk] = (await once(socket, "data")) as [Buffer];
+        assert.match(chunk.toString("latin1"), /^HTTP\/1\.1 200/);
+        await socketClosedWithin(socket, WITHIN_MS);
+        await normalClientAnswers();
+      });
+
+      it("closes an HTTP/2 connection idle past the deadline after its stream ended", async () => {
+        const session = http2.connect(`${scheme}://127.0.0.1:${node.port}`, { rejectUnauthorized: false });
+        session.on("error", () => undefined);
+        opened.push(session);
+        const stream = rawCall(session, HEALTH_CHECK, grpcFrame(health.HealthCheckRequestSchema, {}));
+        stream.resume();
+        const [trailers] = (await once(stream, "trailers")) as [http2.IncomingHttpHeaders];
+        assert.equal(trailers["grpc-status"], "0");
+        await within(once(session, "close"), WITHIN_MS, "the idle HTTP/2 connection");
+        await normalClientAnswers();
+      });
+    });
+  }
+});

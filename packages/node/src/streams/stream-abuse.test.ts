@@ -12,6 +12,7 @@ import v8 from "node:v8";
 import { after, describe, it } from "node:test";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { createAsyncIterable } from "@connectrpc/connect/protocol";
 import { mlsApi } from "@parley/proto";
 import {
   attackerClient,
@@ -260,10 +261,11 @@ describe("the bidirectional Subscribe under abuse", { timeout: 60_000 }, () => {
     // A wave that takes many round trips of the window, while the pings behind it pile up.
     await publish(normal, heavy, 20, 100 * 1024, 10);
     const PINGS = 5000;
-    async function* flood() {
-      yield mutate({ adds: [{ topic: topicOf(heavy) }], mutateId: 1n });
-      for (let i = 1; i <= PINGS; i++) yield ping(BigInt(i));
-    }
+    const flood = () =>
+      createAsyncIterable([
+        mutate({ adds: [{ topic: topicOf(heavy) }], mutateId: 1n }),
+        ...Array.from({ length: PINGS }, (_, i) => ping(BigInt(i + 1))),
+      ]);
     let pongs = 0;
     const attack = (async () => {
       for await (const response of attackerClient(node).subscribe(flood())) {
