@@ -40,10 +40,11 @@ describe("streams under abuse", { timeout: 120_000 }, () => {
   });
 
   it("cuts off a subscriber that stops reading with ABORTED once it is past its backlog; publishers and a normal subscriber are unaffected", async () => {
-    const node = await startAbuseNode({ streamLimits: { maxBacklogRecords: 50 } });
+    const node = await startAbuseNode({ streamLimits: { maxBacklogRecords: 200 } });
     nodes.push(node);
     const group = newGroup();
-    const TOTAL = 400;
+    // The attacker stalls after some 80 KiB; the normal subscriber would have to lag 200 KiB.
+    const TOTAL = 1000;
 
     // The attacker subscribes and never reads (until the end of the test).
     const slow = attackerClient(node).subscribeGroupMessages({ filters: [{ groupId: group }] })[Symbol.asyncIterator]();
@@ -59,7 +60,7 @@ describe("streams under abuse", { timeout: 120_000 }, () => {
     await eventually(() => node.load().calls === 2, 10_000, () => JSON.stringify(node.load()));
 
     // Every publish is acknowledged, however far behind the attacker is.
-    await publish(normal, group, TOTAL, 1024, 10);
+    await publish(normal, group, TOTAL, 1024, 20);
     await reading;
     assert.equal(received.length, TOTAL, "the normal subscriber got every message");
     assert.deepEqual([...received].sort((a, b) => (a < b ? -1 : 1)), received, "in order");
