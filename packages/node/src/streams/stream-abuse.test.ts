@@ -254,6 +254,37 @@ describe("the bidirectional Subscribe under abuse", { timeout: 60_000 }, () => {
     }
   });
 
+  it("cuts off a client that stops reading its live frames with ABORTED once it is past its backlog", async () => {
+    const node = await startAbuseNode({ streamLimits: { maxBacklogRecords: 200 } });
+    nodes.push(node);
+    const normal = normalClient(node);
+    const group = newGroup();
+    const TOTAL = 1000;
+    const queue = requestQueue();
+    queue.push(mutate({ adds: [{ topic: topicOf(group) }], mutateId: 1n }));
+    const frames = attackerClient(node).subscribe(queue.requests())[Symbol.asyncIterator]();
+    for (;;) {
+      const r = await frames.next();
+      assert.ok(!r.done, "the stream ended before its catch-up");
+      if (frameOf(r.value)?.case === "catchupComplete") break;
+    }
+    // Caught up; now it stops reading while the group gets busy.
+    await publish(normal, group, TOTAL, 1024, 20);
+    let delivered = 0;
+    const reading = (async () => {
+      for (let r = await frames.next(); !r.done; r = await frames.next()) {
+        const frame = frameOf(r.value);
+        if (frame?.case === "messages") delivered += frame.value.groupMessages.length;
+        if (delivered === TOTAL) return;
+      }
+    })();
+    assert.equal(await codeOf(reading), Code.Aborted, `${delivered} delivered`);
+    assert.ok(delivered < TOTAL);
+    queue.end();
+    const page = await normal.queryGroupMessages({ groupId: group, pagingInfo: { limit: 1 } });
+    assert.equal(page.messages.length, 1, "the node serves the normal client on");
+  });
+
   it("cuts off a client whose requests outrun the node (RESOURCE_EXHAUSTED), while a normal client publishes and queries", async () => {
     const node = await startAbuseNode();
     nodes.push(node);
