@@ -13,8 +13,9 @@
 //
 // Under abuse: a topic named twice in one Mutate is followed once (from the
 // earlier cursor), so each record goes out once; each added topic costs a
-// rate-limit token; at most maxQueuedRequests requests wait to be served,
-// and a client that sends faster than that is cut off (RESOURCE_EXHAUSTED);
+// rate-limit token; at most maxQueuedRequests requests (naming at most
+// maxQueuedRequestBytes of topics) wait to be served, and a client that
+// sends faster than that is cut off (RESOURCE_EXHAUSTED);
 // a frame carries at most maxFrameBytes of payload; a client that falls
 // past its backlog limit is cut off with ABORTED (../streams/backlog.ts).
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
@@ -61,6 +62,13 @@ export interface SubscribeDeps {
   readonly charge: (topics: number) => void;
 }
 
+/** What a request holds beyond its fixed fields: the topics it names. */
+function topicBytes(request: mlsApi.SubscribeRequest): number {
+  const body = request.version.case === "v1" ? request.version.value.request : undefined;
+  if (body?.case !== "mutate") return 0;
+  return body.value.adds.reduce((n, a) => n + a.topic.length, 0) + body.value.removes.reduce((n, r) => n + r.length, 0);
+}
+
 /** The records of one read that fit a frame: at least the first, then up to `maxBytes` of payload. */
 function frameOf<R extends { readonly data: Uint8Array }>(records: R[], maxBytes: number): R[] {
   let bytes = 0;
@@ -82,6 +90,7 @@ export async function* subscribeStream(
   const live = new Map<string, Topic>();
   const due = new Set<string>();
   const pending: mlsApi.SubscribeRequest[] = [];
+  let pendingBytes = 0;
   let requestsEnded = false;
   let failure: Error | undefined;
   let wake: (() => void) | undefined;
@@ -91,7 +100,8 @@ export async function* subscribeStream(
     try {
       for await (const request of requests) {
         // Reading on while the queue is full would buffer without bound.
-        if (pending.length >= streamLimits.maxQueuedRequests) {
+        pendingBytes += topicBytes(request);
+        if (pending.length >= streamLimits.maxQueuedRequests || pendingBytes > streamLimits.maxQueuedRequestBytes) {
           throw new NodeError("node.rate_limited", "subscribe requests arrive faster than they are served");
         }
         pending.push(request);
@@ -101,6 +111,7 @@ export async function* subscribeStream(
       failure = error instanceof Error ? error : new Error(String(error));
       // Served before anything still queued: the client is cut off now.
       pending.length = 0;
+      pendingBytes = 0;
     }
     requestsEnded = true;
     poke();
@@ -182,6 +193,7 @@ export async function* subscribeStream(
       if (failure !== undefined) throw failure;
       const request = pending.shift();
       if (request) {
+        pendingBytes -= topicBytes(request);
         if (request.version.case !== "v1") throw invalidArgument("subscribe request has no version");
         const body = request.version.value.request;
         if (body.case === "mutate") yield* mutate(body.value);

@@ -20,6 +20,8 @@ export interface StreamLimits {
   readonly maxFrameBytes: number;
   /** Requests a bidirectional Subscribe may have waiting to be served, past which it is cut off. */
   readonly maxQueuedRequests: number;
+  /** The same in bytes of the topics they name. */
+  readonly maxQueuedRequestBytes: number;
 }
 
 export const defaultStreamLimits: StreamLimits = {
@@ -32,6 +34,9 @@ export const defaultStreamLimits: StreamLimits = {
   // A client waits for a Mutate's CatchupComplete before the next in
   // practice; a few in flight are plenty.
   maxQueuedRequests: 32,
+  // A Mutate of 10,000 topics (the most one stream may follow) names
+  // about 330 KB of them.
+  maxQueuedRequestBytes: 1024 * 1024,
 };
 
 /** The error that ends a stream whose client fell too far behind (ABORTED). */
