@@ -13,6 +13,7 @@ import { streamChargeKey } from "../limits/rate-limit.js";
 import { invalidArgument, NodeError } from "../node-error.js";
 import type { NewGroupMessage, NewWelcome, Store, WelcomeRecord } from "../store/store.js";
 import type { StreamLimits } from "../streams/backlog.js";
+import { eitherSignal } from "../streams/either-signal.js";
 import { followTopics, type ReadAfter } from "../streams/follow-topics.js";
 import { topicKey, type Notifier, type TopicKind } from "../streams/notifier.js";
 import type { Validators } from "../validation/validators.js";
@@ -50,9 +51,13 @@ function requireBytes(value: Uint8Array, what: string, max?: number): void {
 
 const welcomeBytes = (r: WelcomeRecord) => r.data.length + r.hpkePublicKey.length + r.welcomeMetadata.length;
 
-/** Ends a stream on client cancel or node shutdown, whichever comes first. */
+/**
+ * Ends a stream on client cancel or node shutdown, whichever comes first.
+ * Connect-ES aborts `context.signal` when a call ends, however it ends, so
+ * nothing stays on the shutdown signal.
+ */
 function streamSignal(context: HandlerContext, shutdown: AbortSignal): AbortSignal {
-  return AbortSignal.any([context.signal, shutdown]);
+  return eitherSignal(context.signal, shutdown);
 }
 
 function newWelcome(input: mlsApi.WelcomeMessageInput, maxBytes: number): NewWelcome {
