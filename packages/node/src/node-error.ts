@@ -20,6 +20,8 @@ export type NodeErrorCode =
   | "node.stale_key_package"
   /** The answer would exceed the node's answer byte limit: ask for fewer. */
   | "node.answer_too_large"
+  /** A subscriber fell further behind than the node keeps for it; resume from the cursor. */
+  | "node.slow_reader"
   /** The store changed under a conditional write; retry. */
   | "node.conflict"
   /** The node is shutting down. */
@@ -48,6 +50,7 @@ const grpcCodes: Record<NodeErrorCode, Code> = {
   "node.inbox_log_full": Code.FailedPrecondition,
   "node.stale_key_package": Code.FailedPrecondition,
   "node.answer_too_large": Code.ResourceExhausted,
+  "node.slow_reader": Code.Aborted,
   "node.conflict": Code.Aborted,
   "node.unavailable": Code.Unavailable,
   "node.busy": Code.Unavailable,

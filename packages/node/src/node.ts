@@ -5,11 +5,12 @@ import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { health, identityApi, mlsApi } from "@parley/proto";
 import type { RequestIntake } from "./connect-adapter.js";
 import { errorInterceptor, logIntakeRefusal, logMalformedRequest } from "./error-interceptor.js";
+import { callCapInterceptor } from "./limits/call-cap.js";
 import { defaultConnectionLimits, type ConnectionLimits } from "./limits/connection-limits.js";
 import { defaultRateLimits, RateLimiter, type RateLimits } from "./limits/rate-limit.js";
 import { FRAMING_BYTES, requestSizeLimits } from "./limits/request-size.js";
 import type { Logger } from "./logger.js";
-import { listen, type Listener } from "./server.js";
+import { listen, type Listener, type ListenerLoad } from "./server.js";
 import { createHealthService } from "./services/health-service.js";
 import { createIdentityService, type SmartContractWalletVerifier } from "./services/identity-service.js";
 import { defaultRequestLimits, type RequestLimits } from "./services/limits.js";
@@ -17,6 +18,7 @@ import { createMlsService } from "./services/mls-service.js";
 import { AnswerMemory, type AnswerMemoryLimits } from "./limits/answer-memory.js";
 import { startRetention, type Retention } from "./store/retention.js";
 import type { Store } from "./store/store.js";
+import { defaultStreamLimits, type StreamLimits } from "./streams/backlog.js";
 import { Notifier } from "./streams/notifier.js";
 import type { Validators } from "./validation/validators.js";
 
@@ -28,6 +30,8 @@ export interface NodeServiceOptions {
   /** Per-IP limits; `false` turns them off (tests, trusted networks). */
   readonly rateLimits?: RateLimits | false;
   readonly requestLimits?: Partial<RequestLimits>;
+  /** How far a subscriber may fall behind, Subscribe's queue and frames (defaultStreamLimits for what is not given). */
+  readonly streamLimits?: Partial<StreamLimits>;
   readonly scwVerifier?: SmartContractWalletVerifier;
   /** Run inside the node's own (errors, limits), e.g. for metrics or capture. */
   readonly interceptors?: readonly Interceptor[];
@@ -58,10 +62,13 @@ export interface NodeServices {
   readonly intake: RequestIntake;
   /** Aborted on stop: open streams end. */
   readonly shutdown: AbortController;
+  /** Topics some stream listens to (for metrics and tests). */
+  readonly subscribedTopics: () => number;
 }
 
 export function createNodeServices(options: NodeServiceOptions): NodeServices {
   const limits: RequestLimits = { ...defaultRequestLimits, ...options.requestLimits };
+  const streamLimits: StreamLimits = { ...defaultStreamLimits, ...options.streamLimits };
   const shutdown = new AbortController();
   const notifier = new Notifier();
   const { store, validators, logger } = options;
@@ -69,7 +76,7 @@ export function createNodeServices(options: NodeServiceOptions): NodeServices {
   const routes = (router: ConnectRouter) => {
     router.service(
       mlsApi.MlsApi,
-      createMlsService({ store, validators, notifier, limits, shutdown: shutdown.signal }),
+      createMlsService({ store, validators, notifier, limits, streamLimits, shutdown: shutdown.signal }),
     );
     router.service(
       identityApi.IdentityApi,
@@ -89,13 +96,24 @@ export function createNodeServices(options: NodeServiceOptions): NodeServices {
         onRefused: (method, error) => logIntakeRefusal(logger, `${method.parent.typeName}/${method.name}`, error),
       })
     : undefined;
-  const interceptors = [errorInterceptor(logger), ...(limiter ? [limiter.interceptor()] : []), ...(options.interceptors ?? [])];
+  const interceptors = [
+    errorInterceptor(logger),
+    callCapInterceptor(),
+    ...(limiter ? [limiter.interceptor()] : []),
+    ...(options.interceptors ?? []),
+  ];
   const intake: RequestIntake = {
     maxRequestBytes: requestSizeLimits(limits),
     answers: new AnswerMemory(options.answerMemory),
     ...(limiter ? { gate: limiter.gate, meterBody: limiter.meterBody } : {}),
   };
-  return { routes, interceptors, readMaxBytes: FRAMING_BYTES, intake, shutdown };
+  return { routes, interceptors, readMaxBytes: FRAMING_BYTES, intake, shutdown, subscribedTopics: () => notifier.topicCount };
+}
+
+/** What a running node holds now: every count returns to 0 once its clients are gone. */
+export interface NodeLoad extends ListenerLoad {
+  /** Topics with at least one stream listening. */
+  readonly subscribedTopics: number;
 }
 
 export interface RunningNode {
@@ -107,12 +125,14 @@ export interface RunningNode {
    * then closes the store. Everything acknowledged was already committed.
    */
   stop(): Promise<void>;
+  /** For metrics, and for tests that check abuse leaves nothing behind. */
+  load(): NodeLoad;
 }
 
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const host = options.host ?? "127.0.0.1";
   const { store, logger } = options;
-  const { routes, interceptors, readMaxBytes, intake, shutdown } = createNodeServices(options);
+  const { routes, interceptors, readMaxBytes, intake, shutdown, subscribedTopics } = createNodeServices(options);
 
   const listener: Listener = await listen(routes, interceptors, {
     host,
@@ -131,6 +151,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   return {
     port: listener.port,
     url,
+    load: () => ({ ...listener.load(), subscribedTopics: subscribedTopics() }),
     stop() {
       stopping ??= (async () => {
         logger.info("node stopping");

@@ -6,12 +6,14 @@ import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
-import { createContextValues, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
+import { createConnectRouter, createContextValues, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { createNodeHandler, type RequestIntake } from "./connect-adapter.js";
 import { sendStreamHeadersEarly } from "./early-stream-headers.js";
+import { overCallCapKey } from "./limits/call-cap.js";
 import { clientAddress } from "./limits/client-address.js";
 import { ConnectionGuard, type ConnectionLimits, type GuardedConnection } from "./limits/connection-limits.js";
 import { clientAddressKey } from "./limits/rate-limit.js";
+import { CallWatch } from "./limits/slow-clients.js";
 
 export interface ListenOptions {
   readonly host: string;
@@ -27,8 +29,20 @@ export interface ListenOptions {
   readonly onMalformedRequest?: (requestPath: string) => void;
 }
 
+/** What a listener holds open now (for metrics and tests). */
+export interface ListenerLoad {
+  readonly connections: number;
+  /** Calls in progress (HTTP/2 streams, HTTP/1.1 requests). */
+  readonly calls: number;
+  /** Client addresses with a connection or call open. */
+  readonly addresses: number;
+  /** Deadline timers running: per connection, and the slow-client sweep. */
+  readonly timers: number;
+}
+
 export interface Listener {
   readonly port: number;
+  load(): ListenerLoad;
   /** Stops accepting, lets open requests finish, then resolves. */
   close(): Promise<void>;
 }
@@ -37,6 +51,17 @@ const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
 type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
 type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
+
+/** The paths of client and bidirectional streams: their request body stays open by design. */
+function openRequestPaths(routes: (router: ConnectRouter) => void): Set<string> {
+  const router = createConnectRouter();
+  routes(router);
+  return new Set(
+    router.handlers
+      .filter((h) => h.method.methodKind === "client_streaming" || h.method.methodKind === "bidi_streaming")
+      .map((h) => h.requestPath),
+  );
+}
 
 export async function listen(
   routes: (router: ConnectRouter) => void,
@@ -49,10 +74,15 @@ export async function listen(
     readMaxBytes: options.readMaxBytes,
     ...(options.intake ? { intake: options.intake } : {}),
     contextValues: (request) =>
-      createContextValues().set(clientAddressKey, clientAddress(request.socket?.remoteAddress)),
+      createContextValues()
+        .set(clientAddressKey, clientAddress(request.socket?.remoteAddress))
+        .set(overCallCapKey, overCap.has(request)),
     ...(options.onMalformedRequest ? { onMalformedRequest: options.onMalformedRequest } : {}),
   });
   const guard = new ConnectionGuard(options.connectionLimits);
+  const watch = new CallWatch(options.connectionLimits);
+  const openRequests = openRequestPaths(routes);
+  const overCap = new WeakSet<NodeRequest>();
   // Requests and HTTP/2 streams find their connection by the TCP peer
   // (address and port): a stream's socket is HTTP/2's proxy of the
   // connection's, and a TLS socket wraps the one that was accepted.
@@ -71,11 +101,12 @@ export async function listen(
     if ("stream" in response) sendStreamHeadersEarly(request as http2.Http2ServerRequest, response);
     const connection = connections.get(peerOf(request.socket));
     if (connection !== undefined) {
-      connection.begin("stream" in response);
+      if (!connection.begin("stream" in response)) overCap.add(request);
       // HTTP/1.1 on a stopping node: this response ends the connection.
       if (closing && !("stream" in response)) response.shouldKeepAlive = false;
       response.once("close", () => connection.end());
     }
+    watch.watch(request, response, openRequests.has(request.url?.split("?", 2)[0] ?? ""));
     adapter(request, response);
   };
   let closing = false;
@@ -130,6 +161,10 @@ export async function listen(
 
   return {
     port: (server.address() as AddressInfo).port,
+    load() {
+      const { connections, calls, addresses, timers } = guard.load;
+      return { connections, calls, addresses, timers: timers + watch.timers };
+    },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       closing = true;

@@ -7,7 +7,6 @@ import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { Code, createClient } from "@connectrpc/connect";
-import { createAsyncIterable } from "@connectrpc/connect/protocol";
 import { associations, identityApi, mlsApi } from "@parley/proto";
 import { createInProcessTestNode } from "@parley/testkit";
 import { codeOf } from "../grpc-code.test-util.js";
@@ -66,12 +65,24 @@ describe("request costs", () => {
       const mls = createClient(mlsApi.MlsApi, node.transport);
       const ping = (nonce: bigint) =>
         create(mlsApi.SubscribeRequestSchema, { version: { case: "v1", value: { request: { case: "ping", value: { nonce } } } } });
-      const pings = Array.from({ length: 200 }, (_, i) => ping(BigInt(i)));
+      const PINGS = 200;
       let pongs = 0;
+      // One ping at a time, each after the last one's pong: the stream's
+      // bound on requests waiting to be served is not what this shows.
+      let answered: () => void = () => undefined;
+      async function* oneAtATime() {
+        for (let i = 0; i < PINGS; i += 1) {
+          const pong = new Promise<void>((resolve) => (answered = resolve));
+          yield ping(BigInt(i));
+          await pong;
+        }
+      }
       const code = await codeOf(
         (async () => {
-          for await (const frame of mls.subscribe(createAsyncIterable(pings))) {
-            if (frame.version.value?.response.case === "pong" && ++pongs === pings.length) break;
+          for await (const frame of mls.subscribe(oneAtATime())) {
+            if (frame.version.value?.response.case !== "pong") continue;
+            answered();
+            if (++pongs === PINGS) break;
           }
         })(),
       );

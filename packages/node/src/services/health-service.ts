@@ -3,6 +3,7 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { health } from "@parley/proto";
+import { eitherSignal } from "../streams/either-signal.js";
 
 const SERVICES = new Set(["", "xmtp.mls.api.v1.MlsApi", "xmtp.identity.api.v1.IdentityApi"]);
 
@@ -24,7 +25,7 @@ export function createHealthService(shutdown: AbortSignal): ServiceImpl<typeof h
       yield create(health.HealthCheckResponseSchema, { status: status() });
       if (shutdown.aborted) return;
       await new Promise<void>((resolve) => {
-        const signal = AbortSignal.any([shutdown, context.signal]);
+        const signal = eitherSignal(shutdown, context.signal);
         signal.addEventListener("abort", () => resolve(), { once: true });
       });
       if (!context.signal.aborted) yield create(health.HealthCheckResponseSchema, { status: status() });

@@ -12,6 +12,8 @@ import { associations, decode, encode, messageContents, mlsApi } from "@parley/p
 import { callAnswerMemoryKey } from "../limits/answer-memory.js";
 import { invalidArgument, NodeError } from "../node-error.js";
 import type { GroupMessageRecord, NewGroupMessage, NewWelcome, Store } from "../store/store.js";
+import type { StreamLimits } from "../streams/backlog.js";
+import { eitherSignal } from "../streams/either-signal.js";
 import { followTopics, type ReadAfter } from "../streams/follow-topics.js";
 import { topicKey, type Notifier, type TopicKind } from "../streams/notifier.js";
 import type { Validators } from "../validation/validators.js";
@@ -26,6 +28,7 @@ export interface MlsServiceDeps {
   readonly validators: Validators;
   readonly notifier: Notifier;
   readonly limits: RequestLimits;
+  readonly streamLimits: StreamLimits;
   /** Aborted when the node shuts down: streams end. */
   readonly shutdown: AbortSignal;
 }
@@ -44,9 +47,13 @@ function requireBytes(value: Uint8Array, what: string, max?: number): void {
 
 const groupMessageBytes = (r: GroupMessageRecord) => r.data.length + r.senderHmac.length;
 
-/** Ends a stream on client cancel or node shutdown, whichever comes first. */
+/**
+ * Ends a stream on client cancel or node shutdown, whichever comes first.
+ * Connect-ES aborts `context.signal` when a call ends, however it ends, so
+ * nothing stays on the shutdown signal.
+ */
 function streamSignal(context: HandlerContext, shutdown: AbortSignal): AbortSignal {
-  return AbortSignal.any([context.signal, shutdown]);
+  return eitherSignal(context.signal, shutdown);
 }
 
 function newWelcome(input: mlsApi.WelcomeMessageInput, maxBytes: number): NewWelcome {
@@ -95,7 +102,7 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
   const { store, validators, notifier, limits } = deps;
 
   /** A server stream of every record of the filters' topics after their cursors. */
-  async function* follow<R extends { readonly id: bigint }, M>(
+  async function* follow<R extends { readonly id: bigint; readonly data: Uint8Array }, M>(
     kind: TopicKind,
     filters: readonly { id: Uint8Array; cursor: bigint }[],
     read: ReadAfter<Uint8Array, R>,
@@ -107,7 +114,7 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
       requireBytes(id, `${kind} filter key`);
       return { key: topicKey(kind, id), id, cursor };
     });
-    for await (const record of followTopics(topics, read, notifier, streamSignal(context, deps.shutdown))) {
+    for await (const record of followTopics(topics, read, notifier, streamSignal(context, deps.shutdown), deps.streamLimits)) {
       yield toMessage(record);
     }
   }
@@ -133,7 +140,7 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
         return { groupId: facts.groupId, data, senderHmac, shouldPush, isCommit: facts.isCommit };
       });
       const records = await store.appendGroupMessages(messages);
-      notifier.notify(records.map((r) => topicKey("group", r.groupId)));
+      notifier.notify(records.map((r) => ({ key: topicKey("group", r.groupId), bytes: r.data.length })));
       return create(EmptySchema);
     },
 
@@ -141,7 +148,7 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
       requireBatch(request.messages.length, limits.maxBatch, "welcome messages");
       const welcomes = request.messages.map((input) => newWelcome(input, limits.maxPayloadBytes));
       const records = await store.appendWelcomes(welcomes);
-      notifier.notify(records.map((r) => topicKey("welcome", r.installationKey)));
+      notifier.notify(records.map((r) => ({ key: topicKey("welcome", r.installationKey), bytes: r.data.length })));
       return create(EmptySchema);
     },
 

@@ -1,6 +1,7 @@
 // The XIP-83 Subscribe over gRPC, on a node in this process: waves of
 // history tagged with their mutate_id, TopicsLive and CatchupComplete, then
-// live frames; ping and pong; removes; a bounded history-only sync; refusals.
+// live frames; ping and pong; removes; a bounded history-only sync; refusals;
+// and, on the stream itself, the bound on requests waiting to be served.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
@@ -8,6 +9,12 @@ import { Code, createClient, type Client } from "@connectrpc/connect";
 import { mlsApi } from "@parley/proto";
 import { createInProcessTestNode, mlsSamples, type InProcessTestNode, type MlsSamples } from "@parley/testkit";
 import { codeOf } from "../grpc-code.test-util.js";
+import { NodeError } from "../node-error.js";
+import { SqliteStore } from "../store/sqlite/sqlite-store.js";
+import { defaultStreamLimits } from "../streams/backlog.js";
+import { Notifier } from "../streams/notifier.js";
+import { defaultRequestLimits } from "./limits.js";
+import { subscribeStream } from "./subscribe-stream.js";
 
 type Request = MessageInitShape<typeof mlsApi.SubscribeRequestSchema>;
 
@@ -132,6 +139,58 @@ describe("Subscribe (XIP-83)", () => {
         while (await stream.next());
       })();
       assert.equal(await codeOf(drained), Code.InvalidArgument);
+    }
+  });
+});
+
+describe("Subscribe's queue of requests", () => {
+  it("cuts off a client whose waiting requests name more topic bytes than the limit, though fewer than the count limit", async () => {
+    // The stream itself, with a real store: a client that does not read
+    // leaves the node's loop waiting on its frame while requests keep
+    // coming, which the transport makes a matter of timing; here the test
+    // holds the loop still by not asking for the next frame.
+    const store = new SqliteStore({ path: ":memory:" });
+    const MUTATES = 20;
+    let pulled = 0;
+    let released!: () => void;
+    const stoppedReading = new Promise<void>((resolve) => (released = resolve));
+    async function* requests() {
+      try {
+        for (let i = 0; i < MUTATES; i++) {
+          pulled += 1;
+          // One topic of 100 KB: the group id is any length the client likes.
+          const topic = new Uint8Array(100 * 1024);
+          topic[1] = i;
+          yield create(mlsApi.SubscribeRequestSchema, mutate({ adds: [{ topic }], mutateId: BigInt(i + 1), historyOnly: true }));
+          await Promise.resolve();
+        }
+      } finally {
+        released();
+      }
+    }
+    const frames = subscribeStream(requests(), new AbortController().signal, {
+      store,
+      notifier: new Notifier(),
+      limits: defaultRequestLimits,
+      streamLimits: { ...defaultStreamLimits, maxQueuedRequestBytes: 300 * 1024 },
+    });
+    try {
+      const first = await frames.next();
+      assert.ok(first.done !== true);
+      const started: mlsApi.SubscribeResponse = first.value;
+      assert.equal(started.version.case === "v1" && started.version.value.response.case, "started");
+      // The node reads requests while its loop waits on the client: until the queue is full.
+      await stoppedReading;
+      assert.ok(pulled < MUTATES, `${pulled} requests read`);
+      await assert.rejects(
+        (async () => {
+          while (!(await frames.next()).done);
+        })(),
+        (error: unknown) => error instanceof NodeError && error.code === "node.rate_limited",
+      );
+    } finally {
+      await frames.return(undefined);
+      await store.close();
     }
   });
 });

@@ -10,9 +10,18 @@
 // half-closes once its waves are done, with no live topics, gets the end of
 // the stream (a bounded sync). The node sends no pings (keepalive 0) and
 // answers the client's.
+//
+// Under abuse: a topic named twice in one Mutate is followed once (from the
+// earlier cursor), so each record goes out once; each added topic costs a
+// rate-limit token as its request arrives (../limits/rate-limit.ts); at most maxQueuedRequests requests (naming at most
+// maxQueuedRequestBytes of topics) wait to be served, and a client that
+// sends faster than that is cut off (RESOURCE_EXHAUSTED);
+// a frame carries at most maxFrameBytes of payload; a client that falls
+// past its backlog limit is cut off with ABORTED (../streams/backlog.ts).
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { mlsApi, SubscribeTopicKind } from "@parley/proto";
-import { invalidArgument } from "../node-error.js";
+import { invalidArgument, NodeError } from "../node-error.js";
+import { Backlog, type StreamLimits } from "../streams/backlog.js";
 import type { GroupMessageRecord, Store, WelcomeRecord } from "../store/store.js";
 import { topicKey, type Notifier, type TopicKind } from "../streams/notifier.js";
 import type { RequestLimits } from "./limits.js";
@@ -48,16 +57,38 @@ export interface SubscribeDeps {
   readonly store: Store;
   readonly notifier: Notifier;
   readonly limits: RequestLimits;
+  readonly streamLimits: StreamLimits;
+}
+
+/** What a request holds beyond its fixed fields: the topics it names. */
+function topicBytes(request: mlsApi.SubscribeRequest): number {
+  const body = request.version.case === "v1" ? request.version.value.request : undefined;
+  if (body?.case !== "mutate") return 0;
+  return body.value.adds.reduce((n, a) => n + a.topic.length, 0) + body.value.removes.reduce((n, r) => n + r.length, 0);
+}
+
+/** The records of one read that fit a frame: at least the first, then up to `maxBytes` of payload. */
+function frameOf<R extends { readonly data: Uint8Array }>(records: R[], maxBytes: number): R[] {
+  let bytes = 0;
+  let count = 0;
+  for (const record of records) {
+    bytes += record.data.length;
+    if (count > 0 && bytes > maxBytes) break;
+    count += 1;
+  }
+  return records.slice(0, count);
 }
 
 export async function* subscribeStream(
   requests: AsyncIterable<mlsApi.SubscribeRequest>,
   signal: AbortSignal,
-  { store, notifier, limits }: SubscribeDeps,
+  { store, notifier, limits, streamLimits }: SubscribeDeps,
 ): AsyncGenerator<Frame> {
+  const backlog = new Backlog(streamLimits);
   const live = new Map<string, Topic>();
   const due = new Set<string>();
   const pending: mlsApi.SubscribeRequest[] = [];
+  let pendingBytes = 0;
   let requestsEnded = false;
   let failure: Error | undefined;
   let wake: (() => void) | undefined;
@@ -66,16 +97,31 @@ export async function* subscribeStream(
   const pump = (async () => {
     try {
       for await (const request of requests) {
+        // Reading on while the queue is full would buffer without bound.
+        pendingBytes += topicBytes(request);
+        if (pending.length >= streamLimits.maxQueuedRequests || pendingBytes > streamLimits.maxQueuedRequestBytes) {
+          throw new NodeError("node.rate_limited", "subscribe requests arrive faster than they are served");
+        }
         pending.push(request);
         poke();
       }
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
+      // Served before anything still queued: the client is cut off now.
+      pending.length = 0;
+      pendingBytes = 0;
     }
     requestsEnded = true;
     poke();
   })();
-  signal.addEventListener("abort", poke);
+  // As in followTopics: a stream reset while a frame waits on the client's
+  // window never resumes this generator, so the abort lets go of its topics.
+  const onAbort = () => {
+    for (const topic of live.values()) topic.stop?.();
+    live.clear();
+    poke();
+  };
+  signal.addEventListener("abort", onAbort, { once: true });
 
   async function* read(topic: Topic, mutateId: bigint): AsyncGenerator<Frame> {
     for (;;) {
@@ -83,15 +129,18 @@ export async function* subscribeStream(
       const records: (GroupMessageRecord | WelcomeRecord)[] =
         topic.kind === "group" ? await store.queryGroupMessages(topic.id, page) : await store.queryWelcomes(topic.id, page);
       if (records.length === 0) return;
-      topic.cursor = records.at(-1)?.id ?? topic.cursor;
+      const framed = frameOf(records, streamLimits.maxFrameBytes);
+      topic.cursor = framed.at(-1)?.id ?? topic.cursor;
+      backlog.sent(framed.length, framed.reduce((n, r) => n + r.data.length, 0));
       yield frame({
         case: "messages",
         value:
           topic.kind === "group"
-            ? { groupMessages: (records as GroupMessageRecord[]).map((r) => groupMessageOf(r)), mutateId }
-            : { welcomeMessages: (records as WelcomeRecord[]).map(welcomeMessageOf), mutateId },
+            ? { groupMessages: (framed as GroupMessageRecord[]).map((r) => groupMessageOf(r)), mutateId }
+            : { welcomeMessages: (framed as WelcomeRecord[]).map(welcomeMessageOf), mutateId },
       });
-      if (records.length < BATCH) return;
+      backlog.check();
+      if (framed.length === records.length && records.length < BATCH) return;
     }
   }
 
@@ -104,14 +153,23 @@ export async function* subscribeStream(
       live.delete(key);
       due.delete(key);
     }
-    const wave: Topic[] = m.adds.map((add) => ({ ...parseTopic(add.topic), raw: add.topic, cursor: add.idCursor }));
+    // The same topic twice: followed once, from the earlier cursor.
+    const byKey = new Map<string, Topic>();
+    for (const add of m.adds) {
+      const topic: Topic = { ...parseTopic(add.topic), raw: add.topic, cursor: add.idCursor };
+      const key = topicKey(topic.kind, topic.id);
+      const known = byKey.get(key);
+      if (!known || topic.cursor < known.cursor) byKey.set(key, topic);
+    }
+    const wave = [...byKey.values()];
     for (const topic of wave) {
       const key = topicKey(topic.kind, topic.id);
       live.get(key)?.stop?.();
       live.delete(key);
       // Listen before reading history, so a write in between is not missed.
-      if (!m.historyOnly) {
-        topic.stop = notifier.listen([key], () => {
+      if (!m.historyOnly && !signal.aborted) {
+        topic.stop = notifier.listen([key], (_key, records, bytes) => {
+          backlog.add(records, bytes);
           due.add(key);
           poke();
         });
@@ -128,8 +186,11 @@ export async function* subscribeStream(
   try {
     yield frame({ case: "started", value: { keepaliveIntervalMs: 0, capabilities: [] } });
     while (!signal.aborted) {
+      backlog.check();
+      if (failure !== undefined) throw failure;
       const request = pending.shift();
       if (request) {
+        pendingBytes -= topicBytes(request);
         if (request.version.case !== "v1") throw invalidArgument("subscribe request has no version");
         const body = request.version.value.request;
         if (body.case === "mutate") yield* mutate(body.value);
@@ -145,7 +206,6 @@ export async function* subscribeStream(
         }
         continue;
       }
-      if (failure !== undefined) throw failure;
       if (requestsEnded && live.size === 0) return;
       await new Promise<void>((resolve) => {
         wake = resolve;
@@ -154,7 +214,7 @@ export async function* subscribeStream(
     }
   } finally {
     for (const topic of live.values()) topic.stop?.();
-    signal.removeEventListener("abort", poke);
+    signal.removeEventListener("abort", onAbort);
     void pump;
   }
 }

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import type { GroupMessageRecord, Store } from "../store/store.js";
+import { defaultStreamLimits } from "./backlog.js";
 import { followTopics } from "./follow-topics.js";
 import { Notifier, topicKey } from "./notifier.js";
 
@@ -15,6 +16,7 @@ function follower(store: Store, notifier: Notifier, groups: Uint8Array[], signal
       store.queryGroupMessages(id, { direction: "ascending", limit, cursor: after }),
     notifier,
     signal,
+    defaultStreamLimits,
   );
 }
 
@@ -22,7 +24,7 @@ async function append(store: Store, notifier: Notifier, groupId: Uint8Array, tex
   const records = await store.appendGroupMessages([
     { groupId, data: new TextEncoder().encode(text), senderHmac: new Uint8Array(), shouldPush: true, isCommit: false },
   ]);
-  notifier.notify(records.map((r) => topicKey("group", r.groupId)));
+  notifier.notify(records.map((r) => ({ key: topicKey("group", r.groupId), bytes: r.data.length })));
   return records;
 }
 

@@ -1,7 +1,9 @@
 // A subscription: every record of its topics after each topic's cursor, in
 // id order per topic, none skipped and none twice. It listens before it
 // reads, and reads from the store rather than from the notices, so a write
-// that commits while history is being sent is still picked up.
+// that commits while history is being sent is still picked up. A subscriber
+// that falls past its backlog limit ends with node.slow_reader (backlog.ts).
+import { Backlog, type StreamLimits } from "./backlog.js";
 import type { Notifier } from "./notifier.js";
 
 export interface FollowedTopic<Id> {
@@ -17,11 +19,13 @@ export type ReadAfter<Id, R> = (id: Id, cursor: bigint, limit: number) => Promis
 
 const BATCH = 100;
 
-export async function* followTopics<Id, R extends { readonly id: bigint }>(
+/** @throws NodeError node.slow_reader once the consumer is too far behind. */
+export async function* followTopics<Id, R extends { readonly id: bigint; readonly data: Uint8Array }>(
   topics: readonly FollowedTopic<Id>[],
   read: ReadAfter<Id, R>,
   notifier: Notifier,
   signal: AbortSignal,
+  limits: StreamLimits,
 ): AsyncGenerator<R> {
   const byKey = new Map<string, { id: Id; cursor: bigint }>();
   for (const topic of topics) {
@@ -30,15 +34,26 @@ export async function* followTopics<Id, R extends { readonly id: bigint }>(
     if (!known || topic.cursor < known.cursor) byKey.set(topic.key, { id: topic.id, cursor: topic.cursor });
   }
   const due = new Set(byKey.keys());
+  const backlog = new Backlog(limits);
   let wake: (() => void) | undefined;
-  const stop = notifier.listen(byKey.keys(), (key) => {
+  const stop = notifier.listen(byKey.keys(), (key, records, bytes) => {
+    backlog.add(records, bytes);
     due.add(key);
     wake?.();
   });
-  const onAbort = () => wake?.();
-  signal.addEventListener("abort", onAbort);
+  // A stream reset while its frame waits on the client's window leaves this
+  // generator suspended at its yield for good (Connect-ES waits for a
+  // "drain" that never comes, so it never returns it): the abort alone must
+  // let go of the topics, or each such reset would keep its listener, and
+  // through it this generator, for the life of the node.
+  const onAbort = () => {
+    stop();
+    wake?.();
+  };
+  signal.addEventListener("abort", onAbort, { once: true });
   try {
     while (!signal.aborted) {
+      backlog.check();
       if (due.size === 0) {
         await new Promise<void>((resolve) => {
           wake = resolve;
@@ -54,8 +69,11 @@ export async function* followTopics<Id, R extends { readonly id: bigint }>(
         for (const record of records) {
           if (record.id <= topic.cursor) continue;
           topic.cursor = record.id;
+          backlog.sent(1, record.data.length);
           yield record;
           if (signal.aborted) return;
+          // Resumed once the transport took the record: the client read on, or fell behind meanwhile.
+          backlog.check();
         }
         // A full batch may have more behind it.
         if (records.length === BATCH) due.add(key);

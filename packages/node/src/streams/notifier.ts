@@ -1,9 +1,10 @@
-// Wake-ups for subscribers: after a write commits, the topics it touched are
-// announced; a subscriber then reads the store from its own cursor. The
-// notice carries no data, so a lost or duplicated notice costs at most a
-// read, never a message. In one process this is an in-memory map; with
-// several node processes on PostgreSQL (planned), LISTEN/NOTIFY would feed
-// the same calls.
+// Wake-ups for subscribers: after a write commits, the records it stored are
+// announced by topic; a subscriber then reads the store from its own cursor.
+// A notice carries no data, only how many records (and bytes) arrived, so
+// that a subscriber can tell how far behind it is (backlog.ts); a lost or
+// duplicated notice costs at most a read, never a message. In one process
+// this is an in-memory map; with several node processes on PostgreSQL
+// (planned), LISTEN/NOTIFY would feed the same calls.
 
 export type TopicKind = "group" | "welcome";
 
@@ -12,11 +13,21 @@ export function topicKey(kind: TopicKind, id: Uint8Array): string {
   return `${kind}:${Buffer.from(id).toString("hex")}`;
 }
 
-export class Notifier {
-  private readonly listeners = new Map<string, Set<(key: string) => void>>();
+/** One stored record, announced under its topic. */
+export interface Notice {
+  readonly key: string;
+  /** The record's payload size. */
+  readonly bytes: number;
+}
 
-  /** Calls `onNotice(key)` for every later notice on one of `keys`. */
-  listen(keys: Iterable<string>, onNotice: (key: string) => void): () => void {
+/** Called once per topic of a write, with the records and bytes it added there. */
+export type NoticeListener = (key: string, records: number, bytes: number) => void;
+
+export class Notifier {
+  private readonly listeners = new Map<string, Set<NoticeListener>>();
+
+  /** Calls `onNotice` for every later notice on one of `keys`. */
+  listen(keys: Iterable<string>, onNotice: NoticeListener): () => void {
     const owned = [...new Set(keys)];
     for (const key of owned) {
       let set = this.listeners.get(key);
@@ -35,9 +46,16 @@ export class Notifier {
     };
   }
 
-  notify(keys: Iterable<string>): void {
-    for (const key of new Set(keys)) {
-      for (const listener of this.listeners.get(key) ?? []) listener(key);
+  notify(notices: Iterable<Notice>): void {
+    const perKey = new Map<string, { records: number; bytes: number }>();
+    for (const { key, bytes } of notices) {
+      const sum = perKey.get(key) ?? { records: 0, bytes: 0 };
+      sum.records += 1;
+      sum.bytes += bytes;
+      perKey.set(key, sum);
+    }
+    for (const [key, { records, bytes }] of perKey) {
+      for (const listener of this.listeners.get(key) ?? []) listener(key, records, bytes);
     }
   }
 
