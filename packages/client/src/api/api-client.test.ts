@@ -12,7 +12,12 @@ import { randomBytes } from "node:crypto";
 import { createPrivateKeySigner } from "@parley/identity";
 import { isClientError } from "../client-error.js";
 import { Client, GroupMessageKind } from "../index.js";
-import { createApiClient, queryGroupMessagesAfter, queryWelcomesAfter, type ApiClientOptions } from "./api-client.js";
+import { createApiClient, groupMessagePages, welcomePages, type ApiClientOptions } from "./api-client.js";
+
+/** Takes every page of a paged query. */
+async function drain(pages: AsyncIterable<unknown[]>): Promise<void> {
+  for await (const _ of pages);
+}
 
 describe("@parley/client's transport, in memory and over HTTP/2", () => {
   let inProcess: InProcessTestNode;
@@ -86,8 +91,8 @@ describe("@parley/client's paging against a node that does not move on", () => {
       return response;
     };
     const api = createApiClient({ ...node.clientOptions, interceptors: [stuck] });
-    await assert.rejects(queryGroupMessagesAfter(api, new Uint8Array([1]), 7n), (e) => isClientError(e) && e.code === "client.bad_response");
-    await assert.rejects(queryWelcomesAfter(api, new Uint8Array(32), 0n), (e) => isClientError(e) && e.code === "client.bad_response");
+    await assert.rejects(drain(groupMessagePages(api, new Uint8Array([1]), 7n)), (e) => isClientError(e) && e.code === "client.bad_response");
+    await assert.rejects(drain(welcomePages(api, new Uint8Array(32), 0n)), (e) => isClientError(e) && e.code === "client.bad_response");
   });
 });
 

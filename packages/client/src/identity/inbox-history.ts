@@ -14,7 +14,7 @@ import {
   type AssociationState,
 } from "@parley/identity";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { ApiClient } from "../api/api-client.js";
+import { nodeFailure, type ApiClient } from "../api/api-client.js";
 import { ClientError } from "../client-error.js";
 
 export interface InboxHistory {
@@ -124,7 +124,7 @@ async function identityUpdatesInPages(api: ApiClient, queries: readonly Identity
         await ask(page.slice(half));
         return;
       }
-      throw new ClientError("client.network", "GetIdentityUpdates failed", { cause: error });
+      throw nodeFailure("GetIdentityUpdates", error);
     }
   };
   for (let i = 0; i < queries.length; i += IDENTITY_PAGE) await ask(queries.slice(i, i + IDENTITY_PAGE));

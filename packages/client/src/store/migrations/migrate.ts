@@ -10,6 +10,7 @@ import type Database from "better-sqlite3";
 import { ClientError } from "../../client-error.js";
 import { adoptSchema } from "./adopt-schema.js";
 import { createCommitLogTables } from "./commit-log-tables.js";
+import { createInputAttemptsTable } from "./input-attempts-table.js";
 import { migrateIntentRecords } from "./intent-records.js";
 
 interface Migration {
@@ -22,6 +23,7 @@ const MIGRATIONS: readonly Migration[] = [
   { description: "adopt the schema of the store before versioned migrations", apply: adoptSchema },
   { description: "intent operations and welcome recipients as typed, versioned records", apply: migrateIntentRecords },
   { description: "the commit log: our epochs, the node's checked entries, publish and read cursors, fork status", apply: createCommitLogTables },
+  { description: "attempts at inputs that failed with a failure of the node's, per group message or welcome", apply: createInputAttemptsTable },
 ];
 
 /** The store version this code writes and reads. */
