@@ -54,8 +54,8 @@ describe("@parley/client against a node that fails, stalls or floods it", { time
 
   it("a commit whose lookups the node keeps refusing is retried a bounded number of times, spaced, across a restart, then refused: the group goes on", async () => {
     assert.equal(MAX_INPUT_ATTEMPTS, SPACINGS_S.length + 1);
-    let target: string | undefined;
-    const refuse = refuseLookupsOf(() => target);
+    const target: { inboxId?: string } = {};
+    const refuse = refuseLookupsOf(() => target.inboxId);
     const clock = testClock();
     const aliceLog = recorder();
     const bobLog = recorder();
@@ -80,7 +80,7 @@ describe("@parley/client against a node that fails, stalls or floods it", { time
     await mallorys.sync();
 
     // Mallory adds Eve, whose log the node now refuses to Alice and Bob.
-    target = eve.inboxId;
+    target.inboxId = eve.inboxId;
     await mallorys.addMembers([eve.inboxId]);
     const commitCursor = BigInt((await mallorys.debugInfo()).cursor[0]?.sequenceId ?? 0);
 
@@ -111,5 +111,154 @@ describe("@parley/client against a node that fails, stalls or floods it", { time
     await group.sync();
     assert.ok((await texts(group)).includes("still here"));
     for (const c of [alice, bob, mallory, eve]) c.close();
+  });
+
+  it("a stranger's welcome whose lookups the node keeps refusing is refused after its attempts, and the next invitation is joined", async () => {
+    const target: { inboxId?: string } = {};
+    const clock = testClock();
+    const log = recorder();
+    const bob = await Client.create(createPrivateKeySigner(randomBytes(32)), {
+      ...node.clientOptions,
+      interceptors: [refuseLookupsOf(() => target.inboxId)],
+      nowNs: clock.nowNs,
+      logger: log,
+    });
+    const stranger = await Client.create(createPrivateKeySigner(randomBytes(32)), node.clientOptions);
+    const alice = await Client.create(createPrivateKeySigner(randomBytes(32)), node.clientOptions);
+    target.inboxId = stranger.inboxId;
+    const fromStranger = await stranger.conversations.createGroup([bob.inboxId]);
+    const fromAlice = await alice.conversations.createGroup([bob.inboxId]);
+    for (const spacing of SPACINGS_S) {
+      await assert.rejects(bob.conversations.sync(), failsWith("client.node_refused"));
+      assert.equal(bob.conversations.getConversationById(fromAlice.id), undefined, "the invitation after it waits");
+      clock.advanceSeconds(spacing);
+    }
+    await bob.conversations.sync();
+    assert.ok(log.entries.some((e) => e.fields["code"] === "refused.retries_exhausted"), "the stranger's welcome refused and logged");
+    assert.equal(bob.conversations.getConversationById(fromStranger.id), undefined);
+    const joined = bob.conversations.getConversationById(fromAlice.id);
+    assert.ok(joined instanceof Group, "Alice's invitation joined");
+    await fromAlice.send("welcome, Bob");
+    await joined.sync();
+    assert.ok((await texts(joined)).includes("welcome, Bob"));
+    for (const c of [bob, stranger, alice]) c.close();
+  });
+
+  it("a node that never answers a query: client.timeout at the deadline, and the next sync goes on", { timeout: 30_000 }, async () => {
+    const stall = { on: false };
+    // Holds the call until the client gives up on it (its deadline aborts the signal).
+    const staller: Interceptor = (next) => (request) => {
+      if (!stall.on || request.method.name !== "QueryGroupMessages") return next(request);
+      return new Promise((_, reject) => request.signal.addEventListener("abort", () => reject(request.signal.reason as Error), { once: true }));
+    };
+    const alice = await Client.create(createPrivateKeySigner(randomBytes(32)), {
+      ...node.clientOptions,
+      interceptors: [staller],
+      callTimeouts: { readMs: 300 },
+    });
+    const bob = await Client.create(createPrivateKeySigner(randomBytes(32)), node.clientOptions);
+    const group = await alice.conversations.createGroup([bob.inboxId]);
+    stall.on = true;
+    await assert.rejects(group.sync(), failsWith("client.timeout"));
+    await assert.rejects(alice.conversations.syncAll(), failsWith("client.timeout"));
+    stall.on = false;
+    await bob.conversations.sync();
+    const bobs = bob.conversations.getConversationById(group.id);
+    assert.ok(bobs instanceof Group);
+    await bobs.send("hello");
+    await group.sync();
+    assert.ok((await texts(group)).includes("hello"));
+    for (const c of [alice, bob]) c.close();
+  });
+
+  it("a sync takes one page at a time: what the pages before a failing one held is kept", async () => {
+    // Room for two members' identity logs, and for two or three of the messages below per page.
+    const small = createInProcessTestNode({ requestLimits: { maxAnswerBytes: 1500 } });
+    try {
+      const failing = { on: false, queries: 0 };
+      const failSecondPage: Interceptor = (next) => (request) => {
+        if (failing.on && request.method.name === "QueryGroupMessages" && ++failing.queries >= 2) {
+          throw new ConnectError("connection lost", Code.Unavailable);
+        }
+        return next(request);
+      };
+      const alice = await Client.create(createPrivateKeySigner(randomBytes(32)), small.clientOptions);
+      const bob = await Client.create(createPrivateKeySigner(randomBytes(32)), { ...small.clientOptions, interceptors: [failSecondPage] });
+      const group = await alice.conversations.createGroup([bob.inboxId]);
+      await bob.conversations.sync();
+      const bobs = bob.conversations.getConversationById(group.id);
+      assert.ok(bobs instanceof Group);
+      await bobs.sync();
+      const sent = Array.from({ length: 6 }, (_, i) => `message ${i} ${"x".repeat(300)}`);
+      for (const text of sent) await group.send(text);
+      failing.on = true;
+      await assert.rejects(bobs.sync(), failsWith("client.network"));
+      const kept = await texts(bobs);
+      assert.ok(kept.length > 0 && kept.length < sent.length, `the first page's messages are kept (${kept.length} of ${sent.length})`);
+      assert.deepEqual(kept, sent.slice(0, kept.length));
+      failing.on = false;
+      await bobs.sync();
+      assert.deepEqual(await texts(bobs), sent);
+      for (const c of [alice, bob]) c.close();
+    } finally {
+      await small.stop();
+    }
+  });
+});
+
+describe("@parley/client over HTTP/2 to a node whose answer never ends", () => {
+  /** What the node sends before it gives up: without a limit the client would read all of it. */
+  const SENT_AT_MOST = 3 * READ_MAX_BYTES;
+  let server: Http2Server;
+  let url: string;
+  let written = 0;
+  before(async () => {
+    server = createServer();
+    server.on("stream", (stream) => {
+      stream.on("error", () => undefined);
+      stream.respond({ ":status": 200, "content-type": "application/grpc+proto" });
+      // One gRPC message that says it is 2 GiB long, then bytes until the client goes.
+      const prefix = Buffer.alloc(5);
+      prefix.writeUInt32BE(0x7fff_ffff, 1);
+      stream.write(prefix);
+      const chunk = Buffer.alloc(64 * 1024, 1);
+      const pump = () => {
+        while (!stream.destroyed && !stream.closed && written < SENT_AT_MOST) {
+          written += chunk.length;
+          if (!stream.write(chunk)) {
+            stream.once("drain", pump);
+            return;
+          }
+        }
+        if (!stream.destroyed && !stream.closed) stream.end();
+      };
+      pump();
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const address = server.address();
+    assert.ok(address !== null && typeof address === "object");
+    url = `http://127.0.0.1:${address.port}`;
+  });
+  after(() => {
+    server.close();
+  });
+
+  it("a unary answer past the read limit is client.response_too_large, read no further than its length prefix", async () => {
+    written = 0;
+    const api = createApiClient({ apiUrl: url });
+    await assert.rejects(
+      call("QueryGroupMessages", () => api.mls.queryGroupMessages({ groupId: new Uint8Array([1]) })),
+      failsWith("client.response_too_large"),
+    );
+    assert.ok(written < 8 * 1024 * 1024, `the node got to send ${written} bytes`);
+  });
+
+  it("a stream message past the read limit ends the stream with client.response_too_large", async () => {
+    written = 0;
+    const api = createApiClient({ apiUrl: url });
+    const followed = { groupIdBytes: new Uint8Array([1]), cursor: 0n, sync: () => Promise.resolve(), messages: () => Promise.resolve([]) };
+    await assert.rejects(pushNewMessages(api, [followed], () => undefined, new AbortController().signal), failsWith("client.response_too_large"));
+    assert.ok(written < 8 * 1024 * 1024, `the node got to send ${written} bytes`);
   });
 });
