@@ -55,8 +55,9 @@ export const DEFAULT_CALL_TIMEOUTS: Required<CallTimeouts> = { readMs: 30_000, w
  * node's answer budget (32 MiB of records a page, packages/node
  * services/limits.ts) with room for the protobuf framing, and Connect's
  * default of 4 GiB far below. libxmtp's own limit is GRPC_PAYLOAD_LIMIT,
- * 25 MiB (xmtp_configuration api.rs), for its bigger pages of a node
- * whose budget is lower.
+ * 25 MiB per message (xmtp_configuration common/api.rs, the decoding limit
+ * of its gRPC client); ours is above it only as far as our node's budget
+ * requires.
  */
 export const READ_MAX_BYTES = 40 * 1024 * 1024;
 
