@@ -171,13 +171,13 @@ describe("@parley/client against a node that fails, stalls or floods it", { time
     for (const c of [alice, bob]) c.close();
   });
 
-  it("a sync takes one page at a time: what the pages before a failing one held is kept", async () => {
+  it("a sync takes one page at a time: what the pages before a failing one held is kept, for group messages and welcomes", async () => {
     // Room for two members' identity logs, and for two or three of the messages below per page.
     const small = createInProcessTestNode({ requestLimits: { maxAnswerBytes: 1500 } });
     try {
-      const failing = { on: false, queries: 0 };
+      const failing = { on: false, queries: 0, method: "QueryGroupMessages" };
       const failSecondPage: Interceptor = (next) => (request) => {
-        if (failing.on && request.method.name === "QueryGroupMessages" && ++failing.queries >= 2) {
+        if (failing.on && request.method.name === failing.method && ++failing.queries >= 2) {
           throw new ConnectError("connection lost", Code.Unavailable);
         }
         return next(request);
@@ -199,6 +199,19 @@ describe("@parley/client against a node that fails, stalls or floods it", { time
       failing.on = false;
       await bobs.sync();
       assert.deepEqual(await texts(bobs), sent);
+
+      // Welcomes too: each page holds one; the second page fails.
+      const invited: Group[] = [];
+      for (let i = 0; i < 3; i++) invited.push(await alice.conversations.createGroup([bob.inboxId]));
+      const joined = () => invited.filter((g) => bob.conversations.getConversationById(g.id) !== undefined).length;
+      failing.method = "QueryWelcomeMessages";
+      failing.queries = 0;
+      failing.on = true;
+      await assert.rejects(bob.conversations.sync(), failsWith("client.network"));
+      assert.ok(joined() > 0 && joined() < invited.length, `the first page's welcomes are joined (${joined()} of ${invited.length})`);
+      failing.on = false;
+      await bob.conversations.sync();
+      assert.equal(joined(), invited.length);
       for (const c of [alice, bob]) c.close();
     } finally {
       await small.stop();
