@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { createServer, type Http2Server } from "node:http2";
+import { createServer, type Http2Server, type ServerHttp2Session } from "node:http2";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,12 +23,13 @@ const failsWith = (code: ClientErrorCode) => (e: unknown) => isClientError(e) &&
 
 /** A node that answers RESOURCE_EXHAUSTED (as our node's rate limit and answer limit do) to any lookup of `target()`'s log. */
 function refuseLookupsOf(target: () => string | undefined): Interceptor {
-  return (next) => (request) => {
+  // Async, as a node's answer: a throw before the call starts would leave Connect's deadline timer running.
+  return (next) => async (request) => {
     if (request.method.name === "GetIdentityUpdates") {
       const asked = (request.message as identityApi.GetIdentityUpdatesRequest).requests;
       if (asked.some((r) => r.inboxId === target())) throw new ConnectError("rate limited", Code.ResourceExhausted);
     }
-    return next(request);
+    return await next(request);
   };
 }
 
@@ -176,11 +177,11 @@ describe("@parley/client against a node that fails, stalls or floods it", { time
     const small = createInProcessTestNode({ requestLimits: { maxAnswerBytes: 1500 } });
     try {
       const failing = { on: false, queries: 0, method: "QueryGroupMessages" };
-      const failSecondPage: Interceptor = (next) => (request) => {
+      const failSecondPage: Interceptor = (next) => async (request) => {
         if (failing.on && request.method.name === failing.method && ++failing.queries >= 2) {
           throw new ConnectError("connection lost", Code.Unavailable);
         }
-        return next(request);
+        return await next(request);
       };
       const alice = await Client.create(createPrivateKeySigner(randomBytes(32)), small.clientOptions);
       const bob = await Client.create(createPrivateKeySigner(randomBytes(32)), { ...small.clientOptions, interceptors: [failSecondPage] });
@@ -225,8 +226,13 @@ describe("@parley/client over HTTP/2 to a node whose answer never ends", () => {
   let server: Http2Server;
   let url: string;
   let written = 0;
+  const sessions = new Set<ServerHttp2Session>();
   before(async () => {
     server = createServer();
+    server.on("session", (session) => {
+      sessions.add(session);
+      session.on("close", () => sessions.delete(session));
+    });
     server.on("stream", (stream) => {
       stream.on("error", () => undefined);
       stream.respond({ ":status": 200, "content-type": "application/grpc+proto" });
@@ -253,8 +259,10 @@ describe("@parley/client over HTTP/2 to a node whose answer never ends", () => {
     assert.ok(address !== null && typeof address === "object");
     url = `http://127.0.0.1:${address.port}`;
   });
-  after(() => {
-    server.close();
+  after(async () => {
+    // The client's connections stay open for its next calls: end them, or the server never closes.
+    for (const session of sessions) session.destroy();
+    await new Promise((resolve) => server.close(resolve));
   });
 
   it("a unary answer past the read limit is client.response_too_large, read no further than its length prefix", async () => {
