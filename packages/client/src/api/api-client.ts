@@ -4,8 +4,7 @@
 // Nothing here interprets what comes back beyond the protobuf types; what a
 // failed call means is decided once, in nodeFailure.
 //
-// A node may be hostile (../shared/spec/xmtp-node-api.md: it authenticates
-// nothing and answers whatever it likes), so every call is bounded: a
+// A node may be hostile towards its clients, so every call is bounded: a
 // deadline per call kind, a size limit on every answer and on every message
 // of a stream (checked on the gRPC length prefix, before the bytes are
 // read), and HTTP/2 pings that end the streams of a connection that went
@@ -105,8 +104,9 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
  * What a failed call to the node means, as a ClientError:
  * - `client.node_refused`: the node answered with a refusal of the request
  *   (INVALID_ARGUMENT, RESOURCE_EXHAUSTED, FAILED_PRECONDITION, NOT_FOUND).
- *   Our node says RESOURCE_EXHAUSTED both for its rate limit (gone in
- *   seconds) and for an answer past its byte limit (the same every time),
+ *   Our node says RESOURCE_EXHAUSTED both for its rate limit (as
+ *   xmtp-node-go, ../shared/spec/xmtp-node-api.md section 5) and for an
+ *   answer past its byte limit (the same every time),
  *   and a hostile node can say anything: the code alone never decides that
  *   an input is bad, it counts as an attempt (incoming/incoming-failure.ts).
  * - `client.timeout`: no answer within the call's deadline.
