@@ -3,8 +3,20 @@
 // ConnectError, an MlsError, an IdentityError) is kept for logs.
 
 export type ClientErrorCode =
-  /** The node could not be reached or answered with an error. */
+  /** The node could not be reached, or the call failed on the way (a reset stream, a broken connection, a node error of its own). */
   | "client.network"
+  /**
+   * The node refused the request (gRPC INVALID_ARGUMENT, RESOURCE_EXHAUSTED,
+   * FAILED_PRECONDITION or NOT_FOUND): its rate limit, its answer byte
+   * limit, or a rule of its own. Not a network failure: an input whose
+   * processing meets one is retried a bounded number of times, then refused
+   * (incoming/incoming-failure.ts).
+   */
+  | "client.node_refused"
+  /** The node did not answer within the call's deadline (api/api-client.ts). */
+  | "client.timeout"
+  /** The node's answer, or one message of a stream, is larger than the client reads (api/api-client.ts). */
+  | "client.response_too_large"
   /** The node answered with something that does not make sense (missing fields, wrong counts). */
   | "client.bad_response"
   /** An inbox, installation, key package or conversation was not found. */

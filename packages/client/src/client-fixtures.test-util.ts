@@ -15,6 +15,17 @@ export interface LogEntry {
   readonly fields: Record<string, unknown>;
 }
 
+/** The system clock plus an offset the test moves forward (ClientOptions.nowNs). */
+export function testClock() {
+  let offsetNs = 0n;
+  return {
+    nowNs: () => BigInt(Date.now()) * 1_000_000n + offsetNs,
+    advanceSeconds: (s: number) => {
+      offsetNs += BigInt(s) * 1_000_000_000n;
+    },
+  };
+}
+
 /** A logger that keeps every entry it is given (warn and debug). */
 export function recorder(): ClientLogger & { entries: LogEntry[] } {
   const entries: LogEntry[] = [];

@@ -21,7 +21,7 @@ import type { Interceptor } from "@connectrpc/connect";
 import type { UniversalClientFn } from "@connectrpc/connect/protocol";
 import { asInboxId, asInstallationKey } from "@parley/proto";
 import { uploadKeyPackage } from "./key-packages.js";
-import { createApiClient, call, type ApiClient } from "./api/api-client.js";
+import { createApiClient, call, type ApiClient, type CallTimeouts } from "./api/api-client.js";
 import { resolveApiUrl, type XmtpEnv } from "./api/api-urls.js";
 import { systemNowNs, type ClientContext } from "./client-context.js";
 import { ClientError } from "./client-error.js";
@@ -72,6 +72,13 @@ export interface ClientOptions {
    * installation. Also logged as `security.installation_cloned`.
    */
   readonly onInstallationCloned?: ClonedInstallationListener;
+  /**
+   * Not in @xmtp/node-sdk, which has no deadline to set (libxmtp gives
+   * every request a fixed 120 s): the deadlines of calls to the node, by
+   * kind; defaults `{ readMs: 30_000, writeMs: 60_000 }`. A call past its
+   * deadline fails with `client.timeout`.
+   */
+  readonly callTimeouts?: CallTimeouts;
 }
 
 export interface InboxState {
@@ -234,7 +241,7 @@ export class Client {
     signer: Signer,
     inboxId: string,
     installationIds: readonly Uint8Array[],
-    options: Pick<ClientOptions, "apiUrl" | "env" | "nowNs" | "interceptors" | "httpClient">,
+    options: Pick<ClientOptions, "apiUrl" | "env" | "nowNs" | "interceptors" | "httpClient" | "callTimeouts">,
   ): Promise<void> {
     return revokeInstallations(createApiClient({ ...options, apiUrl: apiUrlOf(options) }), signer, inboxId, installationIds, options.nowNs ?? systemNowNs);
   }

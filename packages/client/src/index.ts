@@ -2,6 +2,7 @@
 // @xmtp/node-sdk. User-facing first.
 export { Client, DEFAULT_NONCE, type ClientOptions, type InboxState } from "./client.js";
 export { ApiUrls, type XmtpEnv } from "./api/api-urls.js";
+export { DEFAULT_CALL_TIMEOUTS, READ_MAX_BYTES, type CallTimeouts } from "./api/api-client.js";
 export { Conversations, type CreateGroupOptions } from "./conversations/conversations.js";
 export { ConversationType, type ListConversationsOptions } from "./conversations/conversation-list.js";
 export { Conversation, type GroupMemberInfo } from "./conversations/conversation.js";
@@ -9,7 +10,7 @@ export type { ConversationDebugInfo } from "./conversations/debug-info.js";
 export { Group } from "./conversations/group.js";
 export { Dm } from "./conversations/dm.js";
 export type { DecodedMessage, ListMessagesOptions } from "./conversations/decoded-message.js";
-export type { RefusalCode } from "./incoming/incoming-failure.js";
+export { MAX_INPUT_ATTEMPTS, type RefusalCode } from "./incoming/incoming-failure.js";
 export type { ClonedInstallationListener, ClonedInstallationReport, CloneEvidence } from "./identity/clone-reporter.js";
 export { ContentTypeText } from "./content/text-codec.js";
 export { ContentTypeReaction, ReactionAction, ReactionSchema, type Reaction } from "./content/reaction-codec.js";

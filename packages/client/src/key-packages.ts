@@ -5,7 +5,7 @@
 // one's private half is deleted once late welcomes have had their time.
 import { createKeyPackage } from "@parley/mls";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ClientError } from "./client-error.js";
+import { nodeFailure } from "./api/api-client.js";
 import type { ClientContext } from "./client-context.js";
 
 const DAY_NS = 24n * 3600n * 1_000_000_000n;
@@ -39,7 +39,7 @@ async function upload(ctx: ClientContext, initKey: Uint8Array, keyPackage: Uint8
     // checkOwnKeyPackage reports that). Trying again every sync would fail
     // every sync; the node's newer one stays in use.
     if (!(error instanceof ConnectError && error.code === Code.FailedPrecondition)) {
-      throw new ClientError("client.network", "UploadKeyPackage failed", { cause: error });
+      throw nodeFailure("UploadKeyPackage", error);
     }
   }
   ctx.store.markKeyPackageUploaded(initKey);

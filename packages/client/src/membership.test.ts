@@ -10,19 +10,9 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createPrivateKeySigner } from "@parley/identity";
 import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
+import { testClock } from "./client-fixtures.test-util.js";
 import { isClientError } from "./client-error.js";
 import { Client, GroupMessageKind } from "./index.js";
-
-/** The system clock plus an offset the test moves forward. */
-function testClock() {
-  let offsetNs = 0n;
-  return {
-    nowNs: () => BigInt(Date.now()) * 1_000_000n + offsetNs,
-    advanceSeconds: (s: number) => {
-      offsetNs += BigInt(s) * 1_000_000_000n;
-    },
-  };
-}
 
 const installationIds = async (client: Client) => (await client.inboxState()).installations.map((i) => i.id).sort();
 

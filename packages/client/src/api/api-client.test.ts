@@ -3,7 +3,6 @@
 // HTTP underneath differs.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Interceptor } from "@connectrpc/connect";
 import type { RunningNode } from "@parley/node";
 import { createInProcessTestNode, startTestNode, type InProcessTestNode } from "@parley/testkit";
 import { create } from "@bufbuild/protobuf";
@@ -12,7 +11,13 @@ import { randomBytes } from "node:crypto";
 import { createPrivateKeySigner } from "@parley/identity";
 import { isClientError } from "../client-error.js";
 import { Client, GroupMessageKind } from "../index.js";
-import { createApiClient, queryGroupMessagesAfter, queryWelcomesAfter, type ApiClientOptions } from "./api-client.js";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { createApiClient, groupMessagePages, nodeFailure, welcomePages, type ApiClientOptions } from "./api-client.js";
+
+/** Takes every page of a paged query. */
+async function drain(pages: AsyncIterable<unknown[]>): Promise<void> {
+  for await (const _ of pages);
+}
 
 describe("@parley/client's transport, in memory and over HTTP/2", () => {
   let inProcess: InProcessTestNode;
@@ -86,8 +91,8 @@ describe("@parley/client's paging against a node that does not move on", () => {
       return response;
     };
     const api = createApiClient({ ...node.clientOptions, interceptors: [stuck] });
-    await assert.rejects(queryGroupMessagesAfter(api, new Uint8Array([1]), 7n), (e) => isClientError(e) && e.code === "client.bad_response");
-    await assert.rejects(queryWelcomesAfter(api, new Uint8Array(32), 0n), (e) => isClientError(e) && e.code === "client.bad_response");
+    await assert.rejects(drain(groupMessagePages(api, new Uint8Array([1]), 7n)), (e) => isClientError(e) && e.code === "client.bad_response");
+    await assert.rejects(drain(welcomePages(api, new Uint8Array(32), 0n)), (e) => isClientError(e) && e.code === "client.bad_response");
   });
 });
 
@@ -136,4 +141,25 @@ describe("@parley/client's identity lookups against a node whose answers hold on
     alice.close();
     bob.close();
   });
+});
+
+describe("nodeFailure: what a failed call means", () => {
+  const table: [string, unknown, string][] = [
+    ["INVALID_ARGUMENT", new ConnectError("bad", Code.InvalidArgument), "client.node_refused"],
+    ["RESOURCE_EXHAUSTED (a rate limit, an answer limit)", new ConnectError("slow down", Code.ResourceExhausted), "client.node_refused"],
+    ["FAILED_PRECONDITION", new ConnectError("stale", Code.FailedPrecondition), "client.node_refused"],
+    ["NOT_FOUND", new ConnectError("none", Code.NotFound), "client.node_refused"],
+    ["Connect's own read limit", new ConnectError("message size 2147483647 is larger than configured readMaxBytes 41943040", Code.ResourceExhausted), "client.response_too_large"],
+    ["a deadline", new ConnectError("the operation timed out", Code.DeadlineExceeded), "client.timeout"],
+    ["UNAVAILABLE", new ConnectError("down", Code.Unavailable), "client.network"],
+    ["INTERNAL", new ConnectError("oops", Code.Internal), "client.network"],
+    ["a socket error", new Error("ECONNRESET"), "client.network"],
+  ];
+  for (const [what, error, code] of table) {
+    it(`${what}: ${code}, with the cause kept`, () => {
+      const failure = nodeFailure("Call", error);
+      assert.equal(failure.code, code);
+      assert.equal(failure.cause, error);
+    });
+  }
 });

@@ -4,6 +4,7 @@
 // restart resumes from a cursor that matches the state.
 import { encodeGroupState, eraseConsumed, type GroupState } from "@parley/mls";
 import type { ClientContext } from "../client-context.js";
+import { retryOrGiveUp } from "../incoming/incoming-failure.js";
 import { logRefused } from "../logging.js";
 import { recordCommit } from "./commit-log.js";
 import type { Envelope, EnvelopeOutcome, Refusal } from "./process-envelope.js";
@@ -19,7 +20,8 @@ export interface Applied {
  * Writes `outcome` of `envelope` on top of `state`.
  *
  * @throws the outcome's error for `retry`: the cursor stays before the
- *   envelope, and the next sync takes it again.
+ *   envelope, and the next sync takes it again; unless the node failed it
+ *   too often (retryOrGiveUp), when it is refused and the cursor moves on.
  */
 export function applyOutcome(ctx: ClientContext, groupId: Uint8Array, state: GroupState, envelope: Envelope, outcome: EnvelopeOutcome): Applied {
   const { store } = ctx;
@@ -34,8 +36,13 @@ export function applyOutcome(ctx: ClientContext, groupId: Uint8Array, state: Gro
     if (refusal.cloned !== undefined) ctx.clones.report({ evidence: refusal.cloned, groupId: fields.groupId, cursor: envelope.id });
   };
   switch (outcome.kind) {
-    case "retry":
-      throw outcome.error;
+    case "retry": {
+      const verdict = retryOrGiveUp(outcome.error, store.attemptLedger("group_message", groupId, envelope.id), ctx.nowNs());
+      if (verdict.action === "retry") throw outcome.error;
+      store.setCursor(groupId, envelope.id);
+      log({ code: verdict.code, reason: `the node failed it ${verdict.count} times`, cause: outcome.error, level: "warn" });
+      return { state, stop: false };
+    }
     case "paused":
       store.setPausedForVersion(groupId, outcome.version);
       log(outcome.refusal);

@@ -6,7 +6,7 @@
 // (membership check, key update) that come before a send or after a sync.
 import { createHash } from "node:crypto";
 import { decodeGroupState, isMlsError, type GroupState } from "@parley/mls";
-import { queryGroupMessagesAfter } from "../api/api-client.js";
+import { groupMessagePages } from "../api/api-client.js";
 import type { ClientContext } from "../client-context.js";
 import { ClientError, isClientError } from "../client-error.js";
 import { identityAuthenticator } from "../identity/identity-lookup.js";
@@ -94,32 +94,40 @@ export class ConversationCore implements IntentHost {
       store.setPausedForVersion(this.groupId, undefined); // this version reads it: go on
     }
     const authenticate = identityAuthenticator(this.ctx.api, this.ctx.inboxLogs);
-    const envelopes = await queryGroupMessagesAfter(this.ctx.api, this.groupId, this.row().cursor);
-    // Decoded once: each envelope's outcome is written with its cursor, and
-    // the state carried on in memory.
-    let state = envelopes.length === 0 ? undefined : this.state();
-    for (const envelope of envelopes) {
-      if (state === undefined) break;
-      const hash = sha256(envelope.data);
-      const outcome = await processEnvelope(state, envelope, {
-        groupId: this.groupId,
-        ownInboxId: this.ctx.inboxId,
-        ownInstallationKey: this.ctx.installationKey,
-        authenticate,
-        ownIntent: store.intentByHash(this.groupId, hash),
-        ownPayload: store.isOwnPayload(hash),
-        nowNs: this.ctx.nowNs(),
-      });
-      const applied = applyOutcome(this.ctx, this.groupId, state, envelope, outcome);
-      if (applied.stop) return;
-      state = applied.state;
-    }
-    if (state !== undefined) loseOvertaken(this.ctx, this.groupId, state.epoch);
+    const cursor = this.row().cursor;
+    // Attempts at envelopes the cursor has passed are done with.
+    store.clearInputAttempts("group_message", this.groupId, cursor);
+    let processed = false;
     try {
+      // Page by page: each envelope's outcome is written with its cursor
+      // before the next page is asked for, so a node that fails or stalls
+      // on a later page loses us nothing, and memory holds one page. The
+      // state is decoded once and carried on in memory.
+      let state: GroupState | undefined;
+      for await (const page of groupMessagePages(this.ctx.api, this.groupId, cursor)) {
+        for (const envelope of page) {
+          processed = true;
+          state ??= this.state();
+          const hash = sha256(envelope.data);
+          const outcome = await processEnvelope(state, envelope, {
+            groupId: this.groupId,
+            ownInboxId: this.ctx.inboxId,
+            ownInstallationKey: this.ctx.installationKey,
+            authenticate,
+            ownIntent: store.intentByHash(this.groupId, hash),
+            ownPayload: store.isOwnPayload(hash),
+            nowNs: this.ctx.nowNs(),
+          });
+          const applied = applyOutcome(this.ctx, this.groupId, state, envelope, outcome);
+          if (applied.stop) return;
+          state = applied.state;
+        }
+      }
+      if (state !== undefined) loseOvertaken(this.ctx, this.groupId, state.epoch);
       await finishCommitted(this.ctx, this.groupId);
     } finally {
-      // Also when the welcomes fail: the log keeps old pages, used secrets among them.
-      if (envelopes.length > 0) store.scrub();
+      // Also when a page or the welcomes fail: the log keeps old pages, used secrets among them.
+      if (processed) store.scrub();
     }
   }
 

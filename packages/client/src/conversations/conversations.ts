@@ -1,12 +1,12 @@
 // client.conversations (../shared/spec/xmtp-client.md sections 2.5, 3.1, 7):
 // creating groups, joining from welcomes, listing.
 import { createGroup, encodeGroupState, groupExtensions, type GroupState, joinFromWelcome, MAX_GROUP_INBOXES, privateInitKey, unwrapWelcome } from "@parley/mls";
-import { messageContents } from "@parley/proto";
-import { queryWelcomesAfter } from "../api/api-client.js";
+import { messageContents, type mlsApi } from "@parley/proto";
+import { welcomePages } from "../api/api-client.js";
 import type { ClientContext } from "../client-context.js";
 import { identityAuthenticator } from "../identity/identity-lookup.js";
 import { ClientError } from "../client-error.js";
-import { classifyFailure } from "../incoming/incoming-failure.js";
+import { classifyFailure, retryOrGiveUp } from "../incoming/incoming-failure.js";
 import { checkOwnKeyPackage } from "../identity/cloned-installation.js";
 import { inboxIdInput, inboxIdsInput } from "../identity/inbox-id-input.js";
 import { maintainKeyPackages } from "../key-packages.js";
@@ -36,6 +36,9 @@ import { decodeImmutableMetadata, newDmExtensions, newGroupExtensions, type Grou
 import type { XmtpGroupExtensions } from "@parley/mls";
 import { logRefused, logSkipped } from "../logging.js";
 import { policySetForOptions, type GroupPermissionsOptions, type PermissionPolicySet } from "./group-permissions.js";
+
+/** Welcomes have one topic per installation: their attempts have no scope. */
+const NO_SCOPE = new Uint8Array(0);
 
 export interface CreateGroupOptions extends GroupMetadataOptions {
   /** Default ("All members"), AdminOnly, or CustomPolicy with `customPermissionPolicySet`. */
@@ -163,61 +166,11 @@ export class Conversations {
   async #syncWelcomes(): Promise<void> {
     const { store, api } = this.#ctx;
     const cursor = store.installation()?.welcomeCursor ?? 0n;
-    const welcomes = await queryWelcomesAfter(api, this.#ctx.installationKey, cursor);
-    for (const welcome of welcomes) {
-      const v = welcome.version;
-      if (v.case !== "v1") {
-        if (v.value !== undefined) store.setWelcomeCursor(v.value.id);
-        continue;
-      }
-      const w = v.value;
-      const authenticate = identityAuthenticator(api, this.#ctx.inboxLogs);
-      try {
-        const keys = store.keyPackage(w.hpkePublicKey);
-        if (keys === undefined) {
-          logRefused(this.#ctx.logger, "refused.welcome", { cursor: w.id, reason: "not wrapped to a key package of ours" });
-          store.setWelcomeCursor(w.id);
-          continue;
-        }
-        const opened = unwrapWelcome(w, privateInitKey(keys.privateKeyPackage));
-        const { state, addedBy } = await joinFromWelcome({
-          welcome: opened.welcome,
-          keyPackage: keys.keyPackage,
-          privateKeyPackage: keys.privateKeyPackage,
-          authenticate,
-        });
-        // Every leaf at its inbox's pinned sequence id, every installation there in the tree.
-        const refused =
-          welcomeExtensionViolation(state) ??
-          dmWelcomeViolation(state, this.#ctx.inboxId, addedBy?.inboxId) ??
-          (await checkJoinedGroup(authenticate.histories, state, { sentNs: w.createdNs, nowNs: this.#ctx.nowNs() }));
-        if (refused !== undefined) {
-          logRefused(this.#ctx.logger, "refused.welcome", { cursor: w.id, reason: refused });
-          store.setWelcomeCursor(w.id);
-          continue;
-        }
-        store.markKeyPackageUsed(w.hpkePublicKey, this.#ctx.nowNs());
-        const cursor = opened.messageCursor ?? 0n;
-        const adder = addedBy?.inboxId ?? "";
-        const transcript = welcomeTranscript({ groupId: state.groupId, createdNs: w.createdNs, cursor }, adder, this.#ctx.inboxId);
-        if (store.group(state.groupId) === undefined) {
-          store.transaction(() => {
-            store.insertGroup({ groupId: state.groupId, state: encodeGroupState(state), cursor, createdNs: w.createdNs, addedByInboxId: adder });
-            store.insertMessage(transcript);
-          });
-        } else {
-          const rejoined = await this.#rejoin(state, cursor, adder, transcript);
-          if (rejoined !== undefined) logRefused(this.#ctx.logger, "refused.welcome", { cursor: w.id, reason: rejoined });
-        }
-        store.setWelcomeCursor(w.id);
-      } catch (error) {
-        const decision = classifyFailure(error, "welcome", authenticate.networkFailure());
-        // The network or our store failed us, not the welcome: stop here,
-        // and the next sync takes it again (the cursor stays before it).
-        if (decision.action === "retry") throw decision.error;
-        store.setWelcomeCursor(w.id);
-        logSkipped(this.#ctx.logger, decision, { cursor: w.id });
-      }
+    // Attempts at welcomes the cursor has passed are done with.
+    store.clearInputAttempts("welcome", NO_SCOPE, cursor);
+    // Page by page, each welcome's cursor written before the next page is asked for.
+    for await (const page of welcomePages(api, this.#ctx.installationKey, cursor)) {
+      for (const welcome of page) await this.#processWelcome(welcome);
     }
     // A used key package is public knowledge of who joined: rotate it, as
     // libxmtp queues a rotation after consuming a welcome. The old private
@@ -226,6 +179,71 @@ export class Conversations {
     // After our own rotation: a key package on the node that we did not
     // make is another holder of our key rotating one it used.
     await checkOwnKeyPackage(this.#ctx);
+  }
+
+  /** One welcome: joined, refused (the cursor moves past it), or thrown to retry (the cursor stays before it). */
+  async #processWelcome(welcome: mlsApi.WelcomeMessage): Promise<void> {
+    const { store, api } = this.#ctx;
+    const v = welcome.version;
+    if (v.case !== "v1") {
+      if (v.value !== undefined) store.setWelcomeCursor(v.value.id);
+      return;
+    }
+    const w = v.value;
+    const authenticate = identityAuthenticator(api, this.#ctx.inboxLogs);
+    try {
+      const keys = store.keyPackage(w.hpkePublicKey);
+      if (keys === undefined) {
+        logRefused(this.#ctx.logger, "refused.welcome", { cursor: w.id, reason: "not wrapped to a key package of ours" });
+        store.setWelcomeCursor(w.id);
+        return;
+      }
+      const opened = unwrapWelcome(w, privateInitKey(keys.privateKeyPackage));
+      const { state, addedBy } = await joinFromWelcome({
+        welcome: opened.welcome,
+        keyPackage: keys.keyPackage,
+        privateKeyPackage: keys.privateKeyPackage,
+        authenticate,
+      });
+      // Every leaf at its inbox's pinned sequence id, every installation there in the tree.
+      const refused =
+        welcomeExtensionViolation(state) ??
+        dmWelcomeViolation(state, this.#ctx.inboxId, addedBy?.inboxId) ??
+        (await checkJoinedGroup(authenticate.histories, state, { sentNs: w.createdNs, nowNs: this.#ctx.nowNs() }));
+      if (refused !== undefined) {
+        logRefused(this.#ctx.logger, "refused.welcome", { cursor: w.id, reason: refused });
+        store.setWelcomeCursor(w.id);
+        return;
+      }
+      store.markKeyPackageUsed(w.hpkePublicKey, this.#ctx.nowNs());
+      const cursor = opened.messageCursor ?? 0n;
+      const adder = addedBy?.inboxId ?? "";
+      const transcript = welcomeTranscript({ groupId: state.groupId, createdNs: w.createdNs, cursor }, adder, this.#ctx.inboxId);
+      if (store.group(state.groupId) === undefined) {
+        store.transaction(() => {
+          store.insertGroup({ groupId: state.groupId, state: encodeGroupState(state), cursor, createdNs: w.createdNs, addedByInboxId: adder });
+          store.insertMessage(transcript);
+        });
+      } else {
+        const rejoined = await this.#rejoin(state, cursor, adder, transcript);
+        if (rejoined !== undefined) logRefused(this.#ctx.logger, "refused.welcome", { cursor: w.id, reason: rejoined });
+      }
+      store.setWelcomeCursor(w.id);
+    } catch (error) {
+      const decision = classifyFailure(error, "welcome", authenticate.networkFailure());
+      if (decision.action === "retry") {
+        // The node or our store failed us, not the welcome: stop here, and
+        // the next sync takes it again (the cursor stays before it), unless
+        // the node failed it too often.
+        const verdict = retryOrGiveUp(decision.error, store.attemptLedger("welcome", NO_SCOPE, w.id), this.#ctx.nowNs());
+        if (verdict.action === "retry") throw decision.error;
+        store.setWelcomeCursor(w.id);
+        logRefused(this.#ctx.logger, verdict.code, { cursor: w.id, reason: `the node failed it ${verdict.count} times`, cause: decision.error });
+        return;
+      }
+      store.setWelcomeCursor(w.id);
+      logSkipped(this.#ctx.logger, decision, { cursor: w.id });
+    }
   }
 
   /**

@@ -5,8 +5,8 @@
 import { listInstallations, type AssociationState, type InboxId } from "@parley/identity";
 import type { AuthenticateMember } from "@parley/mls";
 import { associations } from "@parley/proto";
-import { call, type ApiClient } from "../api/api-client.js";
-import { isClientError, type ClientError } from "../client-error.js";
+import { call, isNodeFailure, type ApiClient } from "../api/api-client.js";
+import type { ClientError } from "../client-error.js";
 import { fetchInboxHistories, type InboxHistory, type InboxLogCache } from "./inbox-history.js";
 
 /** The inbox an address is associated with, if any. */
@@ -48,10 +48,12 @@ export function installationKeysOf(state: AssociationState): Uint8Array[] {
  */
 export interface IdentityAuthenticator extends AuthenticateMember {
   /**
-   * The network failure met while fetching a log, if any. The MLS engine
-   * turns a failed callback into "not authenticated", but a member we could
-   * not look up is not a member we refused: callers rethrow this instead,
-   * so that the message or welcome is taken again, not skipped for good.
+   * The failure of the node's (no answer, a refusal, an answer too large)
+   * met while fetching a log, if any. The MLS engine turns a failed
+   * callback into "not authenticated", but a member we could not look up is
+   * not a member we refused: callers rethrow this instead, so that the
+   * message or welcome is retried (a bounded number of times), not skipped
+   * at once.
    */
   networkFailure(): ClientError | undefined;
   /**
@@ -67,7 +69,7 @@ export function identityAuthenticator(api: ApiClient, logs?: InboxLogCache): Ide
   const cache = new Map<string, Promise<InboxHistory | undefined>>();
   let failure: ClientError | undefined;
   const remember = (error: unknown) => {
-    if (isClientError(error) && error.code === "client.network") failure ??= error;
+    if (isNodeFailure(error)) failure ??= error;
     throw error;
   };
   const histories = async (inboxIds: readonly string[]) => {

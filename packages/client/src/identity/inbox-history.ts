@@ -18,7 +18,7 @@ import {
 } from "@parley/identity";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { associations, encode } from "@parley/proto";
-import type { ApiClient } from "../api/api-client.js";
+import { nodeFailure, type ApiClient } from "../api/api-client.js";
 import { ClientError } from "../client-error.js";
 import type { StoredIdentityUpdate } from "../store/identity-log-store.js";
 
@@ -174,7 +174,7 @@ async function identityUpdatesInPages(api: ApiClient, queries: readonly Identity
         await ask(page.slice(half));
         return;
       }
-      throw new ClientError("client.network", "GetIdentityUpdates failed", { cause: error });
+      throw nodeFailure("GetIdentityUpdates", error);
     }
   };
   for (let i = 0; i < queries.length; i += IDENTITY_PAGE) await ask(queries.slice(i, i + IDENTITY_PAGE));

@@ -4,11 +4,14 @@
 // another (a commit skipped by one member and applied by the others forks
 // the group; an envelope retried for ever stops it):
 //
-// - retry: the failure is ours or the network's, not the input's (a node
-//   that did not answer while we fetched a member's identity log, a log
-//   that does not reach a pin yet, within the wait of identity-pins.ts, our
-//   own database failing). Stop before the input; the next sync takes it
-//   again.
+// - retry: the failure is ours or the node's, not the input's (a node
+//   that did not answer, or refused, while we fetched a member's identity
+//   log; a log that does not reach a pin yet, within the wait of
+//   identity-pins.ts; our own database failing). Stop before the input; the
+//   next sync takes it again. A failure of the node's is retried a bounded
+//   number of times (retryOrGiveUp): a node that fails the lookups of one
+//   member's commit, or of one stranger's welcome, would otherwise stop the
+//   group, or every later invitation, for good.
 // - refuse: the input broke a rule (it does not decrypt, verify or decode,
 //   or the identity state or XMTP's rules refuse it). Skip it for good and
 //   log the refusal's code: every member reaches the same verdict.
@@ -20,6 +23,7 @@
 import { isIdentityError } from "@parley/identity";
 import { isMlsError } from "@parley/mls";
 import { isProtoError } from "@parley/proto";
+import { isNodeFailure } from "../api/api-client.js";
 import { ClientError, isClientError } from "../client-error.js";
 
 export type RefusalCode =
@@ -57,6 +61,12 @@ export type RefusalCode =
    * the installation is not added and is listed as failed.
    */
   | "refused.key_package"
+  /**
+   * Processing the input failed with a failure of the node's (no answer, a
+   * refusal, an answer too large) MAX_INPUT_ATTEMPTS times, spaced over at
+   * least half an hour: skipped for good.
+   */
+  | "refused.retries_exhausted"
   /** Processing the input failed in a way no rule explains: an error of ours, skipped and logged as one. */
   | "refused.bug";
 
@@ -98,7 +108,7 @@ function refusalOfMlsError(code: string): RefusalCode {
  */
 export function classifyFailure(error: unknown, arrival: Arrival, networkFailure?: ClientError): FailureDecision {
   if (networkFailure !== undefined) return { action: "retry", error: networkFailure };
-  if (isClientError(error) && (error.code === "client.network" || error.code === "client.bad_store" || error.code === "client.identity_pending")) {
+  if (isNodeFailure(error) || (isClientError(error) && (error.code === "client.bad_store" || error.code === "client.identity_pending"))) {
     return { action: "retry", error };
   }
   if (isStorageError(error)) {
@@ -109,6 +119,56 @@ export function classifyFailure(error: unknown, arrival: Arrival, networkFailure
   if (isClientError(error)) return refuse(error.code === "client.bad_content" ? "refused.bad_content" : "refused.commit");
   if (isProtoError(error) || isIdentityError(error)) return refuse("refused.commit");
   return { action: "bug", code: "refused.bug", cause: error };
+}
+
+/** How often an input was retried for a failure of the node's, as the store keeps it per input. */
+export interface InputAttempts {
+  readonly count: number;
+  /** Our clock when the last one was counted. */
+  readonly lastNs: bigint;
+}
+
+/** Counted failures of the node's after which an input is refused. */
+export const MAX_INPUT_ATTEMPTS = 6;
+
+/** The wait before a failure counts again after the first: doubled after each (1, 2, 4, 8, 16 minutes). */
+const FIRST_SPACING_NS = 60n * 1_000_000_000n;
+
+/** Where the attempts at one input are kept (the store, per group message or welcome cursor). */
+export interface AttemptLedger {
+  attempts(): InputAttempts | undefined;
+  record(attempts: InputAttempts): void;
+}
+
+/**
+ * The bounded retry of an input whose processing must be retried (a
+ * "retry" decision). Our own failures (the store, a pin within its wait)
+ * are retried without a count: they are not the node's doing, and the pin
+ * has a bound of its own. A failure of the node's counts at most once per
+ * spacing, which doubles, so that a sync loop or a stream's wake-ups do
+ * not spend the attempts in seconds: a rate limit of a few seconds or a
+ * short outage costs one or two, and MAX_INPUT_ATTEMPTS take at least 31
+ * minutes of failing. Then the input is refused, as every member's own
+ * client would do with a node that keeps failing it.
+ *
+ * Every refusal of the node (RESOURCE_EXHAUSTED among them) counts, never
+ * refuses at once: our node's RESOURCE_EXHAUSTED is its rate limit as well
+ * as its answer limit, and skipping on the first would drop a commit the
+ * other members applied over a brief rate limit, forking us from them.
+ *
+ * libxmtp (groups/mls_sync.rs process_messages, welcome_sync.rs) retries a
+ * retryable failure 5 times in one sync with backoff, then stops the sync
+ * before the input, with no count kept: a node that keeps failing one
+ * input stops the group (or the welcomes) for good. Ours gives up.
+ */
+export function retryOrGiveUp(error: ClientError, ledger: AttemptLedger, nowNs: bigint): { readonly action: "retry" } | { readonly action: "give_up"; readonly code: "refused.retries_exhausted"; readonly count: number } {
+  if (!isNodeFailure(error)) return { action: "retry" };
+  const previous = ledger.attempts();
+  if (previous !== undefined && nowNs - previous.lastNs < FIRST_SPACING_NS << BigInt(previous.count - 1)) return { action: "retry" };
+  const count = (previous?.count ?? 0) + 1;
+  if (count >= MAX_INPUT_ATTEMPTS) return { action: "give_up", code: "refused.retries_exhausted", count };
+  ledger.record({ count, lastNs: nowNs });
+  return { action: "retry" };
 }
 
 /**

@@ -4,16 +4,19 @@
 // (store-file.ts, store-cipher.ts, migrations/). Each kind of record has its
 // module: the installation, our key packages, groups (state and cursor),
 // per-group upkeep (key rotation, membership check, pauses), messages, the
-// hashes of our own payloads, intents, and the identity logs we verified. LocalStore is the one door the
-// rest of the client uses; writes that must agree go through
-// `transaction`.
+// hashes of our own payloads, intents, the identity logs we verified, and
+// the attempts at inputs that failed with a failure of the node's.
+// LocalStore is the one door the rest of the client uses; writes that must
+// agree go through `transaction`.
 import type Database from "better-sqlite3-multiple-ciphers";
+import type { Arrival, AttemptLedger } from "../incoming/incoming-failure.js";
 import { ClientError } from "../client-error.js";
 import { CommitLogStore } from "./commit-log-store.js";
 import { GroupStore, type GroupRow } from "./group-store.js";
 import { GroupUpkeepStore } from "./group-upkeep-store.js";
 import { IdentityLogStore } from "./identity-log-store.js";
 import { InstallationStore, type InstallationRow } from "./installation-store.js";
+import { InputAttemptsStore } from "./input-attempts-store.js";
 import { IntentStore, type IntentRow, type IntentState, type NewIntent } from "./intent-store.js";
 import { KeyPackageStore } from "./key-package-store.js";
 import { MessageStore, type MessageQuery, type StoredMessage } from "./message-store.js";
@@ -31,6 +34,7 @@ export class LocalStore {
   readonly #messages: MessageStore;
   readonly #ownPayloads: OwnPayloadStore;
   readonly #intents: IntentStore;
+  readonly #attempts: InputAttemptsStore;
   /** Fork detection's records (commit-log-store.ts); writes that must agree with others go through `transaction`. */
   readonly commitLog: CommitLogStore;
   /** The identity logs we verified (identity-log-store.ts), read and extended by identity/inbox-history.ts. */
@@ -59,6 +63,7 @@ export class LocalStore {
       this.#messages = new MessageStore(db);
       this.#ownPayloads = new OwnPayloadStore(db);
       this.#intents = new IntentStore(db);
+      this.#attempts = new InputAttemptsStore(db);
       this.commitLog = new CommitLogStore(db);
       this.identityLog = new IdentityLogStore(db);
       this.#db = db;
@@ -262,5 +267,19 @@ export class LocalStore {
   /** Decides an intent still waiting for its epoch; one already decided keeps its state. */
   decideIntent(id: bigint, state: "committed" | "lost", cursor?: bigint): void {
     this.#intents.decide(id, state, cursor);
+  }
+
+  // Attempts at inputs (input-attempts-store.ts): scope is the group id, or empty for a welcome.
+
+  /** The attempts at the input at `cursor`, read and written by incoming-failure.ts retryOrGiveUp. */
+  attemptLedger(kind: Arrival, scope: Uint8Array, cursor: bigint): AttemptLedger {
+    return {
+      attempts: () => this.#attempts.attempts(kind, scope, cursor),
+      record: (attempts) => this.#attempts.setAttempts(kind, scope, cursor, attempts),
+    };
+  }
+
+  clearInputAttempts(kind: Arrival, scope: Uint8Array, throughCursor: bigint): void {
+    this.#attempts.clearThrough(kind, scope, throughCursor);
   }
 }

@@ -4,8 +4,7 @@
 // sync (which validates and joins), and every conversation that was not
 // there before is pushed once. Conversations we create ourselves are pushed
 // too, as libxmtp's stream announces local creations.
-import type { ApiClient } from "../api/api-client.js";
-import { ClientError, isClientError } from "../client-error.js";
+import { nodeFailure, type ApiClient } from "../api/api-client.js";
 import { syncOrDefer } from "../incoming/incoming-failure.js";
 
 export interface ConversationSource<C extends { readonly id: string }> {
@@ -50,8 +49,7 @@ export async function pushNewConversations<T extends { readonly id: string }, C 
     }
   } catch (error) {
     if (signal.aborted) return;
-    if (isClientError(error)) throw error;
-    throw new ClientError("client.network", "SubscribeWelcomeMessages failed", { cause: error });
+    throw nodeFailure("SubscribeWelcomeMessages", error);
   } finally {
     unsubscribe();
   }

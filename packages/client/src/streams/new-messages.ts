@@ -2,8 +2,7 @@
 // subscription is only a wake-up; each envelope triggers an ordered sync of
 // its conversation (commits apply in id order as always), and each message is
 // pushed once. Shared by Group.stream() and Conversations.streamAllMessages().
-import type { ApiClient } from "../api/api-client.js";
-import { ClientError, isClientError } from "../client-error.js";
+import { nodeFailure, type ApiClient } from "../api/api-client.js";
 import { syncOrDefer } from "../incoming/incoming-failure.js";
 
 export interface FollowedConversation<M extends { readonly id: string }> {
@@ -49,7 +48,6 @@ export async function pushNewMessages<M extends { readonly id: string }>(
     }
   } catch (error) {
     if (signal.aborted) return;
-    if (isClientError(error)) throw error;
-    throw new ClientError("client.network", "SubscribeGroupMessages failed", { cause: error });
+    throw nodeFailure("SubscribeGroupMessages", error);
   }
 }

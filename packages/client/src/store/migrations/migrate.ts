@@ -11,6 +11,7 @@ import { ClientError } from "../../client-error.js";
 import { adoptSchema } from "./adopt-schema.js";
 import { createCommitLogTables } from "./commit-log-tables.js";
 import { createIdentityLogTable } from "./identity-log-table.js";
+import { createInputAttemptsTable } from "./input-attempts-table.js";
 import { migrateIntentRecords } from "./intent-records.js";
 
 interface Migration {
@@ -24,6 +25,7 @@ const MIGRATIONS: readonly Migration[] = [
   { description: "intent operations and welcome recipients as typed, versioned records", apply: migrateIntentRecords },
   { description: "the commit log: our epochs, the node's checked entries, publish and read cursors, fork status", apply: createCommitLogTables },
   { description: "the identity logs we verified, per inbox", apply: createIdentityLogTable },
+  { description: "attempts at inputs that failed with a failure of the node's, per group message or welcome", apply: createInputAttemptsTable },
 ];
 
 /** The store version this code writes and reads. */
