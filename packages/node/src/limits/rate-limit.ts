@@ -14,12 +14,24 @@ import { TokenBuckets, type BucketLimit } from "./token-buckets.js";
 export interface RateLimits {
   readonly publish: BucketLimit;
   readonly default: BucketLimit;
+  /**
+   * Bytes a client address may have the node store (messages, welcomes,
+   * key packages, commit log entries), in bytes: a quota over a day, on top
+   * of the publish rate. Default: defaultRateLimits.storage.
+   */
+  readonly storage?: BucketLimit;
 }
+
+const GIB = 1024 * 1024 * 1024;
 
 /** The reference node's regular (non-priority) limits. */
 export const defaultRateLimits: RateLimits = {
   publish: { capacity: 3000, refillPerMinute: 600 },
   default: { capacity: 20_000, refillPerMinute: 4000 },
+  // 2 GiB a day per address, all of it at once if need be: far above what
+  // people write (text, reactions, remote attachments' keys), and what bounds
+  // what one address can make the node keep. xmtp-node-go has no such quota.
+  storage: { capacity: 2 * GIB, refillPerMinute: (2 * GIB) / (24 * 60) },
 };
 
 /** The client's address, as the transport saw it. */
@@ -39,12 +51,22 @@ export interface RateLimiterOptions {
 
 export class RateLimiter {
   readonly #buckets: Record<CostClass, TokenBuckets>;
+  readonly #storage: TokenBuckets;
   readonly #onRefused: RateLimiterOptions["onRefused"];
 
   constructor(limits: RateLimits, options: RateLimiterOptions = {}) {
     const { nowMs } = options;
     this.#buckets = { publish: new TokenBuckets(limits.publish, nowMs), default: new TokenBuckets(limits.default, nowMs) };
+    this.#storage = new TokenBuckets(limits.storage ?? (defaultRateLimits.storage as BucketLimit), nowMs);
     this.#onRefused = options.onRefused;
+  }
+
+  /** @throws NodeError `node.rate_limited` when the address's storage quota is short of `bytes`. */
+  #chargeStorage(values: ContextValues, bytes: number): void {
+    if (bytes <= 0) return;
+    if (!this.#storage.take(values.get(clientAddressKey), bytes)) {
+      throw new NodeError("node.rate_limited", `${bytes} bytes to store exceed this client's storage quota`);
+    }
   }
 
   /** A refusal below the interceptors: reported, and sent with its own status. */
@@ -110,6 +132,7 @@ export class RateLimiter {
       const received = values.get(receivedKey)?.bytes ?? 0;
       const inflated = byteTokens(Math.max(received, work.storedBytes)) - byteTokens(received);
       this.#charge(methodName, values, work.itemTokens + inflated, "the request");
+      this.#chargeStorage(values, work.storedBytes);
     };
     return (next) => async (request) => {
       const { name } = request.method;

@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { Code, createClient } from "@connectrpc/connect";
 import { associations, identityApi, mlsApi } from "@parley/proto";
-import { createInProcessTestNode } from "@parley/testkit";
+import { createInProcessTestNode, privateMessageOfSize } from "@parley/testkit";
 import { codeOf } from "../grpc-code.test-util.js";
 
 /** A node whose client may spend 100 default tokens, never refilled. */
@@ -43,6 +43,41 @@ describe("request costs", () => {
       }));
       assert.equal(await codeOf(identity.getInboxIds({ requests: identifiers })), Code.ResourceExhausted);
       assert.equal((await identity.getInboxIds({ requests: identifiers.slice(0, 90) })).responses.length, 90);
+    } finally {
+      await node.stop();
+    }
+  });
+
+  it("charges commit log entries to the publish bucket, as a publish", async () => {
+    const node = createInProcessTestNode({ rateLimits: { publish: { capacity: 5, refillPerMinute: 0 }, default: { capacity: 1000, refillPerMinute: 0 } } });
+    try {
+      const mls = createClient(mlsApi.MlsApi, node.transport);
+      const entry = () => ({ groupId: keys(1)[0]!, serializedCommitLogEntry: new Uint8Array(randomBytes(40)), signature: { bytes: new Uint8Array(randomBytes(64)) } });
+      // 5 publish tokens: one call of 5 entries, then nothing, though the default bucket is full.
+      await mls.batchPublishCommitLog({ requests: Array.from({ length: 5 }, entry) });
+      assert.equal(await codeOf(mls.batchPublishCommitLog({ requests: [entry()] })), Code.ResourceExhausted);
+      assert.equal((await mls.fetchKeyPackages({ installationKeys: keys(10) })).keyPackages.length, 10);
+    } finally {
+      await node.stop();
+    }
+  });
+
+  it("holds what an address may have stored to its quota of bytes, whatever the rate allows", async () => {
+    const node = createInProcessTestNode({
+      rateLimits: {
+        publish: { capacity: 10_000, refillPerMinute: 0 },
+        default: { capacity: 10_000, refillPerMinute: 0 },
+        storage: { capacity: 3 * 256 * 1024, refillPerMinute: 0 },
+      },
+    });
+    try {
+      const mls = createClient(mlsApi.MlsApi, node.transport);
+      const groupId = keys(1)[0]!;
+      const send = () =>
+        mls.sendGroupMessages({ messages: [{ version: { case: "v1", value: { data: privateMessageOfSize(groupId, 250 * 1024), senderHmac: new Uint8Array(32), shouldPush: true } } }] });
+      for (let i = 0; i < 3; i += 1) await send();
+      assert.equal(await codeOf(send()), Code.ResourceExhausted, "the fourth 250 KiB message passes 768 KiB");
+      assert.equal((await mls.queryGroupMessages({ groupId })).messages.length, 3, "nothing past the quota is stored");
     } finally {
       await node.stop();
     }

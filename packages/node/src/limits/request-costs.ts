@@ -13,8 +13,8 @@
 // - on the bidirectional Subscribe (XIP-83) every request on the open
 //   stream costs 1 per topic it adds, and 1 if it adds none (a ping, a
 //   removal).
-import { isMessage } from "@bufbuild/protobuf";
-import { identityApi, mlsApi } from "@parley/proto";
+import { isMessage, toBinary } from "@bufbuild/protobuf";
+import { associations, identityApi, mlsApi } from "@parley/proto";
 
 /** Which of a client's two buckets a call draws from (the reference's PUBLISH and DEFAULT). */
 export type CostClass = "publish" | "default";
@@ -22,13 +22,18 @@ export type CostClass = "publish" | "default";
 /** Bytes of request one token pays for; a call's own token pays for its first block. */
 export const BYTES_PER_TOKEN = 16 * 1024;
 
-/** The reference's PUBLISH class: everything that writes. */
+/**
+ * The reference's PUBLISH class: everything that writes. The reference
+ * leaves BatchPublishCommitLog in DEFAULT; its entries are stored as a
+ * message is, so here they are charged as a publish.
+ */
 const PUBLISH_METHODS = new Set([
   "RegisterInstallation",
   "UploadKeyPackage",
   "PublishIdentityUpdate",
   "SendGroupMessages",
   "SendWelcomeMessages",
+  "BatchPublishCommitLog",
 ]);
 
 export function costClassOf(methodName: string): CostClass {
@@ -76,6 +81,9 @@ export function workOf(message: unknown): Work {
   if (isMessage(message, mlsApi.BatchPublishCommitLogRequestSchema)) {
     return items(message.requests.length, sum(message.requests, (r) => r.serializedCommitLogEntry.length));
   }
+  if (isMessage(message, identityApi.PublishIdentityUpdateRequestSchema)) {
+    return items(1, message.identityUpdate === undefined ? 0 : toBinary(associations.IdentityUpdateSchema, message.identityUpdate).length);
+  }
   if (isMessage(message, mlsApi.FetchKeyPackagesRequestSchema)) return items(message.installationKeys.length);
   if (isMessage(message, mlsApi.GetNewestGroupMessageRequestSchema)) return items(message.groupIds.length);
   if (isMessage(message, mlsApi.BatchQueryCommitLogRequestSchema)) return items(message.requests.length);
@@ -89,7 +97,6 @@ export function workOf(message: unknown): Work {
     const adds = request?.case === "mutate" ? request.value.adds.length : 0;
     return { itemTokens: Math.max(1, adds), storedBytes: 0 };
   }
-  // Queries of one topic, health, and PublishIdentityUpdate (at most 64 KiB,
-  // which its bytes on arrival bound).
+  // Queries of one topic and health.
   return NONE;
 }
