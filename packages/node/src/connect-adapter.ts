@@ -43,7 +43,8 @@ import {
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
-import { callAnswerMemoryKey, type AnswerMemory, type CallAnswerMemory } from "./limits/answer-memory.js";
+import { callMemoryKey, type MemoryInFlight, type CallMemory } from "./limits/memory-in-flight.js";
+import { toConnectError } from "./node-error.js";
 
 const PARSE_FAILURE = "parse binary:";
 const GRPC_WEB_TRAILER_FLAG = 0x80;
@@ -61,11 +62,13 @@ export interface RequestIntake {
   /** A call's body as it arrives, before anything decodes it; may end it with a ConnectError. */
   readonly meterBody?: (method: DescMethod, values: ContextValues, body: AsyncIterable<Uint8Array>) => AsyncIterable<Uint8Array>;
   /**
-   * The node's memory for answers in flight: each call's reservations
-   * (`callAnswerMemoryKey` in its context) are given back once its answer
-   * has been handed to the transport, or the call failed.
+   * The node's memory in flight: a compressed request reserves its
+   * method's size before its body is read (it may inflate to that), a
+   * large answer its bytes before they are read (`callMemoryKey` in the
+   * call's context); both are given back once the answer has been handed
+   * to the transport, or the call ended otherwise.
    */
-  readonly answers?: AnswerMemory;
+  readonly memory?: MemoryInFlight;
 }
 
 export interface HandlerOptions {
@@ -192,14 +195,16 @@ export function createNodeHandlers(options: HandlerOptions): UniversalHandler[] 
       };
       const { body } = request;
       const values = request.contextValues ?? createContextValues();
-      const memory = intake?.answers?.forCall(values);
+      const memory = intake?.memory?.forCall(values);
       if (memory) {
-        values.set(callAnswerMemoryKey, memory);
+        values.set(callMemoryKey, memory);
         // The stream closed (answered, reset, or its connection gone): nothing of the answer is still to send.
         request.signal.addEventListener("abort", () => memory.release(), { once: true });
       }
+      let bodyIn = body;
+      if (intake && memory && isByteStream(body) && isCompressed(request.header)) bodyIn = reservedFirst(body, memory, intake.maxRequestBytes(handler.method));
       const metered =
-        meterBody && isByteStream(body) ? { ...request, contextValues: values, body: meterBody(handler.method, values, body) } : { ...request, contextValues: values };
+        meterBody && isByteStream(bodyIn) ? { ...request, contextValues: values, body: meterBody(handler.method, values, bodyIn) } : { ...request, contextValues: values, body: bodyIn };
       return handler(metered).then(
         (answer) => reportParseFailuresAsInvalid(memory ? releasedWhenOut(answer, memory) : answer, onFixed),
         (error: unknown) => {
@@ -211,8 +216,28 @@ export function createNodeHandlers(options: HandlerOptions): UniversalHandler[] 
   );
 }
 
+/**
+ * Whether a request's messages come compressed (gRPC, gRPC-web, Connect
+ * streaming, Connect unary): each may inflate to its method's size.
+ * Neither the official client nor ours compresses what it sends.
+ */
+function isCompressed(header: Headers): boolean {
+  const encoding = header.get("grpc-encoding") ?? header.get("connect-content-encoding") ?? header.get("content-encoding");
+  return encoding !== null && encoding !== "identity";
+}
+
+/** The body, read only once `bytes` are reserved; a refusal is the call's status. */
+async function* reservedFirst(chunks: AsyncIterable<Uint8Array>, memory: CallMemory, bytes: number): AsyncIterable<Uint8Array> {
+  try {
+    await memory.reserve(bytes);
+  } catch (error) {
+    throw toConnectError(error);
+  }
+  yield* chunks;
+}
+
 /** The answer, whose reservations go back once its body has been taken to the last byte (or abandoned). */
-function releasedWhenOut(answer: UniversalServerResponse, memory: CallAnswerMemory): UniversalServerResponse {
+function releasedWhenOut(answer: UniversalServerResponse, memory: CallMemory): UniversalServerResponse {
   const { body } = answer;
   if (body === undefined || body instanceof Uint8Array) {
     memory.release();

@@ -12,7 +12,7 @@ export { defaultStreamLimits, type StreamLimits } from "./streams/backlog.js";
 export type { BucketLimit } from "./limits/token-buckets.js";
 export { defaultRequestLimits, type RequestLimits } from "./services/limits.js";
 export type { Retention } from "./store/retention.js";
-export { defaultAnswerMemoryLimits, type AnswerMemoryLimits } from "./limits/answer-memory.js";
+export { defaultMemoryInFlightLimits, type MemoryInFlightLimits } from "./limits/memory-in-flight.js";
 export type { SmartContractWalletVerifier } from "./services/identity-service.js";
 export { createLogger, type DestinationStream, type Logger, type LogLevel } from "./logger.js";
 export { createXmtpValidators, type XmtpValidatorOptions } from "./validation/xmtp-validators.js";

@@ -15,7 +15,7 @@ import { createHealthService } from "./services/health-service.js";
 import { createIdentityService, type SmartContractWalletVerifier } from "./services/identity-service.js";
 import { defaultRequestLimits, type RequestLimits } from "./services/limits.js";
 import { createMlsService } from "./services/mls-service.js";
-import { AnswerMemory, type AnswerMemoryLimits } from "./limits/answer-memory.js";
+import { MemoryInFlight, type MemoryInFlightLimits } from "./limits/memory-in-flight.js";
 import { startRetention, type Retention } from "./store/retention.js";
 import type { Store } from "./store/store.js";
 import { defaultStreamLimits, type StreamLimits } from "./streams/backlog.js";
@@ -35,8 +35,8 @@ export interface NodeServiceOptions {
   readonly scwVerifier?: SmartContractWalletVerifier;
   /** Run inside the node's own (errors, limits), e.g. for metrics or capture. */
   readonly interceptors?: readonly Interceptor[];
-  /** The node's memory for large answers in flight (limits/answer-memory.ts; defaults for what is not given). */
-  readonly answerMemory?: Partial<AnswerMemoryLimits>;
+  /** The node's memory for large answers in flight (limits/memory-in-flight.ts; defaults for what is not given). */
+  readonly memoryInFlight?: Partial<MemoryInFlightLimits>;
   /** How long group messages and welcomes are kept; everything for ever when absent (store/retention.ts). */
   readonly retention?: Retention;
 }
@@ -104,7 +104,7 @@ export function createNodeServices(options: NodeServiceOptions): NodeServices {
   ];
   const intake: RequestIntake = {
     maxRequestBytes: requestSizeLimits(limits),
-    answers: new AnswerMemory(options.answerMemory),
+    memory: new MemoryInFlight(options.memoryInFlight),
     ...(limiter ? { gate: limiter.gate, meterBody: limiter.meterBody } : {}),
   };
   return { routes, interceptors, readMaxBytes: FRAMING_BYTES, intake, shutdown, subscribedTopics: () => notifier.topicCount };

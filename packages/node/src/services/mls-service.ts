@@ -9,7 +9,7 @@ import { create } from "@bufbuild/protobuf";
 import { EmptySchema } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { associations, decode, encode, messageContents, mlsApi } from "@parley/proto";
-import { callAnswerMemoryKey } from "../limits/answer-memory.js";
+import { callMemoryKey } from "../limits/memory-in-flight.js";
 import { invalidArgument, NodeError } from "../node-error.js";
 import type { GroupMessageRecord, NewGroupMessage, NewWelcome, Store } from "../store/store.js";
 import type { StreamLimits } from "../streams/backlog.js";
@@ -189,7 +189,7 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
       requireBytes(request.groupId, "group_id");
       const page = pageOf(request.pagingInfo);
       const fit = pageWithinBudget(page, await store.groupMessageSizes(request.groupId, page), limits.maxAnswerBytes);
-      await context.values.get(callAnswerMemoryKey)?.reserve(fit.bytes);
+      await context.values.get(callMemoryKey)?.reserve(fit.bytes);
       const records = fit.page === undefined ? [] : await store.queryGroupMessages(request.groupId, fit.page);
       return create(mlsApi.QueryGroupMessagesResponseSchema, {
         messages: records.map((r) => groupMessageOf(r)),
@@ -201,7 +201,7 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
       requireBytes(request.installationKey, "installation_key");
       const page = pageOf(request.pagingInfo);
       const fit = pageWithinBudget(page, await store.welcomeSizes(request.installationKey, page), limits.maxAnswerBytes);
-      await context.values.get(callAnswerMemoryKey)?.reserve(fit.bytes);
+      await context.values.get(callMemoryKey)?.reserve(fit.bytes);
       const records = fit.page === undefined ? [] : await store.queryWelcomes(request.installationKey, fit.page);
       return create(mlsApi.QueryWelcomeMessagesResponseSchema, {
         messages: records.map(welcomeMessageOf),

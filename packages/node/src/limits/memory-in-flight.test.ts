@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import http2 from "node:http2";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { gzipSync } from "node:zlib";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -19,6 +20,48 @@ import type { RunningNode } from "../node.js";
 
 const KIB = 1024;
 const QUERY = "/xmtp.mls.api.v1.MlsApi/QueryGroupMessages";
+const SEND = "/xmtp.mls.api.v1.MlsApi/SendGroupMessages";
+
+function sendPayload(groupId: Uint8Array, bytes: number): Uint8Array {
+  const data = privateMessageOfSize(groupId, bytes);
+  return toBinary(
+    mlsApi.SendGroupMessagesRequestSchema,
+    create(mlsApi.SendGroupMessagesRequestSchema, { messages: [{ version: { case: "v1", value: { data, senderHmac: new Uint8Array(32), shouldPush: true } } }] }),
+  );
+}
+
+/** A gRPC frame of `payload`, gzipped when `gzip`. */
+function frameOf(payload: Uint8Array, gzip: boolean): Buffer {
+  const body = gzip ? gzipSync(payload) : Buffer.from(payload);
+  const head = Buffer.alloc(5);
+  head.writeUInt8(gzip ? 1 : 0, 0);
+  head.writeUInt32BE(body.length, 1);
+  return Buffer.concat([head, body]);
+}
+
+/** A send's grpc-status; with `hold`, the body is left unfinished and the stream open (the promise then settles only on a refusal). */
+function send(session: http2.ClientHttp2Session, frame: Buffer, options: { gzip: boolean; hold?: boolean }): { status: Promise<number>; stream: http2.ClientHttp2Stream } {
+  const stream = session.request({
+    ":method": "POST",
+    ":path": SEND,
+    "content-type": "application/grpc",
+    te: "trailers",
+    ...(options.gzip ? { "grpc-encoding": "gzip" } : {}),
+  });
+  stream.on("error", () => undefined);
+  const status = new Promise<number>((resolve) => {
+    const take = (headers: http2.IncomingHttpHeaders) => {
+      const value = headers["grpc-status"];
+      if (value !== undefined) resolve(Number(value));
+    };
+    stream.on("response", take);
+    stream.on("trailers", take);
+    stream.resume();
+  });
+  if (options.hold) stream.write(frame.subarray(0, 100));
+  else stream.end(frame);
+  return { status, stream };
+}
 
 function queryFrame(groupId: Uint8Array): Buffer {
   const payload = toBinary(mlsApi.QueryGroupMessagesRequestSchema, create(mlsApi.QueryGroupMessagesRequestSchema, { groupId }));
@@ -54,7 +97,7 @@ describe("memory for answers in flight", { timeout: 60_000 }, () => {
       host: "::",
       requestLimits: { maxAnswerBytes: 1024 * KIB },
       // Room for three answers of 900 KiB in the node, two per address.
-      answerMemory: { maxBytes: 2800 * KIB, maxBytesPerAddress: 2 * 1024 * KIB, smallBytes: 64 * KIB },
+      memoryInFlight: { maxBytes: 2800 * KIB, maxBytesPerAddress: 2 * 1024 * KIB, smallBytes: 64 * KIB },
     });
     const mls = createClient(mlsApi.MlsApi, createGrpcTransport({ baseUrl: `http://[::1]:${node.port}` }));
     for (let i = 0; i < 4; i += 1) {
@@ -92,5 +135,38 @@ describe("memory for answers in flight", { timeout: 60_000 }, () => {
       again.destroy();
     }
     assert.deepEqual(answers, ["stalled", "stalled"], "the dead session's reservations were given back");
+  });
+
+  it("holds a compressed request's inflated size for it: past its address's share another is refused before its body is read", async () => {
+    const small = await startTestNode({
+      host: "::",
+      // A send may be 2 x 256 KiB + 1 MiB = 1.5 MiB inflated.
+      requestLimits: { maxPayloadBytes: 256 * KIB },
+      memoryInFlight: { maxBytes: 4 * 1024 * KIB, maxBytesPerAddress: 2 * 1024 * KIB, smallBytes: 64 * KIB },
+    });
+    try {
+      const attacker = http2.connect(`http://127.0.0.1:${small.port}`);
+      attacker.on("error", () => undefined);
+      const topic = randomBytes(16);
+      const compressed = frameOf(sendPayload(topic, 100 * KIB), true);
+      // One compressed send left unfinished holds 1.5 MiB of the address's 2 MiB.
+      const held = send(attacker, compressed, { gzip: true, hold: true });
+      await sleep(200);
+      assert.equal(await send(attacker, compressed, { gzip: true }).status, 8, "a second compressed send is RESOURCE_EXHAUSTED");
+      assert.equal(await send(attacker, frameOf(sendPayload(topic, 100 * KIB), false), { gzip: false }).status, 0, "an uncompressed one is taken");
+      // The unfinished one goes: its reservation with it.
+      held.stream.close(http2.constants.NGHTTP2_CANCEL);
+      let status = 8;
+      for (let attempt = 0; attempt < 20 && status !== 0; attempt += 1) {
+        await sleep(100);
+        status = await send(attacker, compressed, { gzip: true }).status;
+      }
+      assert.equal(status, 0, "a compressed send is taken again");
+      attacker.destroy();
+      const mls = createClient(mlsApi.MlsApi, createGrpcTransport({ baseUrl: `http://[::1]:${small.port}` }));
+      assert.equal((await mls.queryGroupMessages({ groupId: topic })).messages.length, 2);
+    } finally {
+      await small.stop();
+    }
   });
 });

@@ -18,14 +18,14 @@ import { createContextKey, type ContextValues } from "@connectrpc/connect";
 import { NodeError } from "../node-error.js";
 import { clientAddressKey } from "./rate-limit.js";
 
-export interface AnswerMemoryLimits {
+export interface MemoryInFlightLimits {
   readonly maxBytes: number;
   readonly maxBytesPerAddress: number;
   readonly maxWaiting: number;
   readonly smallBytes: number;
 }
 
-export const defaultAnswerMemoryLimits: AnswerMemoryLimits = {
+export const defaultMemoryInFlightLimits: MemoryInFlightLimits = {
   // Six answers of the largest size at once, about as much again for their
   // encoded copies on their way out: well under the node's 512 MiB goal.
   maxBytes: 192 * 1024 * 1024,
@@ -41,14 +41,14 @@ interface Waiter {
   readonly resolve: () => void;
 }
 
-export class AnswerMemory {
-  readonly #limits: AnswerMemoryLimits;
+export class MemoryInFlight {
+  readonly #limits: MemoryInFlightLimits;
   #inUse = 0;
   readonly #byAddress = new Map<string, number>();
   readonly #waiting: Waiter[] = [];
 
-  constructor(limits: Partial<AnswerMemoryLimits> = {}) {
-    this.#limits = { ...defaultAnswerMemoryLimits, ...limits };
+  constructor(limits: Partial<MemoryInFlightLimits> = {}) {
+    this.#limits = { ...defaultMemoryInFlightLimits, ...limits };
   }
 
   /** Bytes reserved by answers in flight. */
@@ -57,8 +57,8 @@ export class AnswerMemory {
   }
 
   /** The reservations of one call, given back together when its answer is out. */
-  forCall(values: ContextValues): CallAnswerMemory {
-    return new CallAnswerMemory(this, values.get(clientAddressKey));
+  forCall(values: ContextValues): CallMemory {
+    return new CallMemory(this, values.get(clientAddressKey));
   }
 
   /**
@@ -105,16 +105,16 @@ export class AnswerMemory {
   }
 }
 
-export class CallAnswerMemory {
+export class CallMemory {
   #reserved = 0;
   #released = false;
 
   constructor(
-    private readonly memory: AnswerMemory,
+    private readonly memory: MemoryInFlight,
     private readonly address: string,
   ) {}
 
-  /** Reserves the bytes of an answer before it is read; see AnswerMemory. */
+  /** Reserves the bytes of an answer before it is read; see MemoryInFlight. */
   async reserve(bytes: number): Promise<void> {
     const counted = await this.memory.reserve(this.address, bytes);
     if (this.#released) this.memory.release(this.address, counted);
@@ -131,4 +131,4 @@ export class CallAnswerMemory {
 }
 
 /** The call's reservations, for its handler; none where the edge keeps no account (a bare router). */
-export const callAnswerMemoryKey = createContextKey<CallAnswerMemory | undefined>(undefined, { description: "answer memory of the call" });
+export const callMemoryKey = createContextKey<CallMemory | undefined>(undefined, { description: "answer memory of the call" });
