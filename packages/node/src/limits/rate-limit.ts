@@ -8,7 +8,7 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { createContextKey, type ConnectError, type ContextValues, type HandlerContext, type Interceptor } from "@connectrpc/connect";
 import { NodeError, toConnectError } from "../node-error.js";
-import { byteTokens, costClassOf, workOf, type CostClass } from "./request-costs.js";
+import { byteTokens, costClassOf, openingTokens, workOf, type CostClass } from "./request-costs.js";
 import { TokenBuckets, type BucketLimit } from "./token-buckets.js";
 
 export interface RateLimits {
@@ -33,6 +33,15 @@ export const defaultRateLimits: RateLimits = {
   // what one address can make the node keep. xmtp-node-go has no such quota.
   storage: { capacity: 2 * GIB, refillPerMinute: (2 * GIB) / (24 * 60) },
 };
+
+/**
+ * Charges the call's client more tokens for work its handler is about to
+ * do (an answer's bytes, before they are read). Set at the gate; free when
+ * limits are off.
+ *
+ * @throws NodeError `node.rate_limited` when the client's bucket is short.
+ */
+export const chargeKey = createContextKey<(tokens: number, what: string) => void>(() => undefined, { description: "charge for work" });
 
 /** The client's address, as the transport saw it. */
 export const clientAddressKey = createContextKey<string>("unknown", { description: "client address" });
@@ -90,10 +99,11 @@ export class RateLimiter {
    */
   readonly gate = (context: HandlerContext): void => {
     try {
-      this.#charge(context.method.name, context.values, 1, "the call");
+      this.#charge(context.method.name, context.values, openingTokens(context.method.methodKind), "the call");
     } catch (error) {
       throw this.#refuse(context.method, error);
     }
+    context.values.set(chargeKey, (tokens, what) => this.#charge(context.method.name, context.values, tokens, what));
   };
 
   /**

@@ -10,6 +10,7 @@ import { Code, createClient } from "@connectrpc/connect";
 import { associations, identityApi, mlsApi } from "@parley/proto";
 import { createInProcessTestNode, privateMessageOfSize } from "@parley/testkit";
 import { codeOf } from "../grpc-code.test-util.js";
+import { STREAM_OPENING_TOKENS } from "./request-costs.js";
 
 /** A node whose client may spend 100 default tokens, never refilled. */
 const limitedNode = () =>
@@ -83,6 +84,23 @@ describe("request costs", () => {
     }
   });
 
+  it("charges a page by the bytes it answers, before they are read", async () => {
+    const node = createInProcessTestNode({ rateLimits: { publish: { capacity: 1000, refillPerMinute: 0 }, default: { capacity: 100, refillPerMinute: 0 } } });
+    try {
+      const mls = createClient(mlsApi.MlsApi, node.transport);
+      const groupId = keys(1)[0]!;
+      for (let i = 0; i < 10; i += 1) {
+        await mls.sendGroupMessages({ messages: [{ version: { case: "v1", value: { data: privateMessageOfSize(groupId, 200 * 1024), senderHmac: new Uint8Array(32), shouldPush: true } } }] });
+      }
+      // Two messages: about 400 KiB, 25 tokens and the call's.
+      assert.equal((await mls.queryGroupMessages({ groupId, pagingInfo: { limit: 2 } })).messages.length, 2);
+      // Ten: about 2 MiB, some 125 tokens, more than are left.
+      assert.equal(await codeOf(mls.queryGroupMessages({ groupId })), Code.ResourceExhausted);
+    } finally {
+      await node.stop();
+    }
+  });
+
   it("charges a subscription per topic", async () => {
     const node = limitedNode();
     try {
@@ -121,8 +139,8 @@ describe("request costs", () => {
           }
         })(),
       );
-      // The stream's own token, then one a ping: 99 are answered.
-      assert.equal(pongs, 99);
+      // The stream's own tokens, then one a ping: the rest of the 100 are answered.
+      assert.equal(pongs, 100 - STREAM_OPENING_TOKENS);
       assert.equal(code, Code.ResourceExhausted);
     } finally {
       await node.stop();

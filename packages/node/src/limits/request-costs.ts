@@ -3,17 +3,25 @@
 // 5) charges a call 1, a send 1 per message and a stream once at open,
 // whatever the bytes or keys. Here costs follow work, and never fall below
 // the reference's:
-// - a call costs 1 token, taken before any byte of its body is read;
+// - a call costs 1 token, taken before any byte of its body is read, and
+//   a stream 20: it holds a call, a listener and its reads for as long as
+//   it lives, and a client opens a few, where a flood of streams opened
+//   and reset at once made the node set up and tear down thousands a
+//   second (bench/attack, stream-churn);
 // - every 16 KiB of request beyond the first costs 1 more, taken as the
 //   bytes arrive, before they are decoded; a publish whose stored bytes
 //   (inflated from a compressed body) exceed what arrived pays the
 //   difference once decoded;
 // - every item beyond the first costs 1 more once decoded: a message sent,
 //   a key, inbox, identifier or group looked up, a topic subscribed;
+// - a page of group messages or welcomes costs 1 more per 16 KiB of
+//   answer beyond the first, taken once the page is measured and before it
+//   is read (answerTokens): a request of a few bytes asking for 25 MiB pays
+//   for 25 MiB;
 // - on the bidirectional Subscribe (XIP-83) every request on the open
 //   stream costs 1 per topic it adds, and 1 if it adds none (a ping, a
 //   removal).
-import { isMessage, toBinary } from "@bufbuild/protobuf";
+import { isMessage, toBinary, type DescMethod } from "@bufbuild/protobuf";
 import { associations, identityApi, mlsApi } from "@parley/proto";
 
 /** Which of a client's two buckets a call draws from (the reference's PUBLISH and DEFAULT). */
@@ -40,10 +48,21 @@ export function costClassOf(methodName: string): CostClass {
   return PUBLISH_METHODS.has(methodName) ? "publish" : "default";
 }
 
+/** What opening a stream costs, in tokens of the default bucket. */
+export const STREAM_OPENING_TOKENS = 20;
+
+/** The tokens a call costs before its body is read: 1, or a stream's. */
+export function openingTokens(kind: DescMethod["methodKind"]): number {
+  return kind === "unary" ? 1 : STREAM_OPENING_TOKENS;
+}
+
 /** Tokens for a request of `bytes`, beyond the block the call's own token covers. */
 export function byteTokens(bytes: number): number {
   return Math.max(0, bytes - BYTES_PER_TOKEN) / BYTES_PER_TOKEN;
 }
+
+/** Tokens for an answer of `bytes`, beyond the block the call's own token covers. */
+export const answerTokens = byteTokens;
 
 /** What one decoded request message asks of the node. */
 export interface Work {

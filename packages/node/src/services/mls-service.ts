@@ -10,6 +10,8 @@ import { EmptySchema } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { associations, decode, encode, messageContents, mlsApi } from "@parley/proto";
 import { callMemoryKey } from "../limits/memory-in-flight.js";
+import { chargeKey } from "../limits/rate-limit.js";
+import { answerTokens } from "../limits/request-costs.js";
 import { invalidArgument, NodeError } from "../node-error.js";
 import type { GroupMessageRecord, NewGroupMessage, NewWelcome, Store } from "../store/store.js";
 import type { StreamLimits } from "../streams/backlog.js";
@@ -189,6 +191,7 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
       requireBytes(request.groupId, "group_id");
       const page = pageOf(request.pagingInfo);
       const fit = pageWithinBudget(page, await store.groupMessageSizes(request.groupId, page), limits.maxAnswerBytes);
+      context.values.get(chargeKey)(answerTokens(fit.bytes), `an answer of ${fit.bytes} bytes`);
       await context.values.get(callMemoryKey)?.reserve(fit.bytes);
       const records = fit.page === undefined ? [] : await store.queryGroupMessages(request.groupId, fit.page);
       return create(mlsApi.QueryGroupMessagesResponseSchema, {
@@ -201,6 +204,7 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
       requireBytes(request.installationKey, "installation_key");
       const page = pageOf(request.pagingInfo);
       const fit = pageWithinBudget(page, await store.welcomeSizes(request.installationKey, page), limits.maxAnswerBytes);
+      context.values.get(chargeKey)(answerTokens(fit.bytes), `an answer of ${fit.bytes} bytes`);
       await context.values.get(callMemoryKey)?.reserve(fit.bytes);
       const records = fit.page === undefined ? [] : await store.queryWelcomes(request.installationKey, fit.page);
       return create(mlsApi.QueryWelcomeMessagesResponseSchema, {

@@ -240,7 +240,8 @@ describe("the bidirectional Subscribe under abuse", { timeout: 60_000 }, () => {
 
   it("charges a token per topic added: a Mutate past the budget is RESOURCE_EXHAUSTED, another address is served", async () => {
     const node = await startAbuseNode({
-      rateLimits: { publish: { capacity: 1000, refillPerMinute: 1 }, default: { capacity: 20, refillPerMinute: 1 } },
+      // The stream's own 20 tokens and 20 more: 30 topics are past it, 10 are not.
+      rateLimits: { publish: { capacity: 1000, refillPerMinute: 1 }, default: { capacity: 40, refillPerMinute: 1 } },
     });
     nodes.push(node);
     const attack = (async () => {
