@@ -26,12 +26,13 @@ export interface MemoryInFlightLimits {
 }
 
 export const defaultMemoryInFlightLimits: MemoryInFlightLimits = {
-  // Six answers of the largest size at once, about as much again for their
-  // encoded copies on their way out: well under the node's 512 MiB goal.
-  maxBytes: 192 * 1024 * 1024,
-  // Two of the largest answers: a client paging one conversation while
-  // another syncs is never refused.
-  maxBytesPerAddress: 64 * 1024 * 1024,
+  // Three answers of the largest size at once; with their encoded copies
+  // on their way out, the node stays under 512 MiB.
+  maxBytes: 96 * 1024 * 1024,
+  // One answer of the largest size (RequestLimits.maxAnswerBytes), or any
+  // number of smaller ones up to it; the first reservation of an address
+  // is never refused for its size.
+  maxBytesPerAddress: 32 * 1024 * 1024,
   maxWaiting: 1024,
   smallBytes: 64 * 1024,
 };
