@@ -13,6 +13,7 @@ import { overCallCapKey } from "./limits/call-cap.js";
 import { clientAddress } from "./limits/client-address.js";
 import { ConnectionGuard, type ConnectionLimits, type GuardedConnection } from "./limits/connection-limits.js";
 import { clientAddressKey } from "./limits/rate-limit.js";
+import { ResetFlood } from "./limits/reset-flood.js";
 import { CallWatch } from "./limits/slow-clients.js";
 
 export interface ListenOptions {
@@ -63,6 +64,18 @@ function openRequestPaths(routes: (router: ConnectRouter) => void): Set<string> 
   );
 }
 
+/**
+ * A stream that ended without its answer: reset by the client or cut by
+ * the node (a reset code other than NO_ERROR, which connect-node closes
+ * every answered stream with), or answered RESOURCE_EXHAUSTED (refused for
+ * a limit, in its headers or its trailers).
+ */
+function endedUnanswered(stream: http2.ServerHttp2Stream): boolean {
+  if (stream.rstCode !== undefined && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) return true;
+  const status = stream.sentTrailers?.["grpc-status"] ?? stream.sentHeaders["grpc-status"];
+  return String(status) === "8";
+}
+
 export async function listen(
   routes: (router: ConnectRouter) => void,
   interceptors: Interceptor[],
@@ -80,6 +93,7 @@ export async function listen(
     ...(options.onMalformedRequest ? { onMalformedRequest: options.onMalformedRequest } : {}),
   });
   const guard = new ConnectionGuard(options.connectionLimits);
+  const resetFlood = new ResetFlood(options.connectionLimits);
   const watch = new CallWatch(options.connectionLimits);
   const openRequests = openRequestPaths(routes);
   const overCap = new WeakSet<NodeRequest>();
@@ -90,6 +104,10 @@ export async function listen(
   const peerOf = (socket: { remoteAddress?: string | undefined; remotePort?: number | undefined }) =>
     `${socket.remoteAddress ?? ""}|${socket.remotePort ?? ""}`;
   const accept = (socket: net.Socket): GuardedConnection | undefined => {
+    if (resetFlood.blocked(socket.remoteAddress)) {
+      socket.destroy();
+      return undefined;
+    }
     const connection = guard.admit(socket);
     if (connection === undefined) return undefined;
     const peer = peerOf(socket);
@@ -98,7 +116,21 @@ export async function listen(
     return connection;
   };
   const handle = (request: NodeRequest, response: NodeResponse) => {
-    if ("stream" in response) sendStreamHeadersEarly(request as http2.Http2ServerRequest, response);
+    if ("stream" in response) {
+      sendStreamHeadersEarly(request as http2.Http2ServerRequest, response);
+      const { session } = response.stream;
+      // Read now: once the stream is closed its socket may be gone.
+      const remote = session?.socket?.remoteAddress;
+      const { stream } = response;
+      response.once("close", () => {
+        if (session === undefined || session.destroyed || !endedUnanswered(stream)) return;
+        if (!resetFlood.abandoned(session, remote)) return;
+        // Not from inside the stream's own close: nghttp2 is still in its callbacks there.
+        setImmediate(() => {
+          if (!session.destroyed) session.destroy(undefined, http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+        });
+      });
+    }
     const connection = connections.get(peerOf(request.socket));
     if (connection !== undefined) {
       if (!connection.begin("stream" in response)) overCap.add(request);

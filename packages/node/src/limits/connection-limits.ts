@@ -10,11 +10,12 @@
 //
 // The deadlines are absolute, not reset by incoming bytes: a client that
 // trickles one header byte at a time is dropped as surely as a silent one.
+import { defaultResetFloodLimits, type ResetFloodLimits } from "./reset-flood.js";
 import type net from "node:net";
 import { clientAddress } from "./client-address.js";
 import type { SlowClientLimits } from "./slow-clients.js";
 
-export interface ConnectionLimits extends SlowClientLimits {
+export interface ConnectionLimits extends SlowClientLimits, ResetFloodLimits {
   /** Most connections open at once from one client address (IPv6: one /64). */
   readonly maxConnectionsPerAddress: number;
   /** From accepting a connection (and its TLS handshake) to its first complete request or stream. */
@@ -48,6 +49,7 @@ export const defaultConnectionLimits: ConnectionLimits = {
   // Node's own requestTimeout is 300 s; the payloads clients send inline
   // (libxmtp's attachments are remote past 1 MB) arrive in far less.
   requestTimeoutMs: 60_000,
+  ...defaultResetFloodLimits,
 };
 
 /** One accepted connection: what is in progress on it and its deadline. */

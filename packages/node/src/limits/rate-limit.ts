@@ -20,6 +20,12 @@ export interface RateLimits {
    * of the publish rate. Default: defaultRateLimits.storage.
    */
   readonly storage?: BucketLimit;
+  /**
+   * Streams a client address may open, on top of their tokens of the
+   * default bucket: the default bucket's burst alone would let one address
+   * open a thousand streams at once. Default: defaultRateLimits.streams.
+   */
+  readonly streams?: BucketLimit;
 }
 
 const GIB = 1024 * 1024 * 1024;
@@ -32,6 +38,12 @@ export const defaultRateLimits: RateLimits = {
   // people write (text, reactions, remote attachments' keys), and what bounds
   // what one address can make the node keep. xmtp-node-go has no such quota.
   storage: { capacity: 2 * GIB, refillPerMinute: (2 * GIB) / (24 * 60) },
+  // A client opens a few (libxmtp: welcomes, all messages, a Subscribe) and
+  // opens them again when its network drops; 200 at once and 200 a minute
+  // leave room for many clients behind one NAT, not for a flood of streams
+  // opened and reset at once (bench/attack, stream-churn). xmtp-node-go
+  // charges a stream one token of its default bucket.
+  streams: { capacity: 200, refillPerMinute: 200 },
 };
 
 /**
@@ -61,12 +73,14 @@ export interface RateLimiterOptions {
 export class RateLimiter {
   readonly #buckets: Record<CostClass, TokenBuckets>;
   readonly #storage: TokenBuckets;
+  readonly #streams: TokenBuckets;
   readonly #onRefused: RateLimiterOptions["onRefused"];
 
   constructor(limits: RateLimits, options: RateLimiterOptions = {}) {
     const { nowMs } = options;
     this.#buckets = { publish: new TokenBuckets(limits.publish, nowMs), default: new TokenBuckets(limits.default, nowMs) };
     this.#storage = new TokenBuckets(limits.storage ?? (defaultRateLimits.storage as BucketLimit), nowMs);
+    this.#streams = new TokenBuckets(limits.streams ?? (defaultRateLimits.streams as BucketLimit), nowMs);
     this.#onRefused = options.onRefused;
   }
 
@@ -99,6 +113,9 @@ export class RateLimiter {
    */
   readonly gate = (context: HandlerContext): void => {
     try {
+      if (context.method.methodKind !== "unary" && !this.#streams.take(context.values.get(clientAddressKey), 1)) {
+        throw new NodeError("node.rate_limited", "this client opens streams faster than the stream limit allows");
+      }
       this.#charge(context.method.name, context.values, openingTokens(context.method.methodKind), "the call");
     } catch (error) {
       throw this.#refuse(context.method, error);

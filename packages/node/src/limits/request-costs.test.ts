@@ -101,6 +101,25 @@ describe("request costs", () => {
     }
   });
 
+  it("holds the streams an address opens to their own bucket, whatever tokens it has", async () => {
+    const node = createInProcessTestNode({
+      rateLimits: { publish: { capacity: 1000, refillPerMinute: 0 }, default: { capacity: 1000, refillPerMinute: 0 }, streams: { capacity: 2, refillPerMinute: 0 } },
+    });
+    try {
+      const mls = createClient(mlsApi.MlsApi, node.transport);
+      const firstFrame = async () => {
+        for await (const _ of mls.subscribeGroupMessages({ filters: keys(1).map((groupId) => ({ groupId })) }, { timeoutMs: 300 })) break;
+      };
+      // Two streams open (and end at their deadline, having nothing to say); the third is refused.
+      assert.notEqual(await codeOf(firstFrame()), Code.ResourceExhausted);
+      assert.notEqual(await codeOf(firstFrame()), Code.ResourceExhausted);
+      assert.equal(await codeOf(firstFrame()), Code.ResourceExhausted);
+      assert.equal((await mls.fetchKeyPackages({ installationKeys: keys(5) })).keyPackages.length, 5, "unary calls go on");
+    } finally {
+      await node.stop();
+    }
+  });
+
   it("charges a subscription per topic", async () => {
     const node = limitedNode();
     try {

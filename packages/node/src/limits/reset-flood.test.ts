@@ -1,0 +1,58 @@
+// Streams opened and given up at once (HTTP/2 rapid reset), over real
+// HTTP/2: a connection past the allowance is closed and its address waits
+// out a cooldown before it may connect again, while a normal client at
+// another address is served throughout. The node listens on `::`: the
+// attacker is 127.0.0.1, the normal client ::1.
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import http2 from "node:http2";
+import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { health, mlsApi } from "@parley/proto";
+import { startTestNode } from "@parley/testkit";
+import { codeOf } from "../grpc-code.test-util.js";
+import type { RunningNode } from "../node.js";
+
+const SUBSCRIBE = "/xmtp.mls.api.v1.MlsApi/SubscribeGroupMessages";
+const COOLDOWN_MS = 1500;
+
+function subscribeFrame(): Buffer {
+  const payload = toBinary(
+    mlsApi.SubscribeGroupMessagesRequestSchema,
+    create(mlsApi.SubscribeGroupMessagesRequestSchema, { filters: [{ groupId: new Uint8Array(16).fill(7) }] }),
+  );
+  const head = Buffer.alloc(5);
+  head.writeUInt32BE(payload.length, 1);
+  return Buffer.concat([head, payload]);
+}
+
+describe("streams given up at once", { timeout: 60_000 }, () => {
+  let node: RunningNode;
+  before(async () => {
+    node = await startTestNode({ host: "::", connectionLimits: { maxAbandonedStreams: 10, windowMs: 10_000, cooldownMs: COOLDOWN_MS } });
+  });
+  after(() => node.stop());
+
+  const healthAt = (host: string) => createClient(health.Health, createGrpcTransport({ baseUrl: `http://${host}:${node.port}` })).check({});
+
+  it("close a connection past the allowance, keep its address out for the cooldown, and leave others served", async () => {
+    const attacker = http2.connect(`http://127.0.0.1:${node.port}`);
+    attacker.on("error", () => undefined);
+    const closed = once(attacker, "close");
+    for (let i = 0; i < 30 && !attacker.destroyed; i += 1) {
+      const stream = attacker.request({ ":method": "POST", ":path": SUBSCRIBE, "content-type": "application/grpc", te: "trailers" });
+      stream.on("error", () => undefined);
+      stream.write(subscribeFrame());
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      await sleep(10);
+    }
+    await closed;
+    assert.notEqual(await codeOf(healthAt("127.0.0.1")), undefined, "its address may not connect during the cooldown");
+    assert.equal((await healthAt("[::1]")).status, health.HealthCheckResponse_ServingStatus.SERVING, "another address is served");
+    await sleep(COOLDOWN_MS + 200);
+    assert.equal((await healthAt("127.0.0.1")).status, health.HealthCheckResponse_ServingStatus.SERVING, "after the cooldown it may again");
+  });
+});
