@@ -1,6 +1,7 @@
 // The node under attack, in a process of its own so that its memory is its
-// own: the embedded SQLite store in a fresh directory and every limit at its
-// default, as `parley node start` runs it. Started by bench/attack/run.ts
+// own: the built package (as `parley node start` runs it, not the sources
+// through tsx: that costs 70 MiB more), the embedded SQLite store in a
+// fresh directory and every limit at its default. Started by bench/attack/run.ts
 // (over IPC), which asks it for its peaks when an attack is over.
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createLogger, createXmtpValidators, SqliteStore, startNode } from "@parley/node";
@@ -18,10 +19,12 @@ const node = await startNode({
 
 let peakRss = 0;
 let peakHeap = 0;
+let peakExternal = 0;
 const sample = () => {
   const usage = process.memoryUsage();
   peakRss = Math.max(peakRss, usage.rss);
   peakHeap = Math.max(peakHeap, usage.heapUsed);
+  peakExternal = Math.max(peakExternal, usage.external);
 };
 const sampler = setInterval(sample, 25);
 // How long the node's own event loop stalls: what every other caller waits on.
@@ -33,12 +36,14 @@ process.on("message", (message: unknown) => {
     // The attack starts: peaks from here on, not from the node's start-up.
     peakRss = 0;
     peakHeap = 0;
+    peakExternal = 0;
     loopDelay.reset();
   } else if (message === "report") {
     sample();
     process.send!({
       peakRss,
       peakHeap,
+      peakExternal,
       rss: process.memoryUsage().rss,
       loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
       loopDelayMaxMs: loopDelay.max / 1e6,

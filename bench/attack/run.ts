@@ -8,13 +8,14 @@
 // and whether anything the node acknowledged was lost (the member reads
 // every acknowledged message once the attack is over).
 //
-// Run: node --import tsx --conditions=@parley/source bench/attack/run.ts
+// Run: npm run build && node --import tsx --conditions=@parley/source bench/attack/run.ts
+// (the node runs from packages/node/dist, as deployed).
 // Env: BENCH_ATTACKS=a,b (default: all), BENCH_SECONDS (default 20),
 // BENCH_ADDRESSES (attacker addresses, default 8).
 import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -32,10 +33,13 @@ const CALL_TIMEOUT_MS = 10_000;
 const PACE_MS = 200;
 const here = fileURLToPath(new URL(".", import.meta.url));
 const execArgv = ["--import", "tsx", "--conditions=@parley/source"];
+/** The node runs from its build: tsx only for node-process.ts itself. */
+const nodeExecArgv = ["--import", "tsx"];
 
 interface NodeReport {
   readonly peakRss: number;
   readonly peakHeap: number;
+  readonly peakExternal: number;
   readonly rss: number;
   readonly loopDelayP99Ms: number;
   readonly loopDelayMaxMs: number;
@@ -54,7 +58,7 @@ async function withTimeout<T>(run: Promise<T>): Promise<T> {
 }
 
 async function startNodeProcess(dir: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(join(here, "node-process.ts"), [join(dir, "node.db3")], { execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork(join(here, "node-process.ts"), [join(dir, "node.db3")], { execArgv: nodeExecArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const [message] = (await once(child, "message")) as [{ port: number }];
   return { child, port: message.port };
 }
@@ -157,12 +161,13 @@ async function runOne(name: string): Promise<Row> {
 }
 
 async function main(): Promise<void> {
+  if (!existsSync(join(here, "../../packages/node/dist/index.js"))) throw new Error("the node runs from its build: run `npm run build` first");
   const cpu = cpus();
   console.log("command: node --import tsx --conditions=@parley/source bench/attack/run.ts" + (process.env["BENCH_ATTACKS"] ? ` (BENCH_ATTACKS=${process.env["BENCH_ATTACKS"]})` : ""));
   console.log(`machine: ${cpu[0]?.model ?? "unknown cpu"}, ${cpu.length} cores, ${mib(totalmem())} MiB, node ${process.version}`);
   console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   console.log(
-    `setup: each attack against a fresh node process (embedded SQLite, default limits) for ${SECONDS} s from ${ADDRESSES.length} addresses (${ADDRESSES[0]}…); ` +
+    `setup: each attack against a fresh node process (packages/node/dist, embedded SQLite, default limits) for ${SECONDS} s from ${ADDRESSES.length} addresses (${ADDRESSES[0]}…); ` +
       `meanwhile a normal user (127.0.0.1) sends one message and its peer syncs, every ${PACE_MS} ms; a call over ${CALL_TIMEOUT_MS / 1000} s counts as failed\n`,
   );
   const rows: Row[] = [];
@@ -170,11 +175,11 @@ async function main(): Promise<void> {
     if (attacks[name] === undefined) throw new Error(`no attack ${name}: ${Object.keys(attacks).join(", ")}`);
     rows.push(await runOne(name));
   }
-  console.log("| attack | node peak RSS (MiB) | node peak heap (MiB) | node loop stall p99 / max (ms) | normal send p99 (ms) | normal sync p99 (ms) | failed calls | acknowledged | lost |");
+  console.log("| attack | node peak RSS (MiB) | node peak heap / external (MiB) | node loop stall p99 / max (ms) | normal send p99 (ms) | normal sync p99 (ms) | failed calls | acknowledged | lost |");
   console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const r of rows) {
     console.log(
-      `| ${r.attack} | ${mib(r.node.peakRss)} | ${mib(r.node.peakHeap)} | ${r.node.loopDelayP99Ms.toFixed(0)} / ${r.node.loopDelayMaxMs.toFixed(0)} | ` +
+      `| ${r.attack} | ${mib(r.node.peakRss)} | ${mib(r.node.peakHeap)} / ${mib(r.node.peakExternal)} | ${r.node.loopDelayP99Ms.toFixed(0)} / ${r.node.loopDelayMaxMs.toFixed(0)} | ` +
         `${r.sendP99.toFixed(0)} | ${r.syncP99.toFixed(0)} | ${r.failed} / ${r.calls} | ${r.acknowledged} | ${r.lost} |`,
     );
   }

@@ -229,7 +229,7 @@ function isCompressed(header: Headers): boolean {
 /** The body, read only once `bytes` are reserved; a refusal is the call's status. */
 async function* reservedFirst(chunks: AsyncIterable<Uint8Array>, memory: CallMemory, bytes: number): AsyncIterable<Uint8Array> {
   try {
-    await memory.reserve(bytes);
+    await memory.reserve(bytes, "inflated");
   } catch (error) {
     throw toConnectError(error);
   }

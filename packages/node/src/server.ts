@@ -72,7 +72,10 @@ function openRequestPaths(routes: (router: ConnectRouter) => void): Set<string> 
  */
 function endedUnanswered(stream: http2.ServerHttp2Stream): boolean {
   if (stream.rstCode !== undefined && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) return true;
-  const status = stream.sentTrailers?.["grpc-status"] ?? stream.sentHeaders["grpc-status"];
+  // A stream that closes before the node sent anything has no sentHeaders,
+  // whatever @types/node says: reading them would throw from a 'close' listener.
+  const sent = stream.sentHeaders as http2.OutgoingHttpHeaders | undefined;
+  const status = stream.sentTrailers?.["grpc-status"] ?? sent?.["grpc-status"];
   return String(status) === "8";
 }
 

@@ -12,11 +12,19 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { health, mlsApi } from "@parley/proto";
-import { startTestNode } from "@parley/testkit";
+import { privateMessageOfSize, startTestNode } from "@parley/testkit";
 import { codeOf } from "../grpc-code.test-util.js";
 import type { RunningNode } from "../node.js";
 
 const SUBSCRIBE = "/xmtp.mls.api.v1.MlsApi/SubscribeGroupMessages";
+const QUERY = "/xmtp.mls.api.v1.MlsApi/QueryGroupMessages";
+
+function queryFrame(groupId: Uint8Array): Buffer {
+  const payload = toBinary(mlsApi.QueryGroupMessagesRequestSchema, create(mlsApi.QueryGroupMessagesRequestSchema, { groupId }));
+  const head = Buffer.alloc(5);
+  head.writeUInt32BE(payload.length, 1);
+  return Buffer.concat([head, payload]);
+}
 const COOLDOWN_MS = 1500;
 
 function subscribeFrame(): Buffer {
@@ -54,5 +62,37 @@ describe("streams given up at once", { timeout: 60_000 }, () => {
     assert.equal((await healthAt("[::1]")).status, health.HealthCheckResponse_ServingStatus.SERVING, "another address is served");
     await sleep(COOLDOWN_MS + 200);
     assert.equal((await healthAt("127.0.0.1")).status, health.HealthCheckResponse_ServingStatus.SERVING, "after the cooldown it may again");
+  });
+
+  it("a call reset with NO_ERROR before the node sent anything does not bring the node down", async () => {
+    // A query that waits for memory: one stalled answer holds the node's whole share.
+    const small = await startTestNode({ host: "::", memoryInFlight: { maxBytes: 1, maxBytesPerAddress: 1, smallBytes: 1 } });
+    try {
+      const topic = new Uint8Array(16).fill(9);
+      const mls = createClient(mlsApi.MlsApi, createGrpcTransport({ baseUrl: `http://[::1]:${small.port}` }));
+      await mls.sendGroupMessages({ messages: [{ version: { case: "v1", value: { data: privateMessageOfSize(topic, 1024), senderHmac: new Uint8Array(32), shouldPush: true } } }] });
+      const query = (session: http2.ClientHttp2Session) => {
+        const stream = session.request({ ":method": "POST", ":path": QUERY, "content-type": "application/grpc", te: "trailers" });
+        stream.on("error", () => undefined);
+        stream.end(queryFrame(topic));
+        return stream;
+      };
+      const holder = http2.connect(`http://127.0.0.1:${small.port}`, { settings: { initialWindowSize: 0 } });
+      holder.on("error", () => undefined);
+      query(holder);
+      await sleep(200);
+      // A second query waits for the first; its client resets it with NO_ERROR, which no answered stream ends with.
+      const attacker = http2.connect(`http://127.0.0.1:${small.port}`);
+      attacker.on("error", () => undefined);
+      const waiting = query(attacker);
+      await sleep(200);
+      waiting.close(http2.constants.NGHTTP2_NO_ERROR);
+      await sleep(200);
+      attacker.destroy();
+      holder.destroy();
+      assert.equal((await mls.queryGroupMessages({ groupId: topic })).messages.length, 1, "the node still answers");
+    } finally {
+      await small.stop();
+    }
   });
 });

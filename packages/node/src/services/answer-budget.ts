@@ -6,10 +6,17 @@ import { NodeError } from "../node-error.js";
 import type { Page, RecordSize } from "../store/store.js";
 
 export class AnswerBudget {
+  readonly #max: number;
   #left: number;
 
   constructor(maxBytes: number) {
+    this.#max = maxBytes;
     this.#left = maxBytes;
+  }
+
+  /** The bytes counted so far: what the answer's memory reservation is for. */
+  get spent(): number {
+    return this.#max - this.#left;
   }
 
   /** Counts `bytes`; false once the budget is spent (the record is not to be sent). */

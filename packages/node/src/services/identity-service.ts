@@ -10,6 +10,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { associations, decode, encode, identityApi, isInboxId, type InboxId } from "@parley/proto";
 import { invalidArgument, NodeError } from "../node-error.js";
 import type { IdentityUpdateRecord, Store } from "../store/store.js";
+import { callMemoryKey } from "../limits/memory-in-flight.js";
 import { AnswerBudget } from "./answer-budget.js";
 import type { Validators } from "../validation/validators.js";
 import { KeyedMutex } from "./keyed-mutex.js";
@@ -72,7 +73,7 @@ export function createIdentityService(deps: IdentityServiceDeps): ServiceImpl<ty
       return create(identityApi.PublishIdentityUpdateResponseSchema);
     },
 
-    async getIdentityUpdates(request) {
+    async getIdentityUpdates(request, context) {
       if (request.requests.length > limits.maxLookups) throw invalidArgument("too many inboxes");
       const responses = [];
       const budget = new AnswerBudget(limits.maxAnswerBytes);
@@ -97,6 +98,7 @@ export function createIdentityService(deps: IdentityServiceDeps): ServiceImpl<ty
           })),
         });
       }
+      await context.values.get(callMemoryKey)?.reserve(budget.spent, "answer");
       return create(identityApi.GetIdentityUpdatesResponseSchema, { responses });
     },
 

@@ -164,7 +164,7 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
       return create(EmptySchema);
     },
 
-    async fetchKeyPackages(request) {
+    async fetchKeyPackages(request, context) {
       requireBatch(request.installationKeys.length, limits.maxLookups, "installation keys");
       // Each distinct key is looked up once; every slot is still filled (the reference's answer shape).
       const distinct = [...new Map(request.installationKeys.map((k) => [Buffer.from(k).toString("hex"), k])).values()];
@@ -176,6 +176,7 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
         budget.require(keyPackage.length, "FetchKeyPackages");
         return { keyPackageTlsSerialized: keyPackage };
       });
+      await context.values.get(callMemoryKey)?.reserve(budget.spent, "answer");
       return create(mlsApi.FetchKeyPackagesResponseSchema, { keyPackages });
     },
 
@@ -192,7 +193,7 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
       const page = pageOf(request.pagingInfo);
       const fit = pageWithinBudget(page, await store.groupMessageSizes(request.groupId, page), limits.maxAnswerBytes);
       context.values.get(chargeKey)(answerTokens(fit.bytes), `an answer of ${fit.bytes} bytes`);
-      await context.values.get(callMemoryKey)?.reserve(fit.bytes);
+      await context.values.get(callMemoryKey)?.reserve(fit.bytes, "answer");
       const records = fit.page === undefined ? [] : await store.queryGroupMessages(request.groupId, fit.page);
       return create(mlsApi.QueryGroupMessagesResponseSchema, {
         messages: records.map((r) => groupMessageOf(r)),
@@ -205,7 +206,7 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
       const page = pageOf(request.pagingInfo);
       const fit = pageWithinBudget(page, await store.welcomeSizes(request.installationKey, page), limits.maxAnswerBytes);
       context.values.get(chargeKey)(answerTokens(fit.bytes), `an answer of ${fit.bytes} bytes`);
-      await context.values.get(callMemoryKey)?.reserve(fit.bytes);
+      await context.values.get(callMemoryKey)?.reserve(fit.bytes, "answer");
       const records = fit.page === undefined ? [] : await store.queryWelcomes(request.installationKey, fit.page);
       return create(mlsApi.QueryWelcomeMessagesResponseSchema, {
         messages: records.map(welcomeMessageOf),
@@ -247,7 +248,7 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
       return create(EmptySchema);
     },
 
-    async batchQueryCommitLog(request) {
+    async batchQueryCommitLog(request, context) {
       requireBatch(request.requests.length, MAX_COMMIT_LOG_QUERIES, "commit log queries");
       // One budget for every query of the call: a page stops where it runs
       // out (with its first entry, and a cursor that leads on).
@@ -281,24 +282,25 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
           pagingInfo: pagingInfoOf(page, records.map((r) => r.id), records.length < all.length),
         });
       }
+      await context.values.get(callMemoryKey)?.reserve(budget.spent, "answer");
       return create(mlsApi.BatchQueryCommitLogResponseSchema, { responses });
     },
 
-    async getNewestGroupMessage(request) {
+    async getNewestGroupMessage(request, context) {
       requireBatch(request.groupIds.length, limits.maxLookups, "group ids");
       // Each distinct group is read once; with content, the answer is held to the byte limit.
       const distinct = [...new Map(request.groupIds.map((id) => [Buffer.from(id).toString("hex"), id])).values()];
       const newest = await store.newestGroupMessages(distinct);
       const byGroup = new Map(distinct.map((id, i) => [Buffer.from(id).toString("hex"), newest[i]]));
       const budget = new AnswerBudget(limits.maxAnswerBytes);
-      return create(mlsApi.GetNewestGroupMessageResponseSchema, {
-        responses: request.groupIds.map((id) => {
-          const record = byGroup.get(Buffer.from(id).toString("hex"));
-          if (!record) return {};
-          if (request.includeContent) budget.require(groupMessageBytes(record), "GetNewestGroupMessage");
-          return { groupMessage: groupMessageOf(record, request.includeContent) };
-        }),
+      const responses = request.groupIds.map((id) => {
+        const record = byGroup.get(Buffer.from(id).toString("hex"));
+        if (!record) return {};
+        if (request.includeContent) budget.require(groupMessageBytes(record), "GetNewestGroupMessage");
+        return { groupMessage: groupMessageOf(record, request.includeContent) };
       });
+      await context.values.get(callMemoryKey)?.reserve(budget.spent, "answer");
+      return create(mlsApi.GetNewestGroupMessageResponseSchema, { responses });
     },
   };
 }

@@ -38,7 +38,13 @@ const wallClockNs = () => BigInt(Date.now()) * 1_000_000n;
 
 type Row = Record<string, unknown>;
 
-const bytes = (value: unknown) => new Uint8Array(value as Buffer);
+// A view of the Buffer SQLite gave (a plain Uint8Array, as the Store
+// contract has it), never a copy: an answer of 25 MiB would otherwise be
+// held twice before it is even encoded.
+const bytes = (value: unknown) => {
+  const buffer = value as Buffer;
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+};
 const big = (value: unknown) => BigInt(value as bigint | number);
 
 function groupMessageFrom(row: Row): GroupMessageRecord {
