@@ -85,3 +85,16 @@ export function logSecurity(logger: ClientLogger, code: SecurityCode, fields: Re
 export function logSkipped(logger: ClientLogger, decision: Exclude<FailureDecision, { action: "retry" }>, fields: RefusalFields): void {
   logRefused(logger, decision.code, { ...fields, cause: decision.cause }, decision.action === "bug" ? "error" : "warn");
 }
+
+/**
+ * An envelope on a group's topic that does not open under one of the states
+ * we hold on that group id, left to the other (conversations/local-key.ts):
+ * routine, so a debug line under `skipped.sibling_group`, not a refusal.
+ */
+export function logSiblingEnvelope(logger: ClientLogger, fields: { readonly groupId: string; readonly cursor: bigint }): void {
+  try {
+    logger.debug?.({ code: "skipped.sibling_group", groupId: fields.groupId, cursor: fields.cursor.toString() }, "skipped input: skipped.sibling_group");
+  } catch {
+    // As logRefused: a failing logger must not stop a sync.
+  }
+}
