@@ -256,6 +256,25 @@ describe("@parley/client: welcomes for a group we already hold", { timeout: 90_0
     assert.deepEqual(await texts(realAgain), ["from alice", "bob to alice", "after the restart"]);
     assert.deepEqual(await texts(squatAgain), ["from mallory", "bob to mallory", "mallory after the restart"]);
 
+    // The commit log is the id's too: Alice's entries are checked by the real
+    // group (compared, no fork) and do not verify for the squat.
+    assert.equal((await realAgain.debugInfo()).isCommitLogForked, false);
+    assert.equal((await squatAgain.debugInfo()).maybeForked, false);
+
+    // One topic, two conversations: streamAllMessages wakes both on it.
+    const stream = bob.conversations.streamAllMessages();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await group.send("streamed from alice");
+    await mallorys.send("streamed from mallory");
+    const streamed: string[] = [];
+    while (streamed.length < 2) {
+      const m = (await stream.next()).value;
+      assert.ok(m);
+      if (m.kind === GroupMessageKind.Application) streamed.push(`${m.conversationId === realId ? "real" : "squat"}: ${String(m.content)}`);
+    }
+    await stream.return();
+    assert.deepEqual(streamed.sort(), ["real: streamed from alice", "squat: streamed from mallory"]);
+
     // The node replays the real welcome: refused, nothing listed twice.
     await replayNewestWelcome(api, bob, dbOf(bob));
     await bob.conversations.sync();
