@@ -270,7 +270,7 @@ describe("@parley/client: welcomes for a group we already hold", { timeout: 90_0
     while (streamed.length < 2) {
       const m = (await stream.next()).value;
       assert.ok(m);
-      if (m.kind === GroupMessageKind.Application) streamed.push(`${m.conversationId === realId ? "real" : "squat"}: ${String(m.content)}`);
+      if (m.kind === GroupMessageKind.Application) streamed.push(`${m.conversationId === realId ? "real" : "squat"}: ${typeof m.content === "string" ? m.content : "?"}`);
     }
     await stream.return();
     assert.deepEqual(streamed.sort(), ["real: streamed from alice", "squat: streamed from mallory"]);

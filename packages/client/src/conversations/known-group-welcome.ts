@@ -20,9 +20,14 @@
 //   welcome tells the real group from the squatter (id, epoch, metadata and
 //   cursor are the maker's), so neither may push the other out.
 //
-// libxmtp keys groups by group id alone: it replaces an active group when
-// the welcome's epoch is above ours, and skips one at or below it; so there
-// the first of two groups on an id to arrive blocks the other.
+// Every epoch we hold is on record (commit-log.ts `recordJoined`,
+// `recordCommit`), so a replay is recognised; a welcome at an epoch we never
+// held is not one, even for the same group (a node that withheld the commits
+// to it): it joins as a second conversation, a duplicate, never a fork.
+//
+// libxmtp keys groups by group id alone (one stored group per id), so there
+// the first of two groups on an id to arrive holds it and the other's
+// welcome is dropped or waits.
 //
 // A welcome for a group id we do not hold never reaches this: it joins as
 // any other, and a welcome that was refused left nothing behind that could
