@@ -21,7 +21,7 @@ export interface ClientLogger {
 export const silentLogger: ClientLogger = { warn: () => undefined };
 
 export interface RefusalFields {
-  /** Hex of the group id. */
+  /** The conversation's id: hex of its local key (conversations/local-key.ts), the group id's for the first group held on it. */
   readonly groupId?: string;
   /** The node's id of the envelope (group message or welcome). */
   readonly cursor?: bigint;

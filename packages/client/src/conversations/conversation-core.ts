@@ -19,7 +19,7 @@ import { keyUpdateDue } from "./key-rotation.js";
 import { SYNC_UPDATE_INSTALLATIONS_INTERVAL_NS } from "./membership-update.js";
 import { isForSibling, isMemberIn, processEnvelope } from "./process-envelope.js";
 import { isNewerVersion } from "./protocol-version.js";
-import { asLocalKey, heldOnGroupId, type LocalKey } from "./local-key.js";
+import { asLocalKey, holdsSeveral, type LocalKey } from "./local-key.js";
 import { logSiblingEnvelope } from "../logging.js";
 
 const sha256 = (bytes: Uint8Array) => new Uint8Array(createHash("sha256").update(bytes).digest());
@@ -128,7 +128,7 @@ export class ConversationCore implements IntentHost {
           });
           // Another group we hold on this id (local-key.ts) shares the topic:
           // what does not open under our state is most likely its envelope.
-          siblings ??= heldOnGroupId(store, this.groupId).length > 1;
+          siblings ??= holdsSeveral(store, this.groupId);
           const spared = siblings && isForSibling(outcome);
           if (spared) logSiblingEnvelope(this.ctx.logger, { groupId: this.id, cursor: envelope.id });
           const applied = applyOutcome(this.ctx, this.localKey, state, envelope, spared ? { kind: "skip" } : outcome);

@@ -34,9 +34,17 @@ export const asLocalKey = (bytes: Uint8Array): LocalKey => bytes as LocalKey;
 
 const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
 
+const onGroupId = (rows: readonly GroupRow[], groupId: Uint8Array) => rows.filter((row) => sameBytes(decodeGroupState(row.state).groupId, groupId));
+
 /** Every group we hold whose MLS group id is `groupId`, the first holder first. */
 export function heldOnGroupId(store: LocalStore, groupId: Uint8Array): GroupRow[] {
-  return store.groupsByKeyPrefix(groupId, SUFFIX_RANDOM_BYTES + 1).filter((row) => sameBytes(decodeGroupState(row.state).groupId, groupId));
+  return onGroupId(store.groupsByKeyPrefix(groupId, SUFFIX_RANDOM_BYTES + 1), groupId);
+}
+
+/** Whether we hold more than one group on `groupId`; states are decoded only when the keys say it can be so. */
+export function holdsSeveral(store: LocalStore, groupId: Uint8Array): boolean {
+  const candidates = store.groupsByKeyPrefix(groupId, SUFFIX_RANDOM_BYTES + 1);
+  return candidates.length > 1 && onGroupId(candidates, groupId).length > 1;
 }
 
 /**
