@@ -21,7 +21,7 @@ export interface ClientLogger {
 export const silentLogger: ClientLogger = { warn: () => undefined };
 
 export interface RefusalFields {
-  /** Hex of the group id. */
+  /** The conversation's id: hex of its local key (conversations/local-key.ts), the group id's for the first group held on it. */
   readonly groupId?: string;
   /** The node's id of the envelope (group message or welcome). */
   readonly cursor?: bigint;
@@ -84,4 +84,17 @@ export function logSecurity(logger: ClientLogger, code: SecurityCode, fields: Re
 /** Logs a skipped input as its classification says: a refusal as a warning, a bug as an error. */
 export function logSkipped(logger: ClientLogger, decision: Exclude<FailureDecision, { action: "retry" }>, fields: RefusalFields): void {
   logRefused(logger, decision.code, { ...fields, cause: decision.cause }, decision.action === "bug" ? "error" : "warn");
+}
+
+/**
+ * An envelope on a group's topic that does not open under one of the states
+ * we hold on that group id, left to the other (conversations/local-key.ts):
+ * routine, so a debug line under `skipped.sibling_group`, not a refusal.
+ */
+export function logSiblingEnvelope(logger: ClientLogger, fields: { readonly groupId: string; readonly cursor: bigint }): void {
+  try {
+    logger.debug?.({ code: "skipped.sibling_group", groupId: fields.groupId, cursor: fields.cursor.toString() }, "skipped input: skipped.sibling_group");
+  } catch {
+    // As logRefused: a failing logger must not stop a sync.
+  }
 }

@@ -23,11 +23,11 @@ export interface Applied {
  *   envelope, and the next sync takes it again; unless the node failed it
  *   too often (retryOrGiveUp), when it is refused and the cursor moves on.
  */
-export function applyOutcome(ctx: ClientContext, groupId: Uint8Array, state: GroupState, envelope: Envelope, outcome: EnvelopeOutcome): Applied {
+export function applyOutcome(ctx: ClientContext, localKey: Uint8Array, state: GroupState, envelope: Envelope, outcome: EnvelopeOutcome): Applied {
   const { store } = ctx;
   const log = (refusal: Refusal) => {
     const fields = {
-      groupId: Buffer.from(groupId).toString("hex"),
+      groupId: Buffer.from(localKey).toString("hex"),
       cursor: envelope.id,
       ...(refusal.reason === undefined ? {} : { reason: refusal.reason }),
       cause: refusal.cause,
@@ -37,26 +37,26 @@ export function applyOutcome(ctx: ClientContext, groupId: Uint8Array, state: Gro
   };
   switch (outcome.kind) {
     case "retry": {
-      const verdict = retryOrGiveUp(outcome.error, store.attemptLedger("group_message", groupId, envelope.id), ctx.nowNs());
+      const verdict = retryOrGiveUp(outcome.error, store.attemptLedger("group_message", localKey, envelope.id), ctx.nowNs());
       if (verdict.action === "retry") throw outcome.error;
-      store.setCursor(groupId, envelope.id);
+      store.setCursor(localKey, envelope.id);
       log({ code: verdict.code, reason: `the node failed it ${verdict.count} times`, cause: outcome.error, level: "warn" });
       return { state, stop: false };
     }
     case "paused":
-      store.setPausedForVersion(groupId, outcome.version);
+      store.setPausedForVersion(localKey, outcome.version);
       log(outcome.refusal);
       return { state, stop: true };
     case "skip":
-      store.setCursor(groupId, envelope.id);
+      store.setCursor(localKey, envelope.id);
       return { state, stop: false };
     case "refused":
-      store.setCursor(groupId, envelope.id);
+      store.setCursor(localKey, envelope.id);
       log(outcome.refusal);
       return { state, stop: false };
     case "own_message":
       store.transaction(() => {
-        store.setCursor(groupId, envelope.id);
+        store.setCursor(localKey, envelope.id);
         // As the official client: the node's time once published, the time
         // every receiver shows.
         store.markMessagePublished(outcome.messageId, envelope.createdNs, envelope.id);
@@ -67,13 +67,13 @@ export function applyOutcome(ctx: ClientContext, groupId: Uint8Array, state: Gro
     case "own_commit": {
       const { won } = outcome;
       store.transaction(() => {
-        if (won === undefined) store.setCursor(groupId, envelope.id);
-        else store.updateGroup(groupId, won.staged, envelope.id);
+        if (won === undefined) store.setCursor(localKey, envelope.id);
+        else store.updateGroup(localKey, won.staged, envelope.id);
         store.decideIntent(outcome.intentId, won === undefined ? "lost" : "committed", envelope.id);
         if (won !== undefined) {
-          store.setLastOwnCommitNs(groupId, ctx.nowNs());
+          store.setLastOwnCommitNs(localKey, ctx.nowNs());
           if (won.transcript !== undefined) store.insertMessage(won.transcript);
-          recordCommit(ctx, state, won.state, envelope.id);
+          recordCommit(ctx, localKey, state, won.state, envelope.id);
         }
       });
       return { state: won?.state ?? state, stop: false };
@@ -81,9 +81,9 @@ export function applyOutcome(ctx: ClientContext, groupId: Uint8Array, state: Gro
     case "applied": {
       const { message } = outcome;
       store.transaction(() => {
-        store.updateGroup(groupId, encodeGroupState(outcome.state), envelope.id);
+        store.updateGroup(localKey, encodeGroupState(outcome.state), envelope.id);
         if (message !== undefined) store.insertMessage(message);
-        recordCommit(ctx, state, outcome.state, envelope.id);
+        recordCommit(ctx, localKey, state, outcome.state, envelope.id);
       });
       // Durable: what the old state used up is erased from memory as well
       // (a refused envelope erases nothing: its old state stays in use).

@@ -47,25 +47,39 @@ interface LastRun {
  */
 const lastRuns = new WeakMap<ClientContext, Map<string, LastRun>>();
 
-function due(ctx: ClientContext, state: GroupState): boolean {
-  const last = lastRuns.get(ctx)?.get(hex(state.groupId));
+function due(ctx: ClientContext, localKey: Uint8Array, state: GroupState): boolean {
+  const last = lastRuns.get(ctx)?.get(hex(localKey));
   return last === undefined || last.published || last.epoch !== state.epoch || ctx.nowNs() - last.ns >= COMMIT_LOG_INTERVAL_NS;
 }
 
-function ran(ctx: ClientContext, state: GroupState, published: boolean): void {
+function ran(ctx: ClientContext, localKey: Uint8Array, state: GroupState, published: boolean): void {
   let runs = lastRuns.get(ctx);
   if (runs === undefined) lastRuns.set(ctx, (runs = new Map<string, LastRun>()));
-  runs.set(hex(state.groupId), { epoch: state.epoch, ns: ctx.nowNs(), published });
+  runs.set(hex(localKey), { epoch: state.epoch, ns: ctx.nowNs(), published });
+}
+
+/**
+ * Records the epoch we created or joined, with its authenticator: with those
+ * of every commit applied after it (recordCommit), the history a welcome for
+ * a group id we hold is compared against (known-group-welcome.ts).
+ */
+export function recordJoined(ctx: ClientContext, localKey: Uint8Array, state: GroupState): void {
+  ctx.store.commitLog.recordLocal(localKey, {
+    epoch: state.epoch,
+    commitSequenceId: 0n,
+    lastEpochAuthenticator: new Uint8Array(),
+    epochAuthenticator: epochAuthenticator(state),
+  });
 }
 
 /** Records the epoch that `commit` (at the node's `cursor`) led to, and the one it came from. */
-export function recordCommit(ctx: ClientContext, before: GroupState, after: GroupState, cursor: bigint): void {
+export function recordCommit(ctx: ClientContext, localKey: Uint8Array, before: GroupState, after: GroupState, cursor: bigint): void {
   if (after.epoch <= before.epoch) return;
   const log = ctx.store.commitLog;
   const previous = epochAuthenticator(before);
   // The epoch we created or joined has no commit of ours on record: keep it too.
-  log.recordLocal(before.groupId, { epoch: before.epoch, commitSequenceId: 0n, lastEpochAuthenticator: new Uint8Array(), epochAuthenticator: previous });
-  log.recordLocal(before.groupId, { epoch: after.epoch, commitSequenceId: cursor, lastEpochAuthenticator: previous, epochAuthenticator: epochAuthenticator(after) });
+  log.recordLocal(localKey, { epoch: before.epoch, commitSequenceId: 0n, lastEpochAuthenticator: new Uint8Array(), epochAuthenticator: previous });
+  log.recordLocal(localKey, { epoch: after.epoch, commitSequenceId: cursor, lastEpochAuthenticator: previous, epochAuthenticator: epochAuthenticator(after) });
 }
 
 function isPublisher(ctx: ClientContext, state: GroupState): boolean {
@@ -74,9 +88,9 @@ function isPublisher(ctx: ClientContext, state: GroupState): boolean {
   return decodeMutableMetadata(ext.mutableMetadata).superAdminList?.inboxIds.includes(ctx.inboxId) ?? false;
 }
 
-async function readLog(ctx: ClientContext, groupId: Uint8Array, publicKey: Uint8Array): Promise<void> {
+async function readLog(ctx: ClientContext, localKey: Uint8Array, groupId: Uint8Array, publicKey: Uint8Array): Promise<void> {
   const log = ctx.store.commitLog;
-  let cursor = log.group(groupId).readCursor;
+  let cursor = log.group(localKey).readCursor;
   for (let page = 0; page < MAX_PAGES_PER_SYNC; page++) {
     const response = await call("BatchQueryCommitLog", () =>
       ctx.api.mls.batchQueryCommitLog({
@@ -90,33 +104,35 @@ async function readLog(ctx: ClientContext, groupId: Uint8Array, publicKey: Uint8
         // The node's ids must rise: one that does not is a replay, and is not read.
         if (raw.sequenceId <= last) continue;
         last = raw.sequenceId;
-        const check = checkRemoteEntry(groupId, raw, publicKey, log.latestRemote(groupId));
-        if (check.kind === "accepted") log.insertRemote(groupId, check.entry);
-        else logRefused(ctx.logger, "refused.commit_log", { groupId: hex(groupId), cursor: raw.sequenceId, reason: check.reason }, "debug");
+        // Entries of another group on this id (local-key.ts) are signed with
+        // its own key (the commit log signer of its metadata): refused here.
+        const check = checkRemoteEntry(groupId, raw, publicKey, log.latestRemote(localKey));
+        if (check.kind === "accepted") log.insertRemote(localKey, check.entry);
+        else logRefused(ctx.logger, "refused.commit_log", { groupId: hex(localKey), cursor: raw.sequenceId, reason: check.reason }, "debug");
       }
-      log.setReadCursor(groupId, last);
+      log.setReadCursor(localKey, last);
     });
     if (entries.length < PAGE || last === cursor) return;
     cursor = last;
   }
 }
 
-function checkFork(ctx: ClientContext, groupId: Uint8Array): void {
+function checkFork(ctx: ClientContext, localKey: Uint8Array): void {
   const log = ctx.store.commitLog;
-  const mismatch = log.firstMismatch(groupId);
+  const mismatch = log.firstMismatch(localKey);
   if (mismatch === undefined) return;
   log.markForked(
-    groupId,
+    localKey,
     mismatch.epoch,
     `epoch ${mismatch.epoch}: our epoch authenticator (commit ${mismatch.localSequenceId}) differs from the commit log's (commit ${mismatch.remoteSequenceId})`,
   );
-  logRefused(ctx.logger, "refused.commit_log", { groupId: hex(groupId), reason: "forked" }, "warn");
+  logRefused(ctx.logger, "refused.commit_log", { groupId: hex(localKey), reason: "forked" }, "warn");
 }
 
 /** @returns whether anything was published. */
-async function publish(ctx: ClientContext, groupId: Uint8Array, seed: Uint8Array): Promise<boolean> {
+async function publish(ctx: ClientContext, localKey: Uint8Array, groupId: Uint8Array, seed: Uint8Array): Promise<boolean> {
   const log = ctx.store.commitLog;
-  const pending: LocalEpoch[] = log.localAfter(groupId, log.group(groupId).publishedThrough);
+  const pending: LocalEpoch[] = log.localAfter(localKey, log.group(localKey).publishedThrough);
   for (let i = 0; i < pending.length; i += PUBLISH_BATCH) {
     const batch = pending.slice(i, i + PUBLISH_BATCH);
     await call("BatchPublishCommitLog", () =>
@@ -124,7 +140,7 @@ async function publish(ctx: ClientContext, groupId: Uint8Array, seed: Uint8Array
         create(mlsApi.BatchPublishCommitLogRequestSchema, { requests: batch.map((e) => signedEntry(groupId, e, seed)) }),
       ),
     );
-    log.setPublishedThrough(groupId, batch[batch.length - 1]?.commitSequenceId ?? 0n);
+    log.setPublishedThrough(localKey, batch[batch.length - 1]?.commitSequenceId ?? 0n);
   }
   return pending.length > 0;
 }
@@ -136,25 +152,20 @@ async function publish(ctx: ClientContext, groupId: Uint8Array, seed: Uint8Array
  *
  * @throws ClientError `client.network` (from the node); the next sync retries.
  */
-export async function syncCommitLog(ctx: ClientContext, state: GroupState): Promise<void> {
-  if (!due(ctx, state)) return;
+export async function syncCommitLog(ctx: ClientContext, localKey: Uint8Array, state: GroupState): Promise<void> {
+  if (!due(ctx, localKey, state)) return;
   const { groupId } = state;
-  ctx.store.commitLog.recordLocal(groupId, {
-    epoch: state.epoch,
-    commitSequenceId: 0n,
-    lastEpochAuthenticator: new Uint8Array(),
-    epochAuthenticator: epochAuthenticator(state),
-  });
+  recordJoined(ctx, localKey, state);
   const publicKey = commitLogPublicKey(state);
   if (publicKey === undefined) return;
-  await readLog(ctx, groupId, publicKey);
-  checkFork(ctx, groupId);
+  await readLog(ctx, localKey, groupId, publicKey);
+  checkFork(ctx, localKey);
   const seed = commitLogSigner(state);
   // A member that has seen its group fork publishes nothing: its epochs
   // would put the others in the wrong.
   const published =
-    seed !== undefined && isPublisher(ctx, state) && ctx.store.commitLog.group(groupId).forkedEpoch === undefined
-      ? await publish(ctx, groupId, seed)
+    seed !== undefined && isPublisher(ctx, state) && ctx.store.commitLog.group(localKey).forkedEpoch === undefined
+      ? await publish(ctx, localKey, groupId, seed)
       : false;
-  ran(ctx, state, published);
+  ran(ctx, localKey, state, published);
 }

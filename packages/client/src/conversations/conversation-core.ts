@@ -17,27 +17,34 @@ import { syncCommitLog } from "./commit-log.js";
 import { finishCommitted, loseOvertaken, publishCommit, resumeIntents, type IntentHost } from "./intent-runner.js";
 import { keyUpdateDue } from "./key-rotation.js";
 import { SYNC_UPDATE_INSTALLATIONS_INTERVAL_NS } from "./membership-update.js";
-import { isMemberIn, processEnvelope } from "./process-envelope.js";
+import { isForSibling, isMemberIn, processEnvelope } from "./process-envelope.js";
 import { isNewerVersion } from "./protocol-version.js";
+import { asLocalKey, holdsSeveral, type LocalKey } from "./local-key.js";
+import { logSiblingEnvelope } from "../logging.js";
 
 const sha256 = (bytes: Uint8Array) => new Uint8Array(createHash("sha256").update(bytes).digest());
 
 export class ConversationCore implements IntentHost {
   readonly ctx: ClientContext;
+  /** Where the local store holds the conversation (local-key.ts). */
+  readonly localKey: LocalKey;
+  /** The MLS group id: the node's topic. */
   readonly groupId: Uint8Array;
-  /** Hex of the group id. */
+  /** Hex of the local key: the conversation id. */
   readonly id: string;
   /** One operation at a time per conversation: state in, state out. */
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(ctx: ClientContext, groupId: Uint8Array) {
+  constructor(ctx: ClientContext, localKey: LocalKey) {
     this.ctx = ctx;
-    this.groupId = groupId.slice();
-    this.id = Buffer.from(groupId).toString("hex");
+    this.localKey = asLocalKey(localKey.slice());
+    this.id = Buffer.from(localKey).toString("hex");
+    // A group's id never changes (RFC 9420 8.1), nor does a rejoin change it.
+    this.groupId = this.state().groupId.slice();
   }
 
   row(): GroupRow {
-    const row = this.ctx.store.group(this.groupId);
+    const row = this.ctx.store.group(this.localKey);
     if (row === undefined) throw new ClientError("client.not_found", `no group ${this.id} in the local store`);
     return row;
   }
@@ -58,7 +65,7 @@ export class ConversationCore implements IntentHost {
   }
 
   pausedForVersion(): string | undefined {
-    return this.ctx.store.pausedForVersion(this.groupId);
+    return this.ctx.store.pausedForVersion(this.localKey);
   }
 
   assertNotPaused(): void {
@@ -79,7 +86,7 @@ export class ConversationCore implements IntentHost {
       if (!isClientError(error) && !isMlsError(error)) throw error;
     }
     try {
-      await syncCommitLog(this.ctx, this.state());
+      await syncCommitLog(this.ctx, this.localKey, this.state());
     } catch (error) {
       // As libxmtp's commit log worker: a failure waits for the next round.
       if (!isClientError(error)) throw error;
@@ -88,15 +95,15 @@ export class ConversationCore implements IntentHost {
 
   async syncEnvelopes(): Promise<void> {
     const { store } = this.ctx;
-    const paused = store.pausedForVersion(this.groupId);
+    const paused = store.pausedForVersion(this.localKey);
     if (paused !== undefined) {
       if (isNewerVersion(paused)) return;
-      store.setPausedForVersion(this.groupId, undefined); // this version reads it: go on
+      store.setPausedForVersion(this.localKey, undefined); // this version reads it: go on
     }
     const authenticate = identityAuthenticator(this.ctx.api, this.ctx.inboxLogs);
     const cursor = this.row().cursor;
     // Attempts at envelopes the cursor has passed are done with.
-    store.clearInputAttempts("group_message", this.groupId, cursor);
+    store.clearInputAttempts("group_message", this.localKey, cursor);
     let processed = false;
     try {
       // Page by page: each envelope's outcome is written with its cursor
@@ -104,27 +111,33 @@ export class ConversationCore implements IntentHost {
       // on a later page loses us nothing, and memory holds one page. The
       // state is decoded once and carried on in memory.
       let state: GroupState | undefined;
+      let siblings: boolean | undefined;
       for await (const page of groupMessagePages(this.ctx.api, this.groupId, cursor)) {
         for (const envelope of page) {
           processed = true;
           state ??= this.state();
           const hash = sha256(envelope.data);
           const outcome = await processEnvelope(state, envelope, {
-            groupId: this.groupId,
+            localKey: this.localKey,
             ownInboxId: this.ctx.inboxId,
             ownInstallationKey: this.ctx.installationKey,
             authenticate,
-            ownIntent: store.intentByHash(this.groupId, hash),
+            ownIntent: store.intentByHash(this.localKey, hash),
             ownPayload: store.isOwnPayload(hash),
             nowNs: this.ctx.nowNs(),
           });
-          const applied = applyOutcome(this.ctx, this.groupId, state, envelope, outcome);
+          // Another group we hold on this id (local-key.ts) shares the topic:
+          // what does not open under our state is most likely its envelope.
+          siblings ??= holdsSeveral(store, this.groupId);
+          const spared = siblings && isForSibling(outcome);
+          if (spared) logSiblingEnvelope(this.ctx.logger, { groupId: this.id, cursor: envelope.id });
+          const applied = applyOutcome(this.ctx, this.localKey, state, envelope, spared ? { kind: "skip" } : outcome);
           if (applied.stop) return;
           state = applied.state;
         }
       }
-      if (state !== undefined) loseOvertaken(this.ctx, this.groupId, state.epoch);
-      await finishCommitted(this.ctx, this.groupId);
+      if (state !== undefined) loseOvertaken(this.ctx, this.localKey, state.epoch);
+      await finishCommitted(this.ctx, this.localKey);
     } finally {
       // Also when a page or the welcomes fail: the log keeps old pages, used secrets among them.
       if (processed) store.scrub();
@@ -137,7 +150,7 @@ export class ConversationCore implements IntentHost {
 
   /** What an earlier run left unfinished, a key update among them. */
   async settleUnfinished(): Promise<void> {
-    if (!this.ctx.store.hasUnfinishedIntents(this.groupId)) return;
+    if (!this.ctx.store.hasUnfinishedIntents(this.localKey)) return;
     await this.syncEnvelopes();
     await resumeIntents(this);
   }
@@ -150,16 +163,16 @@ export class ConversationCore implements IntentHost {
    */
   async maybeUpdateInstallations(intervalNs: bigint): Promise<void> {
     const now = this.ctx.nowNs();
-    const last = this.ctx.store.installationsCheckedNs(this.groupId);
+    const last = this.ctx.store.installationsCheckedNs(this.localKey);
     if (last !== undefined && now - last < intervalNs) return;
     if (!this.isMember(this.state())) return;
     await this.publishCommit({ kind: "membership", params: {} });
-    this.ctx.store.setInstallationsCheckedNs(this.groupId, now);
+    this.ctx.store.setInstallationsCheckedNs(this.localKey, now);
   }
 
   /** Post-compromise security: a key update before a send when ours are due (key-rotation.ts). */
   async maybeUpdateKeys(): Promise<void> {
-    if (!keyUpdateDue(this.ctx, this.groupId) || !this.isMember(this.state())) return;
+    if (!keyUpdateDue(this.ctx, this.localKey) || !this.isMember(this.state())) return;
     await this.publishCommit({ kind: "key_update", params: {} });
   }
 }

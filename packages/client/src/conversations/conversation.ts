@@ -35,13 +35,23 @@ export class Conversation {
     this.core = core;
   }
 
-  /** Hex of the MLS group id, as the official SDK's `id`. */
+  /**
+   * Hex of the conversation's local key (conversations/local-key.ts): hex of
+   * the MLS group id, as the official SDK's `id`, unless another group we
+   * hold came first with the same group id.
+   */
   get id(): string {
     return this.core.id;
   }
 
+  /** The MLS group id (shared by every group its makers gave it). */
   get groupIdBytes(): Uint8Array {
     return this.core.groupId.slice();
+  }
+
+  /** @internal where the local store holds the conversation. */
+  get localKeyBytes(): Uint8Array {
+    return this.core.localKey.slice();
   }
 
   get createdAtNs(): bigint {
@@ -186,7 +196,7 @@ export class Conversation {
    * forked, as the commit log shows it after the last `sync()`.
    */
   debugInfo(): Promise<ConversationDebugInfo> {
-    return Promise.resolve(debugInfoOf(this.core.ctx, this.core.state(), this.core.row().cursor));
+    return Promise.resolve(debugInfoOf(this.core.ctx, this.core.localKey, this.core.state(), this.core.row().cursor));
   }
 
   /** @internal a stored row of this conversation (or a duplicate), decoded. */
@@ -196,6 +206,6 @@ export class Conversation {
 
   /** Where this conversation's messages live. */
   protected messageGroupIds(): Uint8Array[] {
-    return [this.core.groupId];
+    return [this.core.localKey];
   }
 }

@@ -1,6 +1,6 @@
 // client.conversations (../shared/spec/xmtp-client.md sections 2.5, 3.1, 7):
 // creating groups, joining from welcomes, listing.
-import { createGroup, encodeGroupState, groupExtensions, type GroupState, joinFromWelcome, MAX_GROUP_INBOXES, privateInitKey, unwrapWelcome } from "@parley/mls";
+import { createGroup, encodeGroupState, epochAuthenticator, groupExtensions, type GroupState, joinFromWelcome, MAX_GROUP_INBOXES, privateInitKey, unwrapWelcome } from "@parley/mls";
 import { messageContents, type mlsApi } from "@parley/proto";
 import { welcomePages } from "../api/api-client.js";
 import type { ClientContext } from "../client-context.js";
@@ -17,8 +17,10 @@ import { Group } from "./group.js";
 import { welcomeExtensionViolation } from "./commit-validation.js";
 import { dmShapeViolation, dmWelcomeViolation } from "./dm-validation.js";
 import { checkJoinedGroup } from "./membership-rules.js";
-import { knownGroupWelcome } from "./known-group-welcome.js";
-import type { StoredMessage } from "../store/local-store.js";
+import { knownGroupWelcome, type HeldGroup } from "./known-group-welcome.js";
+import { asLocalKey, heldOnGroupId, newLocalKey, type LocalKey } from "./local-key.js";
+import { recordJoined } from "./commit-log.js";
+import type { GroupRow } from "../store/local-store.js";
 import { createAsyncStream, type AsyncStream } from "../streams/async-stream.js";
 import type { FollowedConversation } from "../streams/new-messages.js";
 import { pushAllMessages } from "../streams/all-messages.js";
@@ -55,13 +57,13 @@ export class Conversations {
     this.#ctx = ctx;
     this.#index = {
       ownInboxId: ctx.inboxId,
-      all: () => ctx.store.groups().map((row) => this.#conversation(row.groupId)),
-      lastMessageNs: (conversation) => ctx.store.messages(conversation.groupIdBytes, { descending: true, limit: 1 })[0]?.sentAtNs ?? 0n,
+      all: () => ctx.store.groups().map((row) => this.#conversation(asLocalKey(row.groupId))),
+      lastMessageNs: (conversation) => ctx.store.messages(conversation.localKeyBytes, { descending: true, limit: 1 })[0]?.sentAtNs ?? 0n,
     };
   }
 
-  #conversation(groupId: Uint8Array): Group | Dm {
-    return this.#entry(groupId).conversation;
+  #conversation(localKey: LocalKey): Group | Dm {
+    return this.#entry(localKey).conversation;
   }
 
   /**
@@ -70,11 +72,11 @@ export class Conversations {
    * A group that claims to be a DM and is not one (stored by a client that
    * did not check) is never a Dm: not stitched, not listed.
    */
-  #entry(groupId: Uint8Array): { readonly conversation: Group | Dm; readonly core: ConversationCore } {
-    const id = Buffer.from(groupId).toString("hex");
+  #entry(localKey: LocalKey): { readonly conversation: Group | Dm; readonly core: ConversationCore } {
+    const id = Buffer.from(localKey).toString("hex");
     let entry = this.#conversations.get(id);
     if (entry === undefined) {
-      const core = new ConversationCore(this.#ctx, groupId);
+      const core = new ConversationCore(this.#ctx, localKey);
       const state = core.state();
       const type = decodeImmutableMetadata(groupExtensions(state).immutableMetadata).conversationType;
       if (type === messageContents.ConversationType.DM && dmShapeViolation(state) === undefined) {
@@ -137,14 +139,19 @@ export class Conversations {
       extensions,
       authenticate: () => true,
     });
-    this.#ctx.store.insertGroup({
-      groupId: state.groupId,
-      state: encodeGroupState(state),
-      cursor: 0n,
-      createdNs: this.#ctx.nowNs(),
-      addedByInboxId: this.#ctx.inboxId,
+    const { store } = this.#ctx;
+    const localKey = newLocalKey(store, state.groupId);
+    store.transaction(() => {
+      store.insertGroup({
+        groupId: localKey,
+        state: encodeGroupState(state),
+        cursor: 0n,
+        createdNs: this.#ctx.nowNs(),
+        addedByInboxId: this.#ctx.inboxId,
+      });
+      recordJoined(this.#ctx, localKey, state);
     });
-    const { conversation, core } = this.#entry(state.groupId);
+    const { conversation, core } = this.#entry(localKey);
     const others = inboxIds.filter((id) => id !== this.#ctx.inboxId);
     if (others.length > 0) await core.serial(() => core.publishCommit({ kind: "membership", params: { addInboxes: others } }));
     for (const listener of this.#created) listener();
@@ -218,15 +225,26 @@ export class Conversations {
       store.markKeyPackageUsed(w.hpkePublicKey, this.#ctx.nowNs());
       const cursor = opened.messageCursor ?? 0n;
       const adder = addedBy?.inboxId ?? "";
-      const transcript = welcomeTranscript({ groupId: state.groupId, createdNs: w.createdNs, cursor }, adder, this.#ctx.inboxId);
-      if (store.group(state.groupId) === undefined) {
-        store.transaction(() => {
-          store.insertGroup({ groupId: state.groupId, state: encodeGroupState(state), cursor, createdNs: w.createdNs, addedByInboxId: adder });
-          store.insertMessage(transcript);
-        });
+      const held = heldOnGroupId(store, state.groupId);
+      const verdict = held.length === 0 ? ({ kind: "join" } as const) : await this.#knownGroup(state, held);
+      if (verdict.kind === "refuse") {
+        logRefused(this.#ctx.logger, "refused.welcome", { cursor: w.id, reason: verdict.reason });
       } else {
-        const rejoined = await this.#rejoin(state, cursor, adder, transcript);
-        if (rejoined !== undefined) logRefused(this.#ctx.logger, "refused.welcome", { cursor: w.id, reason: rejoined });
+        const localKey = verdict.kind === "join" ? newLocalKey(store, state.groupId) : verdict.localKey;
+        const transcript = welcomeTranscript({ localKey, createdNs: w.createdNs, cursor }, adder, this.#ctx.inboxId);
+        const write = () =>
+          store.transaction(() => {
+            if (verdict.kind === "join") {
+              store.insertGroup({ groupId: localKey, state: encodeGroupState(state), cursor, createdNs: w.createdNs, addedByInboxId: adder });
+            } else {
+              store.rejoinGroup(localKey, encodeGroupState(state), cursor, adder);
+            }
+            store.insertMessage(transcript);
+            recordJoined(this.#ctx, localKey, state);
+          });
+        // A replaced state is written in its conversation's queue, as any change of it.
+        if (verdict.kind === "join") write();
+        else await this.#entry(localKey).core.serial(() => Promise.resolve(write()));
       }
       store.setWelcomeCursor(w.id);
     } catch (error) {
@@ -247,28 +265,38 @@ export class Conversations {
   }
 
   /**
-   * A welcome for a group we hold (known-group-welcome.ts): the group's
-   * messages first, in its queue, so that a removal we had not seen yet
-   * counts; then the welcome replaces the state of a group we were removed
-   * from, or is refused.
+   * A welcome for a group id we hold (known-group-welcome.ts): each group
+   * held on the id syncs its messages first, in its queue, so that a removal
+   * we had not seen yet counts; then the welcome is a replay (refused),
+   * re-adds us to a group we were removed from (its state is replaced), or
+   * is another group on the same id (joined under a new local key).
    *
-   * @returns undefined when the welcome was taken, else why not (for logs).
    * @throws as a group's sync: `client.network`, `client.bad_store` (retried).
    */
-  #rejoin(joined: GroupState, cursor: bigint, addedByInboxId: string, transcript: StoredMessage): Promise<string | undefined> {
-    const { core } = this.#entry(joined.groupId);
-    const { store } = this.#ctx;
-    return core.serial(async () => {
-      await core.syncEnvelopes();
-      const held = core.state();
-      const verdict = knownGroupWelcome(held, core.isMember(held), joined);
-      if (verdict.kind === "refuse") return verdict.reason;
-      store.transaction(() => {
-        store.rejoinGroup(joined.groupId, encodeGroupState(joined), cursor, addedByInboxId);
-        store.insertMessage(transcript);
+  async #knownGroup(
+    joined: GroupState,
+    rows: readonly GroupRow[],
+  ): Promise<{ readonly kind: "join" } | { readonly kind: "replace"; readonly localKey: LocalKey } | { readonly kind: "refuse"; readonly reason: string }> {
+    const cores = rows.map((row) => this.#entry(asLocalKey(row.groupId)).core);
+    const held: HeldGroup[] = [];
+    for (const core of cores) {
+      const state = await core.serial(async () => {
+        await core.syncEnvelopes();
+        return core.state();
       });
-      return undefined;
-    });
+      const recorded = this.#ctx.store.commitLog.local(core.localKey);
+      held.push({
+        state,
+        active: core.isMember(state),
+        authenticatorAt: (epoch) =>
+          recorded.find((e) => e.epoch === epoch)?.epochAuthenticator ?? (epoch === state.epoch ? epochAuthenticator(state) : undefined),
+      });
+    }
+    const verdict = knownGroupWelcome(held, joined);
+    if (verdict.kind !== "replace") return verdict;
+    const core = cores[verdict.index];
+    if (core === undefined) throw new ClientError("client.bad_store", "a held group vanished");
+    return { kind: "replace", localKey: core.localKey };
   }
 
   /** Welcomes, then every group's messages. */
@@ -290,7 +318,7 @@ export class Conversations {
       return {
         groupIdBytes: group.groupIdBytes,
         get cursor() {
-          return store.group(group.groupIdBytes)?.cursor ?? 0n;
+          return store.group(group.localKeyBytes)?.cursor ?? 0n;
         },
         sync: () => group.sync(),
         messages: () => group.messages(),
@@ -369,12 +397,13 @@ export class Conversations {
   getMessageById(id: string): DecodedMessage | undefined {
     const row = this.#ctx.store.message(id);
     if (row === undefined) return undefined;
-    return this.#conversation(row.groupId).decodedMessage(row);
+    return this.#conversation(asLocalKey(row.groupId)).decodedMessage(row);
   }
 
+  /** By the conversation's `id`: hex of its local key (local-key.ts). */
   getConversationById(id: string): Group | Dm | undefined {
-    const groupId = Uint8Array.from(Buffer.from(id, "hex"));
-    return this.#ctx.store.group(groupId) === undefined ? undefined : this.#conversation(groupId);
+    const localKey = asLocalKey(Uint8Array.from(Buffer.from(id, "hex")));
+    return this.#ctx.store.group(localKey) === undefined ? undefined : this.#conversation(localKey);
   }
 }
 

@@ -24,10 +24,10 @@ export interface ConversationDebugInfo {
 const text = (rows: readonly object[]) =>
   JSON.stringify(rows, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString("hex") : v));
 
-export function debugInfoOf(ctx: ClientContext, state: GroupState, cursor: bigint): ConversationDebugInfo {
+export function debugInfoOf(ctx: ClientContext, localKey: Uint8Array, state: GroupState, cursor: bigint): ConversationDebugInfo {
   const log = ctx.store.commitLog;
-  const group = log.group(state.groupId);
-  const remote = log.remote(state.groupId);
+  const group = log.group(localKey);
+  const remote = log.remote(localKey);
   const forked = group.forkedEpoch !== undefined;
   const compared = remote.some((r) => r.applied);
   return {
@@ -35,7 +35,7 @@ export function debugInfoOf(ctx: ClientContext, state: GroupState, cursor: bigin
     maybeForked: forked,
     forkDetails: group.forkDetails,
     ...(forked ? { isCommitLogForked: true } : compared ? { isCommitLogForked: false } : {}),
-    localCommitLog: text(log.local(state.groupId)),
+    localCommitLog: text(log.local(localKey)),
     remoteCommitLog: text(remote),
     cursor: [{ originatorId: 0, sequenceId: Number(cursor) }],
   };

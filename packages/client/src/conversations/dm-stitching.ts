@@ -20,7 +20,7 @@ export interface DmActivity {
 
 function newer(a: DmActivity, b: DmActivity): boolean {
   if (a.lastMessageNs !== b.lastMessageNs) return a.lastMessageNs > b.lastMessageNs;
-  return Buffer.compare(Buffer.from(a.dm.groupIdBytes), Buffer.from(b.dm.groupIdBytes)) > 0;
+  return Buffer.compare(Buffer.from(a.dm.localKeyBytes), Buffer.from(b.dm.localKeyBytes)) > 0;
 }
 
 /** The DM each dm_id shows: the most recently active of its duplicates. */

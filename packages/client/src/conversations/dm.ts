@@ -30,6 +30,6 @@ export class Dm extends Conversation {
   }
 
   protected override messageGroupIds(): Uint8Array[] {
-    return [this.core.groupId, ...this.#duplicates().map((d) => d.groupIdBytes)];
+    return [this.core.localKey, ...this.#duplicates().map((d) => d.localKeyBytes)];
   }
 }

@@ -20,7 +20,8 @@ import { decodeMembership, decodeMutableMetadata } from "./group-metadata.js";
 
 /** Where a transcript entry sits: the envelope (commit or welcome) it comes from. */
 export interface TranscriptSource {
-  readonly groupId: Uint8Array;
+  /** The conversation's local key (local-key.ts). */
+  readonly localKey: Uint8Array;
   /** The node's created_ns of the envelope. */
   readonly createdNs: bigint;
   /** The node's id of the commit (for a welcome: the commit that added us, or 0). */
@@ -112,8 +113,8 @@ export function transcriptMessage(source: TranscriptSource, update: GroupUpdated
   const encoded = encodeGroupUpdated(update);
   const bytes = encode(messageContents.EncodedContentSchema, encoded);
   return {
-    id: messageId(source.groupId, idempotencyKey, bytes),
-    groupId: source.groupId.slice(),
+    id: messageId(source.localKey, idempotencyKey, bytes),
+    groupId: source.localKey.slice(),
     senderInboxId: update.initiatedByInboxId,
     sentAtNs: source.createdNs,
     contentType: contentTypeString(encoded.type),

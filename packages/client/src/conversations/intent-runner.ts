@@ -31,7 +31,8 @@ const SETTLE_WAITS_MS = [50, 200, 800] as const;
 /** What the runner needs of a conversation. */
 export interface IntentHost {
   readonly ctx: ClientContext;
-  readonly groupId: Uint8Array;
+  /** Where the local store holds the conversation (local-key.ts). */
+  readonly localKey: Uint8Array;
   row(): GroupRow;
   state(): GroupState;
   isMember(state: GroupState): boolean;
@@ -55,12 +56,12 @@ export async function publishMessage(
   shouldPush: boolean,
   key: string | undefined,
 ): Promise<string> {
-  const { ctx, groupId } = host;
+  const { ctx, localKey } = host;
   const { store } = ctx;
   const encodedBytes = encode(messageContents.EncodedContentSchema, encoded);
   const sentAtNs = ctx.nowNs();
   const idempotencyKey = key ?? sentAtNs.toString();
-  const id = messageId(groupId, idempotencyKey, encodedBytes);
+  const id = messageId(localKey, idempotencyKey, encodedBytes);
   const before = host.state();
   let result;
   try {
@@ -72,11 +73,11 @@ export async function publishMessage(
   const row = host.row();
   const hash = sha256(result.message);
   const intentId = store.transaction(() => {
-    store.updateGroup(groupId, encodeGroupState(result.state), row.cursor);
-    store.addOwnPayload(hash, groupId);
+    store.updateGroup(localKey, encodeGroupState(result.state), row.cursor);
+    store.addOwnPayload(hash, localKey);
     store.insertMessage({
       id,
-      groupId,
+      groupId: localKey,
       senderInboxId: ctx.inboxId,
       sentAtNs,
       contentType: contentTypeString(encoded.type),
@@ -84,7 +85,7 @@ export async function publishMessage(
       cursor: 0n,
     });
     return store.insertIntent({
-      groupId,
+      groupId: localKey,
       operation: { kind: "message", params: { encodedContent: encodedBytes, idempotencyKey, shouldPush } },
       baseEpoch: before.epoch,
       payloadHash: hash,
@@ -114,7 +115,7 @@ export async function publishMessage(
  *   the members would refuse it by) before anything is sent.
  */
 export async function publishCommit(host: IntentHost, spec: IntentSpec): Promise<void> {
-  const { ctx, groupId } = host;
+  const { ctx, localKey } = host;
   const { store } = ctx;
   host.assertNotPaused();
   for (let attempt = 0; attempt < MAX_PUBLISH_ATTEMPTS; attempt += 1) {
@@ -131,10 +132,10 @@ export async function publishCommit(host: IntentHost, spec: IntentSpec): Promise
     const id = store.transaction(() => {
       // The current epoch's state moves past the handshake generation the
       // commit used: a rebuild in this epoch never takes it again (RFC 9420 9.2).
-      store.updateGroup(groupId, encodeGroupState(result.sent), host.row().cursor);
-      store.addOwnPayload(hash, groupId);
+      store.updateGroup(localKey, encodeGroupState(result.sent), host.row().cursor);
+      store.addOwnPayload(hash, localKey);
       return store.insertIntent({
-        groupId,
+        groupId: localKey,
         operation: spec,
         baseEpoch: state.epoch,
         payloadHash: hash,
@@ -178,9 +179,9 @@ async function settle(host: IntentHost, id: bigint): Promise<IntentState | undef
  * group's state is past their base epoch): they lost, even if the node
  * never showed them. Called after a sync has applied what the node showed.
  */
-export function loseOvertaken(ctx: ClientContext, groupId: Uint8Array, epoch: bigint): void {
+export function loseOvertaken(ctx: ClientContext, localKey: Uint8Array, epoch: bigint): void {
   const { store } = ctx;
-  for (const intent of [...store.intents(groupId, "published"), ...store.intents(groupId, "acknowledged")]) {
+  for (const intent of [...store.intents(localKey, "published"), ...store.intents(localKey, "acknowledged")]) {
     if (intent.operation.kind !== "message" && intent.baseEpoch < epoch) store.decideIntent(intent.id, "lost");
   }
 }
@@ -191,8 +192,8 @@ export function loseOvertaken(ctx: ClientContext, groupId: Uint8Array, epoch: bi
  * committed, and the next sync sends again: a joiner takes a group once,
  * however many welcomes name it.
  */
-export async function finishCommitted(ctx: ClientContext, groupId: Uint8Array): Promise<void> {
-  for (const intent of ctx.store.intents(groupId, "committed")) {
+export async function finishCommitted(ctx: ClientContext, localKey: Uint8Array): Promise<void> {
+  for (const intent of ctx.store.intents(localKey, "committed")) {
     await sendIntentWelcomes(ctx, intent);
     ctx.store.setIntentState(intent.id, "done");
   }
@@ -206,9 +207,9 @@ export async function finishCommitted(ctx: ClientContext, groupId: Uint8Array): 
  * is regenerated on the current epoch.
  */
 export async function resumeIntents(host: IntentHost): Promise<void> {
-  const { ctx, groupId } = host;
+  const { ctx, localKey } = host;
   const { store } = ctx;
-  for (const intent of store.intents(groupId, "published")) {
+  for (const intent of store.intents(localKey, "published")) {
     if (intent.operation.kind === "message") {
       await republishMessage(host, intent, intent.operation.params);
       continue;
@@ -220,10 +221,10 @@ export async function resumeIntents(host: IntentHost): Promise<void> {
       await host.syncEnvelopes();
     }
   }
-  for (const intent of store.intents(groupId, "lost")) {
+  for (const intent of store.intents(localKey, "lost")) {
     store.setIntentState(intent.id, "superseded");
     // A lost key update is moot once any commit of ours has landed since.
-    if (intent.operation.kind === "key_update" && !keyUpdateDue(ctx, groupId)) continue;
+    if (intent.operation.kind === "key_update" && !keyUpdateDue(ctx, localKey)) continue;
     if (host.isMember(host.state())) await publishCommit(host, intentSpecOf(intent));
   }
 }
@@ -234,7 +235,7 @@ export async function resumeIntents(host: IntentHost): Promise<void> {
  * and idempotency key (so the same message id) encrypted anew.
  */
 async function republishMessage(host: IntentHost, intent: IntentRow, params: MessageIntent["params"]): Promise<void> {
-  const { ctx, groupId } = host;
+  const { ctx, localKey } = host;
   const { store } = ctx;
   let payload = intent.payload;
   const state = host.state();
@@ -247,8 +248,8 @@ async function republishMessage(host: IntentHost, intent: IntentRow, params: Mes
     const hash = sha256(result.message);
     const fresh = result.message;
     store.transaction(() => {
-      store.updateGroup(groupId, encodeGroupState(result.state), host.row().cursor);
-      store.addOwnPayload(hash, groupId);
+      store.updateGroup(localKey, encodeGroupState(result.state), host.row().cursor);
+      store.addOwnPayload(hash, localKey);
       store.deleteIntent(intent.id);
       store.insertIntent({ ...intent, baseEpoch: state.epoch, payloadHash: hash, payload: fresh });
     });
@@ -257,6 +258,6 @@ async function republishMessage(host: IntentHost, intent: IntentRow, params: Mes
   }
   const data = payload;
   await call("SendGroupMessages", () => ctx.api.mls.sendGroupMessages({ messages: [groupMessageInput(data, params.shouldPush)] }));
-  const sent = store.intentByHash(groupId, sha256(data));
+  const sent = store.intentByHash(localKey, sha256(data));
   if (sent?.state === "published") store.setIntentState(sent.id, "acknowledged");
 }

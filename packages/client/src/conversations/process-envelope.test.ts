@@ -54,7 +54,7 @@ describe("processEnvelope", () => {
   let n = 0n;
   const envelope = (data: Uint8Array): Envelope => ({ id: (n += 1n), createdNs: 1_000n + n, data });
   const bobsView = (overrides: Partial<EnvelopeContext> = {}): EnvelopeContext => ({
-    groupId: bobs.groupId,
+    localKey: bobs.groupId,
     ownInboxId: bob.inboxId,
     ownInstallationKey: bob.bundle.installationKey,
     authenticate: authenticator(),

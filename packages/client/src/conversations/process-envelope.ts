@@ -31,7 +31,8 @@ export interface Envelope {
 }
 
 export interface EnvelopeContext {
-  readonly groupId: Uint8Array;
+  /** The conversation's local key (local-key.ts): stored messages and their ids are under it. */
+  readonly localKey: Uint8Array;
   readonly ownInboxId: InboxId;
   readonly ownInstallationKey: InstallationKey;
   readonly authenticate: IdentityAuthenticator;
@@ -86,6 +87,15 @@ export type EnvelopeOutcome =
   /** Not the envelope's fault (the network, our store): stop before it, take it again later. */
   | { readonly kind: "retry"; readonly error: ClientError };
 
+/**
+ * Whether a refusal can mean the envelope belongs to another group on the
+ * same group id (local-key.ts): it does not decrypt under our state (the
+ * sender data AEAD fails, RFC 9420 6.3.2) or names an epoch we do not hold.
+ */
+export function isForSibling(outcome: EnvelopeOutcome): boolean {
+  return outcome.kind === "refused" && (outcome.refusal.code === "refused.undecryptable" || outcome.refusal.code === "refused.wrong_epoch");
+}
+
 /** Whether `installationKey` is a member of the group in `state`. */
 export function isMemberIn(state: GroupState, installationKey: Uint8Array): boolean {
   if (isRemoved(state)) return false;
@@ -93,7 +103,7 @@ export function isMemberIn(state: GroupState, installationKey: Uint8Array): bool
 }
 
 function source(context: EnvelopeContext, envelope: Envelope) {
-  return { groupId: context.groupId, createdNs: envelope.createdNs, cursor: envelope.id };
+  return { localKey: context.localKey, createdNs: envelope.createdNs, cursor: envelope.id };
 }
 
 /** An application message's payload as a stored message, or why its content was refused. */
@@ -101,7 +111,7 @@ function storedApplication(
   plaintext: Uint8Array,
   senderInboxId: string,
   envelope: Envelope,
-  groupId: Uint8Array,
+  localKey: Uint8Array,
 ): { message?: StoredMessage; refusal?: Refusal } {
   let payload;
   try {
@@ -115,8 +125,8 @@ function storedApplication(
   if (payload.contentType === GROUP_UPDATED_TYPE) return {};
   return {
     message: {
-      id: messageId(groupId, payload.idempotencyKey, payload.encodedContent),
-      groupId,
+      id: messageId(localKey, payload.idempotencyKey, payload.encodedContent),
+      groupId: localKey,
       senderInboxId,
       sentAtNs: envelope.createdNs,
       contentType: payload.contentType,
@@ -132,7 +142,7 @@ export async function processEnvelope(state: GroupState, envelope: Envelope, con
   const intent = context.ownIntent;
   if (intent?.operation.kind === "message") {
     const { params } = intent.operation;
-    return { kind: "own_message", intentId: intent.id, messageId: messageId(context.groupId, params.idempotencyKey, params.encodedContent) };
+    return { kind: "own_message", intentId: intent.id, messageId: messageId(context.localKey, params.idempotencyKey, params.encodedContent) };
   }
   if (intent !== undefined) {
     const staged = state.epoch === intent.baseEpoch ? intent.stagedState : undefined;
@@ -159,7 +169,7 @@ export async function processEnvelope(state: GroupState, envelope: Envelope, con
           kind: "applied",
           state: result.state,
           consumed: result.consumed,
-          ...storedApplication(result.plaintext, result.sender?.inboxId ?? "", envelope, context.groupId),
+          ...storedApplication(result.plaintext, result.sender?.inboxId ?? "", envelope, context.localKey),
         };
       case "commit": {
         // Checked before it applies (section 3.5): a commit whose tree,

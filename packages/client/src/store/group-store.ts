@@ -1,7 +1,10 @@
 // Each group we are in (table `groups`): its MLS state (the @parley/mls
 // state codec, which carries its own version byte) and the cursor of the
 // last envelope processed, always written together so that a restart
-// resumes from a cursor that matches its state (section 3.9).
+// resumes from a cursor that matches its state (section 3.9). The
+// `group_id` column here and in every other table holds the group's local
+// key (conversations/local-key.ts): the MLS group id for the first group
+// held under it, a suffixed key for a later one.
 import type Database from "better-sqlite3-multiple-ciphers";
 import { blob, bytesOf } from "./sql-values.js";
 
@@ -30,6 +33,7 @@ const COLUMNS = "group_id, state, cursor, created_ns, added_by_inbox_id";
 export class GroupStore {
   readonly #get: Database.Statement<[Buffer], RawGroup>;
   readonly #all: Database.Statement<[], RawGroup>;
+  readonly #byPrefix: Database.Statement<[Buffer, number, number, Buffer], RawGroup>;
   readonly #insert: Database.Statement<[Buffer, Buffer, bigint, bigint, string]>;
   readonly #update: Database.Statement<[Buffer, bigint, Buffer]>;
   readonly #setCursor: Database.Statement<[bigint, Buffer]>;
@@ -38,6 +42,9 @@ export class GroupStore {
   constructor(db: Database.Database) {
     this.#get = db.prepare(`SELECT ${COLUMNS} FROM groups WHERE group_id = ?`);
     this.#all = db.prepare(`SELECT ${COLUMNS} FROM groups ORDER BY created_ns`);
+    this.#byPrefix = db.prepare(
+      `SELECT ${COLUMNS} FROM groups WHERE group_id = ? OR (length(group_id) = ? AND substr(group_id, 1, ?) = ?) ORDER BY created_ns`,
+    );
     this.#insert = db.prepare(`INSERT INTO groups (${COLUMNS}) VALUES (?, ?, ?, ?, ?)`);
     this.#update = db.prepare("UPDATE groups SET state = ?, cursor = ? WHERE group_id = ?");
     this.#setCursor = db.prepare("UPDATE groups SET cursor = ? WHERE group_id = ?");
@@ -52,6 +59,12 @@ export class GroupStore {
   /** Oldest first. */
   all(): GroupRow[] {
     return this.#all.all().map(groupRow);
+  }
+
+  /** The group keyed `prefix`, and those keyed `prefix` followed by `suffixLength` bytes; oldest first. */
+  byKeyPrefix(prefix: Uint8Array, suffixLength: number): GroupRow[] {
+    const p = blob(prefix);
+    return this.#byPrefix.all(p, prefix.length + suffixLength, prefix.length, p).map(groupRow);
   }
 
   insert(row: GroupRow): void {

@@ -153,6 +153,11 @@ export class LocalStore {
     return this.#groups.all();
   }
 
+  /** The group keyed `prefix`, and those keyed `prefix` and `suffixLength` more bytes (conversations/local-key.ts). */
+  groupsByKeyPrefix(prefix: Uint8Array, suffixLength: number): GroupRow[] {
+    return this.#groups.byKeyPrefix(prefix, suffixLength);
+  }
+
   insertGroup(row: GroupRow): void {
     this.#groups.insert(row);
   }

@@ -26,24 +26,38 @@ export async function pushNewMessages<M extends { readonly id: string }>(
   seenBefore?: Set<string>,
 ): Promise<void> {
   if (conversations.length === 0) return;
-  const byGroup = new Map(conversations.map((c) => [Buffer.from(c.groupIdBytes).toString("hex"), c]));
+  // Several conversations can share a group id (conversations/local-key.ts):
+  // an envelope on the id wakes each of them, and each keeps what opens under its state.
+  const byGroup = new Map<string, FollowedConversation<M>[]>();
+  for (const c of conversations) {
+    const key = Buffer.from(c.groupIdBytes).toString("hex");
+    byGroup.set(key, [...(byGroup.get(key) ?? []), c]);
+  }
   let seen = seenBefore;
   if (seen === undefined) {
     seen = new Set<string>();
     for (const c of conversations) for (const m of await c.messages()) seen.add(m.id);
   }
-  const filters = conversations.map((c) => ({ groupId: c.groupIdBytes, idCursor: c.cursor }));
+  // One filter per topic, from the cursor of the conversation furthest behind on it.
+  const topics = new Map<string, { groupId: Uint8Array; idCursor: bigint }>();
+  for (const c of conversations) {
+    const key = Buffer.from(c.groupIdBytes).toString("hex");
+    const topic = topics.get(key);
+    if (topic === undefined) topics.set(key, { groupId: c.groupIdBytes, idCursor: c.cursor });
+    else if (c.cursor < topic.idCursor) topic.idCursor = c.cursor;
+  }
+  const filters = [...topics.values()];
   try {
     for await (const envelope of api.mls.subscribeGroupMessages({ filters }, { signal })) {
       if (envelope.version.case !== "v1") continue;
-      const conversation = byGroup.get(Buffer.from(envelope.version.value.groupId).toString("hex"));
-      if (!conversation) continue;
-      // A sync that must be retried leaves the envelope to the next wake-up.
-      if (!(await syncOrDefer(() => conversation.sync(), "group_message"))) continue;
-      for (const m of await conversation.messages()) {
-        if (seen.has(m.id)) continue;
-        seen.add(m.id);
-        push(m);
+      for (const conversation of byGroup.get(Buffer.from(envelope.version.value.groupId).toString("hex")) ?? []) {
+        // A sync that must be retried leaves the envelope to the next wake-up.
+        if (!(await syncOrDefer(() => conversation.sync(), "group_message"))) continue;
+        for (const m of await conversation.messages()) {
+          if (seen.has(m.id)) continue;
+          seen.add(m.id);
+          push(m);
+        }
       }
     }
   } catch (error) {
