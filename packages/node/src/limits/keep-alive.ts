@@ -32,14 +32,24 @@ export function tcpKeepAlive(socket: net.Socket, limits: KeepAliveLimits): void 
   socket.setKeepAlive(true, limits.keepAliveIntervalMs);
 }
 
+/**
+ * Silence is measured by what the connection read over each quarter of
+ * the interval (Node tells no time of the last frame, only a count of
+ * bytes): a PING goes out between one interval and a quarter more after
+ * the last byte.
+ */
+const TICKS_PER_INTERVAL = 4;
+
 /** The keep-alive of one HTTP/2 session: a timer only while it has streams open. */
 class SessionKeepAlive {
   readonly #session: http2.ServerHttp2Session;
   readonly #limits: KeepAliveLimits;
   #streams = 0;
   #timer: NodeJS.Timeout | undefined;
-  /** Bytes the session had received when its quiet time was last measured from. */
+  /** Bytes the session had read at the last tick. */
   #heard = 0;
+  /** Ticks in a row with nothing read. */
+  #quietTicks = 0;
   #pinging = false;
 
   constructor(session: http2.ServerHttp2Session, limits: KeepAliveLimits) {
@@ -64,18 +74,27 @@ class SessionKeepAlive {
   #listen(): void {
     this.#pinging = false;
     this.#heard = this.#received();
-    this.#arm(this.#limits.keepAliveIntervalMs, () => this.#quiet());
+    this.#quietTicks = 0;
+    this.#arm(this.#limits.keepAliveIntervalMs / TICKS_PER_INTERVAL, () => this.#tick());
   }
 
-  /**
-   * The interval is over: anything received since it began (a frame, a
-   * byte) shows the peer alive and starts another; silence earns a PING.
-   */
-  #quiet(): void {
-    if (this.#received() !== this.#heard) {
-      this.#listen();
+  /** Anything read since the last tick (a frame, a byte) shows the peer alive; a whole interval of silence earns a PING. */
+  #tick(): void {
+    const received = this.#received();
+    if (received !== this.#heard) {
+      this.#heard = received;
+      this.#quietTicks = 0;
+    } else {
+      this.#quietTicks += 1;
+    }
+    if (this.#quietTicks < TICKS_PER_INTERVAL) {
+      this.#arm(this.#limits.keepAliveIntervalMs / TICKS_PER_INTERVAL, () => this.#tick());
       return;
     }
+    this.#ping();
+  }
+
+  #ping(): void {
     this.#pinging = true;
     try {
       this.#session.ping((error) => {
@@ -94,7 +113,7 @@ class SessionKeepAlive {
     });
   }
 
-  /** What the connection has received so far, in bytes (its socket's count, TLS records included). */
+  /** What the connection has read so far, in bytes (with TLS, decrypted bytes). */
   #received(): number {
     if (this.#session.destroyed) return this.#heard;
     return this.#session.socket.bytesRead;
