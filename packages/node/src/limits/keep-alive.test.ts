@@ -4,17 +4,21 @@
 // writes again, as a peer whose network went away. The node pings it, gets
 // no acknowledgement, and closes the connection, letting go of its calls,
 // its topic and the memory its send reserved. A peer that answers PINGs
-// (Node's own client does) keeps its stream for as long as it likes.
-// Attacker 127.0.0.1, normal client ::1.
+// (Node's own client does) keeps its stream for as long as it likes. With
+// and without TLS. Attacker 127.0.0.1, normal client ::1.
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import http2 from "node:http2";
 import net from "node:net";
+import tls from "node:tls";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { gzipSync } from "node:zlib";
 import { create, toBinary } from "@bufbuild/protobuf";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { mlsApi } from "@parley/proto";
+import { testTls } from "@parley/testkit";
 import {
   EMPTY_SETTINGS,
   eventually,
@@ -24,7 +28,6 @@ import {
   HTTP2_PREFACE,
   http2Frame,
   newGroup,
-  normalClient,
   publish,
   rawCall,
   startAbuseNode,
@@ -53,7 +56,7 @@ function compressedSend(group: Uint8Array, size: number): Buffer {
 
 /** The grpc-status of a compressed send made with Node's client from the attacker's address. */
 async function sendStatus(node: RunningNode, frame: Buffer): Promise<number> {
-  const session = http2.connect(`http://127.0.0.1:${node.port}`);
+  const session = http2.connect(`${schemeOf(node)}://127.0.0.1:${node.port}`, { rejectUnauthorized: false });
   session.on("error", () => undefined);
   try {
     const stream = session.request({ ":method": "POST", ":path": SEND_GROUP_MESSAGES, "content-type": "application/grpc", te: "trailers", "grpc-encoding": "gzip" });
@@ -74,6 +77,8 @@ async function sendStatus(node: RunningNode, frame: Buffer): Promise<number> {
   }
 }
 
+const schemeOf = (node: RunningNode) => (node.url.startsWith("https:") ? "https" : "http");
+
 /** Resolves with how long the other side took to close the socket, from `since`; rejects past `ms`. */
 function closedWithin(socket: net.Socket, since: number, ms: number): Promise<number> {
   if (socket.destroyed) return Promise.resolve(Date.now() - since);
@@ -86,91 +91,97 @@ function closedWithin(socket: net.Socket, since: number, ms: number): Promise<nu
   });
 }
 
-describe("keep-alive on HTTP/2", { timeout: 60_000 }, () => {
-  let node: RunningNode;
-  const sockets: net.Socket[] = [];
-  const sessions: http2.ClientHttp2Session[] = [];
+for (const secure of [false, true]) {
+  describe(`keep-alive on HTTP/2${secure ? " with TLS" : ""}`, { timeout: 60_000 }, () => {
+    let node: RunningNode;
+    const sockets: net.Socket[] = [];
+    const sessions: http2.ClientHttp2Session[] = [];
 
-  before(async () => {
-    node = await startAbuseNode({
-      connectionLimits: { keepAliveIntervalMs: INTERVAL_MS, keepAliveTimeoutMs: TIMEOUT_MS },
-      // A send may inflate to 2 x 256 KiB + 1 MiB = 1.5 MiB: one holds most of an address's 2 MiB.
-      requestLimits: { maxPayloadBytes: 256 * KIB },
-      memoryInFlight: { maxBytes: 4 * 1024 * KIB, maxBytesPerAddress: 2 * 1024 * KIB, smallBytes: 64 * KIB },
+    before(async () => {
+      node = await startAbuseNode({
+        ...(secure ? { tls: testTls() } : {}),
+        connectionLimits: { keepAliveIntervalMs: INTERVAL_MS, keepAliveTimeoutMs: TIMEOUT_MS },
+        // A send may inflate to 2 x 256 KiB + 1 MiB = 1.5 MiB: one holds most of an address's 2 MiB.
+        requestLimits: { maxPayloadBytes: 256 * KIB },
+        memoryInFlight: { maxBytes: 4 * 1024 * KIB, maxBytesPerAddress: 2 * 1024 * KIB, smallBytes: 64 * KIB },
+      });
+    });
+    after(async () => {
+      for (const socket of sockets) socket.destroy();
+      for (const session of sessions) session.destroy();
+      await node.stop();
+    });
+
+    it("closes a connection whose peer stops answering, and lets go of everything its streams held", async () => {
+      const group = newGroup();
+      const socket = secure
+        ? tls.connect({ host: "127.0.0.1", port: node.port, rejectUnauthorized: false, ALPNProtocols: ["h2"] })
+        : net.connect(node.port, "127.0.0.1");
+      socket.on("error", () => undefined);
+      sockets.push(socket);
+      await once(socket, secure ? "secureConnect" : "connect");
+      // What the node sends (its SETTINGS, answers, PINGs) is read and dropped: the peer's TCP stays healthy.
+      socket.resume();
+      const request = (path: string, extra: (readonly [string, string])[] = []) =>
+        headerBlock([
+          [":method", "POST"],
+          [":scheme", secure ? "https" : "http"],
+          [":path", path],
+          [":authority", "localhost"],
+          ["content-type", "application/grpc"],
+          ["te", "trailers"],
+          ...extra,
+        ]);
+      const unfinished = compressedSend(group, 100 * KIB).subarray(0, 100);
+      socket.write(
+        Buffer.concat([
+          Buffer.from(HTTP2_PREFACE, "latin1"),
+          EMPTY_SETTINGS,
+          // The node's SETTINGS, acknowledged before they arrive: nothing else is ever sent.
+          http2Frame(H2.SETTINGS, H2.ACK, 0),
+          // Stream 1: a subscription, its request whole; the answer stays open.
+          http2Frame(H2.HEADERS, H2.END_HEADERS, 1, request(SUBSCRIBE_GROUP_MESSAGES)),
+          http2Frame(H2.DATA, H2.END_STREAM, 1, subscribeGroupBody(group)),
+          // Stream 3: a compressed send, 100 bytes of it: the node reserves what it may inflate to.
+          http2Frame(H2.HEADERS, H2.END_HEADERS, 3, request(SEND_GROUP_MESSAGES, [["grpc-encoding", "gzip"]])),
+          http2Frame(H2.DATA, 0, 3, unfinished),
+        ]),
+      );
+      await eventually(() => node.load().calls === 2 && node.load().subscribedTopics === 1, 10_000, () => JSON.stringify(node.load()));
+      const opened = Date.now();
+      // Held now: another compressed send from the address does not fit its share.
+      assert.equal(await sendStatus(node, compressedSend(group, 100 * KIB)), 8, "RESOURCE_EXHAUSTED while the silent peer holds its reservation");
+
+      const took = await closedWithin(socket, opened, INTERVAL_MS + TIMEOUT_MS + SLACK_MS);
+      assert.ok(took >= INTERVAL_MS, `closed after ${took} ms: not before a PING was due`);
+      // Its calls, its topic and its connection are gone; its memory given back.
+      await eventually(
+        () => node.load().calls === 0 && node.load().subscribedTopics === 0 && node.load().connections === 0,
+        10_000,
+        () => JSON.stringify(node.load()),
+      );
+      assert.equal(await sendStatus(node, compressedSend(group, 100 * KIB)), 0, "a compressed send from the address is taken again");
+      await eventually(() => node.load().timers === 0, 10_000, () => JSON.stringify(node.load()));
+    });
+
+    it("keeps a connection whose peer answers its PINGs, and its stream keeps delivering", async () => {
+      const group = newGroup();
+      const session = http2.connect(`${schemeOf(node)}://[::1]:${node.port}`, { rejectUnauthorized: false });
+      session.on("error", () => undefined);
+      sessions.push(session);
+      let pings = 0;
+      session.on("ping", () => (pings += 1));
+      const stream = rawCall(session, SUBSCRIBE_GROUP_MESSAGES, subscribeGroupBody(group));
+      await once(stream, "response");
+      await sleep(3 * (INTERVAL_MS + TIMEOUT_MS));
+      assert.ok(pings >= 2, `${pings} PINGs received: the node asks while the stream is open`);
+      assert.equal(session.closed || session.destroyed, false, "the connection is open");
+      assert.equal(stream.closed, false, "the stream is open");
+      const data = once(stream, "data");
+      const transport = createGrpcTransport({ baseUrl: `${schemeOf(node)}://[::1]:${node.port}`, nodeOptions: { rejectUnauthorized: false } });
+      await publish(createClient(mlsApi.MlsApi, transport), group, 1, 200);
+      await data;
+      stream.close(http2.constants.NGHTTP2_CANCEL);
     });
   });
-  after(async () => {
-    for (const socket of sockets) socket.destroy();
-    for (const session of sessions) session.destroy();
-    await node.stop();
-  });
-
-  it("closes a connection whose peer stops answering, and lets go of everything its streams held", async () => {
-    const group = newGroup();
-    const socket = net.connect(node.port, "127.0.0.1");
-    socket.on("error", () => undefined);
-    sockets.push(socket);
-    await once(socket, "connect");
-    // What the node sends (its SETTINGS, answers, PINGs) is read and dropped: the peer's TCP stays healthy.
-    socket.resume();
-    const request = (path: string, extra: (readonly [string, string])[] = []) =>
-      headerBlock([
-        [":method", "POST"],
-        [":scheme", "http"],
-        [":path", path],
-        [":authority", "localhost"],
-        ["content-type", "application/grpc"],
-        ["te", "trailers"],
-        ...extra,
-      ]);
-    const unfinished = compressedSend(group, 100 * KIB).subarray(0, 100);
-    socket.write(
-      Buffer.concat([
-        Buffer.from(HTTP2_PREFACE, "latin1"),
-        EMPTY_SETTINGS,
-        // The node's SETTINGS, acknowledged before they arrive: nothing else is ever sent.
-        http2Frame(H2.SETTINGS, H2.ACK, 0),
-        // Stream 1: a subscription, its request whole; the answer stays open.
-        http2Frame(H2.HEADERS, H2.END_HEADERS, 1, request(SUBSCRIBE_GROUP_MESSAGES)),
-        http2Frame(H2.DATA, H2.END_STREAM, 1, subscribeGroupBody(group)),
-        // Stream 3: a compressed send, 100 bytes of it: the node reserves what it may inflate to.
-        http2Frame(H2.HEADERS, H2.END_HEADERS, 3, request(SEND_GROUP_MESSAGES, [["grpc-encoding", "gzip"]])),
-        http2Frame(H2.DATA, 0, 3, unfinished),
-      ]),
-    );
-    await eventually(() => node.load().calls === 2 && node.load().subscribedTopics === 1, 10_000, () => JSON.stringify(node.load()));
-    const opened = Date.now();
-    // Held now: another compressed send from the address does not fit its share.
-    assert.equal(await sendStatus(node, compressedSend(group, 100 * KIB)), 8, "RESOURCE_EXHAUSTED while the silent peer holds its reservation");
-
-    const took = await closedWithin(socket, opened, INTERVAL_MS + TIMEOUT_MS + SLACK_MS);
-    assert.ok(took >= INTERVAL_MS, `closed after ${took} ms: not before a PING was due`);
-    // Its calls, its topic and its connection are gone; its memory given back.
-    await eventually(
-      () => node.load().calls === 0 && node.load().subscribedTopics === 0 && node.load().connections === 0,
-      10_000,
-      () => JSON.stringify(node.load()),
-    );
-    assert.equal(await sendStatus(node, compressedSend(group, 100 * KIB)), 0, "a compressed send from the address is taken again");
-    await eventually(() => node.load().timers === 0, 10_000, () => JSON.stringify(node.load()));
-  });
-
-  it("keeps a connection whose peer answers its PINGs, and its stream keeps delivering", async () => {
-    const group = newGroup();
-    const session = http2.connect(`http://[::1]:${node.port}`);
-    session.on("error", () => undefined);
-    sessions.push(session);
-    let pings = 0;
-    session.on("ping", () => (pings += 1));
-    const stream = rawCall(session, SUBSCRIBE_GROUP_MESSAGES, subscribeGroupBody(group));
-    await once(stream, "response");
-    await sleep(3 * (INTERVAL_MS + TIMEOUT_MS));
-    assert.ok(pings >= 2, `${pings} PINGs received: the node asks while the stream is open`);
-    assert.equal(session.closed || session.destroyed, false, "the connection is open");
-    assert.equal(stream.closed, false, "the stream is open");
-    const data = once(stream, "data");
-    await publish(normalClient(node), group, 1, 200);
-    await data;
-    stream.close(http2.constants.NGHTTP2_CANCEL);
-  });
-});
+}
