@@ -5,9 +5,12 @@
 // no acknowledgement, and closes the connection, letting go of its calls,
 // its topic and the memory its send reserved. A peer that answers PINGs
 // (Node's own client does) keeps its stream for as long as it likes. With
-// and without TLS. Attacker 127.0.0.1, normal client ::1.
+// and without TLS. HTTP/1.1 has no PING: an accepted socket holding a
+// gRPC-web stream has the kernel's keep-alive timer running (read from
+// Linux's /proc/net/tcp6). Attacker 127.0.0.1, normal client ::1.
 import assert from "node:assert/strict";
 import { once } from "node:events";
+import { existsSync, readFileSync } from "node:fs";
 import http2 from "node:http2";
 import net from "node:net";
 import tls from "node:tls";
@@ -185,3 +188,47 @@ for (const secure of [false, true]) {
     });
   });
 }
+
+/**
+ * The TCP timer of the node's side of a connection, from Linux's
+ * /proc/net/tcp6 (the node listens on `::`, so an IPv4 peer is mapped):
+ * its kind ("02": keep-alive) and when it is due, in seconds.
+ */
+function nodeSideTimer(nodePort: number, peerPort: number): { kind: string; dueS: number } | undefined {
+  const port = (n: number) => n.toString(16).toUpperCase().padStart(4, "0");
+  for (const line of readFileSync("/proc/net/tcp6", "utf8").split("\n").slice(1)) {
+    const [, local, remote, state, , timer] = line.trim().split(/\s+/);
+    if (!local?.endsWith(`:${port(nodePort)}`) || !remote?.endsWith(`:${port(peerPort)}`) || state !== "01") continue;
+    const [kind = "", due = "0"] = (timer ?? "").split(":");
+    // In clock ticks of USER_HZ, 100 a second.
+    return { kind, dueS: Number.parseInt(due, 16) / 100 };
+  }
+  return undefined;
+}
+
+describe("TCP keep-alive on HTTP/1.1", { skip: !existsSync("/proc/net/tcp6") && "reads Linux's /proc/net/tcp6" }, () => {
+  it("a socket holding a gRPC-web stream has the kernel's keep-alive timer, first probe due within the interval", async () => {
+    const INTERVAL_S = 7;
+    const node = await startAbuseNode({ connectionLimits: { keepAliveIntervalMs: INTERVAL_S * 1000 } });
+    const socket = net.connect(node.port, "127.0.0.1");
+    socket.on("error", () => undefined);
+    try {
+      await once(socket, "connect");
+      socket.resume();
+      const body = subscribeGroupBody(newGroup());
+      socket.write(
+        `POST ${SUBSCRIBE_GROUP_MESSAGES} HTTP/1.1\r\nHost: x\r\nContent-Type: application/grpc-web+proto\r\n` +
+          `Content-Length: ${body.length}\r\n\r\n`,
+      );
+      socket.write(body);
+      await eventually(() => node.load().subscribedTopics === 1, 10_000, () => JSON.stringify(node.load()));
+      const peerPort = socket.localPort ?? 0;
+      await eventually(() => nodeSideTimer(node.port, peerPort)?.kind === "02", 10_000, () => JSON.stringify(nodeSideTimer(node.port, peerPort)));
+      const timer = nodeSideTimer(node.port, peerPort);
+      assert.ok(timer !== undefined && timer.dueS > 0 && timer.dueS <= INTERVAL_S, `the first probe is due in ${timer?.dueS} s`);
+    } finally {
+      socket.destroy();
+      await node.stop();
+    }
+  });
+});
