@@ -25,6 +25,13 @@ export type ClientErrorCode =
   | "client.not_registered"
   /** The local database belongs to another inbox or is unreadable. */
   | "client.bad_store"
+  /**
+   * SQLite's native addon (better-sqlite3-multiple-ciphers) does not load:
+   * its binary was not built (installed with scripts off) or was built for
+   * another Node. Install with scripts enabled, or `npm rebuild
+   * better-sqlite3-multiple-ciphers`. No file is made.
+   */
+  | "client.no_native_sqlite"
   /** The local database was written by a newer version of the client (its store version is above ours): refused, never read. */
   | "client.store_too_new"
   /** `dbEncryptionKey` does not open the local database (another key's, or a file that is not a database): nothing written. */

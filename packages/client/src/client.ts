@@ -123,7 +123,8 @@ export class Client {
    *   address, `client.network`, `client.identity`; `client.usage` for a
    *   `dbEncryptionKey` that is not 32 bytes; `client.store_wrong_key`,
    *   `client.store_encrypted`, `client.store_not_encrypted`,
-   *   `client.store_no_cipher` when the key and the database do not fit.
+   *   `client.store_no_cipher` when the key and the database do not fit;
+   *   `client.no_native_sqlite` when SQLite's native addon is not built.
    */
   static async create(signer: Signer, options: ClientOptions = {}): Promise<Client> {
     const identifier = await signerIdentifier(signer);

@@ -2,9 +2,9 @@
 // listens on `::`, so that the attacker (127.0.0.1) and a normal client
 // (::1) are different client addresses; validators that file a message
 // under the group named by its first 16 bytes (the subject of these tests is
-// the transport and the streams, not MLS); raw gRPC frames for clients that
-// must misbehave below what a client library allows; polling for a state
-// the node reaches in its own time.
+// the transport and the streams, not MLS); raw gRPC and HTTP/2 frames for
+// clients that must misbehave below what a client library allows; polling
+// for a state the node reaches in its own time.
 import { randomBytes } from "node:crypto";
 import type http2 from "node:http2";
 import { create, toBinary, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
@@ -93,6 +93,39 @@ export function rawCall(session: http2.ClientHttp2Session, path: string, body: B
   if (endRequest) stream.end(body);
   else stream.write(body);
   return stream;
+}
+
+/** The client connection preface (RFC 9113 section 3.4), which an empty SETTINGS frame must follow. */
+export const HTTP2_PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/** HTTP/2 frame types and flags (RFC 9113 section 6) a raw peer sends. */
+export const H2 = { DATA: 0, HEADERS: 1, SETTINGS: 4, PING: 6, END_STREAM: 0x1, ACK: 0x1, END_HEADERS: 0x4 } as const;
+
+/** One HTTP/2 frame (RFC 9113 section 4.1). */
+export function http2Frame(type: number, flags: number, streamId: number, payload: Uint8Array = new Uint8Array()): Buffer {
+  const head = Buffer.alloc(9);
+  head.writeUIntBE(payload.length, 0, 3);
+  head.writeUInt8(type, 3);
+  head.writeUInt8(flags, 4);
+  head.writeUInt32BE(streamId, 5);
+  return Buffer.concat([head, payload]);
+}
+
+/** An empty SETTINGS frame: type 4 on stream 0. */
+export const EMPTY_SETTINGS = http2Frame(H2.SETTINGS, 0, 0);
+
+/**
+ * A header block of literal fields, neither indexed nor Huffman-coded
+ * (RFC 7541 section 6.2.2), pseudo-headers first as given: what an HPACK
+ * decoder must take, with no table to keep. Names and values under 127 bytes.
+ */
+export function headerBlock(fields: readonly (readonly [string, string])[]): Buffer {
+  const literal = (text: string) => {
+    const bytes = Buffer.from(text, "latin1");
+    if (bytes.length >= 127) throw new Error("a literal of 127 bytes or more needs a longer length prefix");
+    return Buffer.concat([Buffer.from([bytes.length]), bytes]);
+  };
+  return Buffer.concat(fields.flatMap(([name, value]) => [Buffer.from([0]), literal(name), literal(value)]));
 }
 
 export const SUBSCRIBE_GROUP_MESSAGES = "/xmtp.mls.api.v1.MlsApi/SubscribeGroupMessages";

@@ -15,7 +15,9 @@
 // without their unknown fields (`readUnknownFields: false`): whatever a
 // client adds beyond the schema is dropped before anything is stored, so it
 // is never served back to others; the bytes fields the node relays (MLS
-// messages, welcomes, key packages) are kept exactly as sent.
+// messages, welcomes, key packages) are kept exactly as sent. A request
+// refused before its body was read ends its HTTP/1.1 connection rather than
+// have the rest read and thrown away (limits/unread-body.ts).
 import type http from "node:http";
 import type http2 from "node:http2";
 import type { DescMethod } from "@bufbuild/protobuf";
@@ -44,6 +46,7 @@ import {
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import { callMemoryKey, type MemoryInFlight, type CallMemory } from "./limits/memory-in-flight.js";
+import { closeIfBodyUnread } from "./limits/unread-body.js";
 import { toConnectError } from "./node-error.js";
 
 const PARSE_FAILURE = "parse binary:";
@@ -319,7 +322,7 @@ export function createNodeHandler(options: AdapterOptions): (request: NodeReques
     });
     const universal = universalRequestFromNodeRequest(request, response, undefined, options.contextValues(request));
     handler(universal)
-      .then((answer) => universalResponseToNodeResponse(answer, response))
+      .then((answer) => universalResponseToNodeResponse(closeIfBodyUnread(answer, request, response), response))
       .catch((reason: unknown) => {
         // A client that went away mid-answer; nothing is left to tell it.
         if (ConnectError.from(reason).code !== Code.Aborted) response.destroy();

@@ -12,6 +12,7 @@ import { sendStreamHeadersEarly } from "./early-stream-headers.js";
 import { overCallCapKey } from "./limits/call-cap.js";
 import { clientAddress } from "./limits/client-address.js";
 import { ConnectionGuard, type ConnectionLimits, type GuardedConnection } from "./limits/connection-limits.js";
+import { KeepAlive, tcpKeepAlive } from "./limits/keep-alive.js";
 import { clientAddressKey } from "./limits/rate-limit.js";
 import { ResetFlood } from "./limits/reset-flood.js";
 import { CallWatch } from "./limits/slow-clients.js";
@@ -37,7 +38,7 @@ export interface ListenerLoad {
   readonly calls: number;
   /** Client addresses with a connection or call open. */
   readonly addresses: number;
-  /** Deadline timers running: per connection, and the slow-client sweep. */
+  /** Deadline timers running: per connection, the slow-client sweep, and keep-alive per HTTP/2 connection with streams open. */
   readonly timers: number;
 }
 
@@ -98,6 +99,7 @@ export async function listen(
   const guard = new ConnectionGuard(options.connectionLimits);
   const resetFlood = new ResetFlood(options.connectionLimits);
   const watch = new CallWatch(options.connectionLimits);
+  const keepAlive = new KeepAlive(options.connectionLimits);
   const openRequests = openRequestPaths(routes);
   const overCap = new WeakSet<NodeRequest>();
   // Requests and HTTP/2 streams find their connection by the TCP peer
@@ -113,6 +115,7 @@ export async function listen(
     }
     const connection = guard.admit(socket);
     if (connection === undefined) return undefined;
+    tcpKeepAlive(socket, options.connectionLimits);
     const peer = peerOf(socket);
     connections.set(peer, connection);
     socket.once("close", () => connections.delete(peer));
@@ -149,8 +152,9 @@ export async function listen(
   const limits = options.connectionLimits;
   const h2Settings: http2.Settings = { maxConcurrentStreams: limits.maxStreamsPerConnection };
   const sessions = new Set<http2.Http2Session>();
-  const trackSession = (session: http2.Http2Session) => {
+  const trackSession = (session: http2.ServerHttp2Session) => {
     sessions.add(session);
+    keepAlive.watch(session);
     session.once("close", () => sessions.delete(session));
   };
 
@@ -198,7 +202,7 @@ export async function listen(
     port: (server.address() as AddressInfo).port,
     load() {
       const { connections, calls, addresses, timers } = guard.load;
-      return { connections, calls, addresses, timers: timers + watch.timers };
+      return { connections, calls, addresses, timers: timers + watch.timers + keepAlive.timers };
     },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -21,6 +21,7 @@ import { IntentStore, type IntentRow, type IntentState, type NewIntent } from ".
 import { KeyPackageStore } from "./key-package-store.js";
 import { MessageStore, type MessageQuery, type StoredMessage } from "./message-store.js";
 import { OwnPayloadStore } from "./own-payload-store.js";
+import type { NativeSqlite } from "./native-sqlite.js";
 import { openStoreFile } from "./store-file.js";
 
 export type { GroupRow, InstallationRow, IntentRow, IntentState, MessageQuery, StoredMessage };
@@ -45,17 +46,19 @@ export class LocalStore {
    *
    * @param path a file, or ":memory:".
    * @param key `dbEncryptionKey` (store-cipher.ts): the file is encrypted with it.
+   * @param native where the SQLite addon comes from (native-sqlite.ts; tests only).
    * @throws ClientError `client.usage` for a key of another shape;
-   *   `client.store_wrong_key`, `client.store_encrypted`,
+   *   `client.no_native_sqlite` when SQLite's native addon does not load
+   *   (no file made); `client.store_wrong_key`, `client.store_encrypted`,
    *   `client.store_not_encrypted`, `client.store_no_cipher` when the key
    *   and the file do not fit; `client.store_too_new` for a database a
    *   newer client wrote; `client.bad_store` for one that cannot be
    *   opened, is not a client store, or holds rows a migration cannot read.
    */
-  constructor(path: string, key?: Uint8Array | string) {
+  constructor(path: string, key?: Uint8Array | string, native?: NativeSqlite) {
     let db: Database.Database | undefined;
     try {
-      db = openStoreFile(path, key);
+      db = openStoreFile(path, key, native);
       this.#installation = new InstallationStore(db);
       this.#keyPackages = new KeyPackageStore(db);
       this.#groups = new GroupStore(db);

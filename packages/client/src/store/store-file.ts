@@ -2,11 +2,14 @@
 // the installation key and every group's secrets), encrypted when the app
 // gives a key (store-cipher.ts), its version checked before anything is
 // written, migrated to the current version (migrations/migrate.ts) with
-// forward secrecy on disk already on, then in WAL mode.
-import { chmodSync, closeSync, openSync } from "node:fs";
+// forward secrecy on disk already on, then in WAL mode. The native addon is
+// checked first (native-sqlite.ts), and a file this open made is removed
+// again when the open fails: a failed start leaves nothing behind.
+import { chmodSync, closeSync, existsSync, openSync, rmSync } from "node:fs";
 import Database from "better-sqlite3-multiple-ciphers";
 import { ClientError } from "../client-error.js";
 import { assertKnownVersion, migrate, storeVersion } from "./migrations/migrate.js";
+import { assertNativeSqlite, databaseOptions, type NativeSqlite } from "./native-sqlite.js";
 import { applyStoreKey, assertEncryptedOnDisk, storeFileKind, storeKeyOf } from "./store-cipher.js";
 
 const OWNER_ONLY = 0o600;
@@ -36,14 +39,24 @@ function restrictToOwner(path: string): void {
 /**
  * Creates the file owner-only (the mode given at open, so there is no
  * moment it is readable by others) before SQLite would create it with the
- * default mode; SQLite gives its side files the same mode.
+ * default mode; SQLite gives its side files the same mode. Answers the
+ * files this call made, the database's side files included once SQLite
+ * makes them (the ones absent now), or none when the file was there.
  */
-function createOwnerOnly(path: string): void {
+function createOwnerOnly(path: string): string[] {
+  const absentSides = SIDE_FILES.map((suffix) => path + suffix).filter((file) => !existsSync(file));
   try {
     closeSync(openSync(path, "wx", OWNER_ONLY));
   } catch (error) {
     if (!isExisting(error)) throw error;
+    return [];
   }
+  return [path, ...absentSides];
+}
+
+/** Removes the files a failed open made; never one that was there before it. */
+function removeMade(files: readonly string[]): void {
+  for (const file of files) rmSync(file, { force: true });
 }
 
 /**
@@ -70,21 +83,26 @@ function assertKeyFits(path: string, key: Uint8Array | undefined): void {
  *
  * @param path a file, or ":memory:" (a key is checked, and nothing is at rest).
  * @param key `dbEncryptionKey`: 32 bytes, or 0x and their hex.
+ * @param native where the SQLite addon comes from (tests only).
  * @throws ClientError `client.usage` for a key of another shape;
+ *   `client.no_native_sqlite` (native-sqlite.ts), before any file is touched;
  *   `client.store_wrong_key`, `client.store_encrypted`,
  *   `client.store_not_encrypted`, `client.store_no_cipher` (store-cipher.ts);
  *   `client.store_too_new`, `client.bad_store`; the errors of SQLite and node:fs.
  */
-export function openStoreFile(path: string, key?: Uint8Array | string): Database.Database {
+export function openStoreFile(path: string, key?: Uint8Array | string, native: NativeSqlite = {}): Database.Database {
   const storeKey = storeKeyOf(key);
+  assertNativeSqlite(native);
   const onDisk = !isMemory(path);
+  let made: string[] = [];
   if (onDisk) {
     restrictToOwner(path);
     assertKeyFits(path, storeKey);
-    createOwnerOnly(path);
+    made = createOwnerOnly(path);
   }
-  const db = new Database(path);
+  let db: Database.Database | undefined;
   try {
+    db = new Database(path, databaseOptions(native));
     if (onDisk && storeKey !== undefined) applyStoreKey(db, storeKey);
     db.defaultSafeIntegers(true);
     assertKnownVersion(storeVersion(db));
@@ -100,7 +118,8 @@ export function openStoreFile(path: string, key?: Uint8Array | string): Database
     db.pragma("journal_mode = WAL");
     return db;
   } catch (error) {
-    db.close();
+    db?.close();
+    removeMade(made);
     throw error;
   }
 }

@@ -6,16 +6,17 @@
 // progress, concurrent HTTP/2 streams per connection, and calls in progress
 // per client address across all its connections (a call past that cap is
 // refused with RESOURCE_EXHAUSTED, call-cap.ts). Calls too slow to serve
-// are cut off by slow-clients.ts.
+// are cut off by slow-clients.ts, and dead peers noticed by keep-alive.ts.
 //
 // The deadlines are absolute, not reset by incoming bytes: a client that
 // trickles one header byte at a time is dropped as surely as a silent one.
 import { defaultResetFloodLimits, type ResetFloodLimits } from "./reset-flood.js";
 import type net from "node:net";
 import { clientAddress } from "./client-address.js";
+import type { KeepAliveLimits } from "./keep-alive.js";
 import type { SlowClientLimits } from "./slow-clients.js";
 
-export interface ConnectionLimits extends SlowClientLimits, ResetFloodLimits {
+export interface ConnectionLimits extends SlowClientLimits, ResetFloodLimits, KeepAliveLimits {
   /** Most connections open at once from one client address (IPv6: one /64). */
   readonly maxConnectionsPerAddress: number;
   /** From accepting a connection (and its TLS handshake) to its first complete request or stream. */
@@ -49,6 +50,12 @@ export const defaultConnectionLimits: ConnectionLimits = {
   // Node's own requestTimeout is 300 s; the payloads clients send inline
   // (libxmtp's attachments are remote past 1 MB) arrive in far less.
   requestTimeoutMs: 60_000,
+  // xmtp-node-go's gRPC server pings after 5 min without activity and
+  // waits grpc-go's default 20 s for the answer: a dead subscriber is let
+  // go within minutes, and a live one is asked once every 5 min at most.
+  // Also the first TCP keep-alive probe on every accepted socket.
+  keepAliveIntervalMs: 300_000,
+  keepAliveTimeoutMs: 20_000,
   ...defaultResetFloodLimits,
 };
 

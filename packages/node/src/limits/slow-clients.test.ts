@@ -19,9 +19,11 @@ import { health, mlsApi } from "@parley/proto";
 import { testTls } from "@parley/testkit";
 import {
   closed,
+  EMPTY_SETTINGS,
   eventually,
   grpcFrame,
   groupMessage,
+  HTTP2_PREFACE,
   newGroup,
   normalClient,
   publish,
@@ -204,10 +206,6 @@ describe("slow clients", { timeout: 120_000 }, () => {
     for (const stream of [...held, again]) stream.close(http2.constants.NGHTTP2_CANCEL);
   });
 });
-
-const HTTP2_PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-/** An empty SETTINGS frame: type 4 on stream 0. */
-const EMPTY_SETTINGS = Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]);
 
 describe("connection deadlines on HTTP/1.1 and HTTP/2, with and without TLS", { timeout: 120_000 }, () => {
   for (const secure of [false, true]) {
