@@ -121,20 +121,36 @@ export async function listen(
     socket.once("close", () => connections.delete(peer));
     return connection;
   };
+  /** Connections past the allowance, closed on the next turn: their new streams are refused at once till then. */
+  const cut = new WeakSet<http2.Http2Session>();
+  /** A stream of `session` ended unanswered: past the allowance, the connection goes. */
+  const abandoned = (session: http2.Http2Session, remote: string | undefined) => {
+    if (cut.has(session) || !resetFlood.abandoned(session, remote)) return;
+    cut.add(session);
+    // Not from inside a stream's own close: nghttp2 is still in its callbacks there.
+    setImmediate(() => {
+      if (!session.destroyed) session.destroy(undefined, http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    });
+  };
   const handle = (request: NodeRequest, response: NodeResponse) => {
     if ("stream" in response) {
-      sendStreamHeadersEarly(request as http2.Http2ServerRequest, response);
-      const { session } = response.stream;
+      const { stream } = response;
+      const { session } = stream;
       // Read now: once the stream is closed its socket may be gone.
       const remote = session?.socket?.remoteAddress;
-      const { stream } = response;
+      if (session !== undefined && cut.has(session)) {
+        stream.close(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+        return;
+      }
+      // Reset in the same read as it was opened (HTTP/2 rapid reset: node
+      // hands a stream over only once the read is done): nothing is to be
+      // answered, and none of the call's machinery is built for it. It was
+      // counted as its session handed it over (trackSession).
+      if (stream.closed || stream.destroyed) return;
+      sendStreamHeadersEarly(request as http2.Http2ServerRequest, response);
       response.once("close", () => {
         if (session === undefined || session.destroyed || !endedUnanswered(stream)) return;
-        if (!resetFlood.abandoned(session, remote)) return;
-        // Not from inside the stream's own close: nghttp2 is still in its callbacks there.
-        setImmediate(() => {
-          if (!session.destroyed) session.destroy(undefined, http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
-        });
+        abandoned(session, remote);
       });
     }
     const connection = connections.get(peerOf(request.socket));
@@ -154,6 +170,11 @@ export async function listen(
   const sessions = new Set<http2.Http2Session>();
   const trackSession = (session: http2.ServerHttp2Session) => {
     sessions.add(session);
+    const remote = session.socket?.remoteAddress;
+    // A stream closed before it is handed over has lost its session; here it still has one.
+    session.on("stream", (stream: http2.ServerHttp2Stream) => {
+      if ((stream.closed || stream.destroyed) && !session.destroyed) abandoned(session, remote);
+    });
     keepAlive.watch(session);
     session.once("close", () => sessions.delete(session));
   };

@@ -64,6 +64,25 @@ describe("streams given up at once", { timeout: 60_000 }, () => {
     assert.equal((await healthAt("127.0.0.1")).status, health.HealthCheckResponse_ServingStatus.SERVING, "after the cooldown it may again");
   });
 
+  it("count streams opened and reset in one write, which the node sees only once they are closed", async () => {
+    const attacker = http2.connect(`http://127.0.0.1:${node.port}`);
+    attacker.on("error", () => undefined);
+    await once(attacker, "connect");
+    const closed = once(attacker, "close");
+    // Opened and reset in one turn: nghttp2 sends every HEADERS and RST_STREAM in one write, and the node
+    // reads them at once. 200 stays under nghttp2's own limit of 1,000 resets a connection.
+    for (let i = 0; i < 200; i += 1) {
+      const stream = attacker.request({ ":method": "POST", ":path": SUBSCRIBE, "content-type": "application/grpc", te: "trailers" });
+      stream.on("error", () => undefined);
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+    }
+    const outcome = await Promise.race([closed.then(() => "closed"), sleep(3000).then(() => "still open")]);
+    attacker.destroy();
+    assert.equal(outcome, "closed", "the node closed the connection");
+    assert.notEqual(await codeOf(healthAt("127.0.0.1")), undefined, "for too many streams given up: its address waits out the cooldown");
+    await sleep(COOLDOWN_MS + 200);
+  });
+
   it("a call reset with NO_ERROR before the node sent anything does not bring the node down", async () => {
     // A query that waits for memory: one stalled answer holds the node's whole share.
     const small = await startTestNode({ host: "::", memoryInFlight: { maxBytes: 1, maxBytesPerAddress: 1, smallBytes: 1 } });

@@ -46,6 +46,7 @@ const bytes = (value: unknown) => {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 };
 const big = (value: unknown) => BigInt(value as bigint | number);
+const sum = (sizes: readonly number[]) => sizes.reduce((a, b) => a + b, 0);
 
 function groupMessageFrom(row: Row): GroupMessageRecord {
   return {
@@ -142,9 +143,10 @@ export class SqliteStore implements Store {
     return this.statement(sql).get(params) as Row | undefined;
   }
 
-  private write<T>(run: () => T): Promise<T> {
+  /** `bytes`: about what it stores (write-queue.ts holds large writes back). */
+  private write<T>(run: () => T, bytes = 0): Promise<T> {
     if (this.closed) return Promise.reject(new Error("store is closed"));
-    return this.writes.enqueue(run);
+    return this.writes.enqueue(run, bytes);
   }
 
   /**
@@ -187,7 +189,7 @@ export class SqliteStore implements Store {
         });
         return groupMessageFrom(this.get("SELECT * FROM group_messages WHERE content_hash = @hash", { hash }) ?? {});
       });
-    });
+    }, sum(messages.map((m) => m.data.length + m.senderHmac.length)));
   }
 
   queryGroupMessages(groupId: Uint8Array, page: Page): Promise<GroupMessageRecord[]> {
@@ -244,7 +246,7 @@ export class SqliteStore implements Store {
         });
         return welcomeFrom(this.get("SELECT * FROM welcomes WHERE content_hash = @hash", { hash }) ?? {});
       });
-    });
+    }, sum(welcomes.map((w) => w.data.length + w.hpkePublicKey.length + w.welcomeMetadata.length)));
   }
 
   queryWelcomes(installationKey: Uint8Array, page: Page): Promise<WelcomeRecord[]> {
@@ -276,7 +278,7 @@ export class SqliteStore implements Store {
              WHERE excluded.not_before >= key_packages.not_before`,
       ).run({ key: Buffer.from(installationKey), keyPackage: Buffer.from(keyPackage), now, notBefore });
       return info.changes > 0;
-    });
+    }, keyPackage.length);
   }
 
   fetchKeyPackages(installationKeys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
@@ -321,7 +323,7 @@ export class SqliteStore implements Store {
         status: "appended",
         record: { sequenceId, inboxId: update.inboxId, serverTimestampNs, update: update.update },
       };
-    });
+    }, update.update.length);
   }
 
   identityUpdates(inboxId: string, after: bigint): Promise<IdentityUpdateRecord[]> {
@@ -359,7 +361,7 @@ export class SqliteStore implements Store {
           }) as Row,
         ),
       );
-    });
+    }, sum(entries.map((e) => e.entry.length + e.signature.length)));
   }
 
   deleteExpired(cutoff: ExpiryCutoff, limit: number): Promise<ExpiredCounts> {
@@ -392,7 +394,7 @@ export class SqliteStore implements Store {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
-    this.writes.flush();
+    this.writes.flush(true);
     this.db.close();
     return Promise.resolve();
   }
