@@ -234,7 +234,7 @@ describe("memory for answers in flight", { timeout: 60_000 }, () => {
     assert.equal(third.done(), false);
     await third.reserved;
     const waited = performance.now() - started;
-    assert.ok(waited < GARBAGE_WAIT_MS + 500, `with no full collection, given back after ${GARBAGE_WAIT_MS} ms at most (waited ${waited.toFixed(0)} ms)`);
+    assert.ok(waited < GARBAGE_WAIT_MS + 800, `with no full collection, given back after ${GARBAGE_WAIT_MS} ms at most (waited ${waited.toFixed(0)} ms)`);
     memory.release("c", MIB * FOOTPRINT.answer);
   });
 });

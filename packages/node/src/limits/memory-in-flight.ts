@@ -156,12 +156,17 @@ export class MemoryInFlight {
       this.#collections.observe({ entryTypes: ["gc"] });
     }
     // Should no full collection come (an idle node collects rarely), the oldest waits GARBAGE_WAIT_MS at most.
-    if (this.#fallback === undefined) {
-      this.#fallback = setTimeout(() => {
-        this.#fallback = undefined;
-        this.#collected(performance.now() - GARBAGE_WAIT_MS);
-        if (this.#garbage.length > 0) this.#watchCollections();
-      }, GARBAGE_WAIT_MS).unref();
+    const oldest = this.#garbage[0];
+    if (this.#fallback === undefined && oldest !== undefined) {
+      this.#fallback = setTimeout(
+        () => {
+          this.#fallback = undefined;
+          // The oldest goes whatever the timer's clock said (it may fire a little early by performance.now()).
+          this.#collected(Math.max(performance.now() - GARBAGE_WAIT_MS, oldest.at + 1e-3));
+          if (this.#garbage.length > 0) this.#watchCollections();
+        },
+        Math.max(0, oldest.at + GARBAGE_WAIT_MS - performance.now()),
+      ).unref();
     }
   }
 
