@@ -5,6 +5,7 @@
 // neighbour is refused at once, while ::1, another /64, is served.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import net from "node:net";
 import { after, before, describe, it } from "node:test";
 import { Code, createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -52,7 +53,13 @@ if (unavailable !== undefined) {
 describe("IPv6 clients limited per /64", { skip: unavailable, timeout: 30_000 }, () => {
   let node: RunningNode;
   const from = (localAddress: string): Client<typeof mlsApi.MlsApi> =>
-    createClient(mlsApi.MlsApi, createGrpcTransport({ baseUrl: `http://[::1]:${node.port}`, nodeOptions: { localAddress } }));
+    createClient(
+      mlsApi.MlsApi,
+      createGrpcTransport({
+        baseUrl: `http://[::1]:${node.port}`,
+        nodeOptions: { createConnection: () => net.connect({ host: "::1", port: node.port, localAddress }) },
+      }),
+    );
   // A query of an empty topic: one token of the default bucket.
   const query = (client: Client<typeof mlsApi.MlsApi>) => codeOf(client.queryGroupMessages({ groupId: new Uint8Array(16).fill(3) }));
 
