@@ -15,6 +15,7 @@ import { ConnectionGuard, type ConnectionLimits, type GuardedConnection } from "
 import { KeepAlive, tcpKeepAlive } from "./limits/keep-alive.js";
 import { clientAddressKey } from "./limits/rate-limit.js";
 import { ResetFlood } from "./limits/reset-flood.js";
+import { StreamPacer } from "./limits/stream-pacing.js";
 import { CallWatch } from "./limits/slow-clients.js";
 
 export interface ListenOptions {
@@ -132,27 +133,41 @@ export async function listen(
       if (!session.destroyed) session.destroy(undefined, http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
     });
   };
+  const pacer = new StreamPacer();
   const handle = (request: NodeRequest, response: NodeResponse) => {
-    if ("stream" in response) {
-      const { stream } = response;
-      const { session } = stream;
-      // Read now: once the stream is closed its socket may be gone.
-      const remote = session?.socket?.remoteAddress;
-      if (session !== undefined && cut.has(session)) {
-        stream.close(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    if (!("stream" in response)) {
+      serve(request, response);
+      return;
+    }
+    const { stream } = response;
+    const { session } = stream;
+    // Reset in the same read as it was opened (HTTP/2 rapid reset: node
+    // hands a stream over only once the read is done): nothing is to be
+    // answered, and none of the call's machinery is built for it. It was
+    // counted as its session handed it over (trackSession).
+    if (session === undefined || stream.closed || stream.destroyed) return;
+    // Read now: once the stream is closed its socket may be gone.
+    const remote = session.socket?.remoteAddress;
+    pacer.pace(session, () => {
+      if (cut.has(session)) {
+        if (!stream.closed) stream.close(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
         return;
       }
-      // Reset in the same read as it was opened (HTTP/2 rapid reset: node
-      // hands a stream over only once the read is done): nothing is to be
-      // answered, and none of the call's machinery is built for it. It was
-      // counted as its session handed it over (trackSession).
-      if (stream.closed || stream.destroyed) return;
+      if (stream.closed || stream.destroyed) {
+        // Reset while it waited for its turn.
+        if (!session.destroyed) abandoned(session, remote);
+        return;
+      }
       sendStreamHeadersEarly(request as http2.Http2ServerRequest, response);
       response.once("close", () => {
-        if (session === undefined || session.destroyed || !endedUnanswered(stream)) return;
+        if (session.destroyed || !endedUnanswered(stream)) return;
         abandoned(session, remote);
       });
-    }
+      serve(request, response);
+    });
+  };
+  /** A request the node answers: counted against its connection, watched, and handed to Connect. */
+  const serve = (request: NodeRequest, response: NodeResponse) => {
     const connection = connections.get(peerOf(request.socket));
     if (connection !== undefined) {
       if (!connection.begin("stream" in response)) overCap.add(request);
