@@ -9,17 +9,13 @@
 // the refusal is logged, and the members go on sending and receiving.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { Interceptor } from "@connectrpc/connect";
 import { createPrivateKeySigner } from "@parley/identity";
 import { groupExtensions, updateMembership } from "@parley/mls";
 import { asInboxId, asInstallationKey, type identityApi, type mlsApi } from "@parley/proto";
-import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
-import { createApiClient, type ApiClient } from "./api/api-client.js";
-import { publish, recorder, refusedAt, storedGroup } from "./client-fixtures.test-util.js";
+import { publish, recorder, refusedAt, storedGroup, testWorld } from "./client-fixtures.test-util.js";
 import { assertOwnCommitPasses } from "./conversations/commit-verdict.js";
 import { decodeMembership, encodeMembership } from "./conversations/group-metadata.js";
 import { identityAuthenticator } from "./identity/identity-lookup.js";
@@ -61,21 +57,11 @@ function keyPackageSwap(serve: (askedHex: string) => Uint8Array | undefined): In
 }
 
 describe("@parley/client: the node cannot slip an installation into a group", { timeout: 90_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), "parley-added-kp-"));
-  let node: InProcessTestNode;
-  let api: ApiClient;
-  before(() => {
-    node = createInProcessTestNode();
-    api = createApiClient(node.clientOptions);
-  });
-  after(async () => {
-    await node.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const world = testWorld("added-kp");
 
   const newSigner = () => createPrivateKeySigner(randomBytes(32));
   const keyPackageOf = async (client: Client) => {
-    const kp = (await api.mls.fetchKeyPackages({ installationKeys: [client.installationIdBytes] })).keyPackages[0]?.keyPackageTlsSerialized;
+    const kp = (await world.api.mls.fetchKeyPackages({ installationKeys: [client.installationIdBytes] })).keyPackages[0]?.keyPackageTlsSerialized;
     assert.ok(kp !== undefined && kp.length > 0, "the node holds its key package");
     return kp;
   };
@@ -96,11 +82,11 @@ describe("@parley/client: the node cannot slip an installation into a group", { 
    */
   async function scene(swap: (askedHex: string) => Uint8Array | undefined) {
     const log = recorder();
-    const alice = await Client.create(newSigner(), { ...node.clientOptions, logger: log, interceptors: [keyPackageSwap(swap)] });
-    const carol = await Client.create(newSigner(), node.clientOptions);
+    const alice = await Client.create(newSigner(), { ...world.node.clientOptions, logger: log, interceptors: [keyPackageSwap(swap)] });
+    const carol = await Client.create(newSigner(), world.node.clientOptions);
     const bobSigner = newSigner();
-    const bob1 = await Client.create(bobSigner, node.clientOptions);
-    const bob2 = await Client.create(bobSigner, node.clientOptions);
+    const bob1 = await Client.create(bobSigner, world.node.clientOptions);
+    const bob2 = await Client.create(bobSigner, world.node.clientOptions);
     const group = await alice.conversations.createGroup([carol.inboxId]);
     const carols = await groupOf(carol, group.id);
     await group.send("before");
@@ -129,7 +115,7 @@ describe("@parley/client: the node cannot slip an installation into a group", { 
     log.entries.filter((e) => e.fields["code"] === "refused.key_package").map((e) => ({ id: e.fields["installationId"], reason: e.fields["reason"] }));
 
   it("another inbox's key package served for the installation asked: that installation is not added, the other is", async () => {
-    const eve = await Client.create(newSigner(), node.clientOptions);
+    const eve = await Client.create(newSigner(), world.node.clientOptions);
     const evesKeyPackage = await keyPackageOf(eve);
     let target = "";
     const s = await scene((asked) => (asked === target ? evesKeyPackage : undefined));
@@ -149,7 +135,7 @@ describe("@parley/client: the node cannot slip an installation into a group", { 
     let target = "";
     const s = await scene((asked) => (asked === target ? revokedKeyPackage : undefined));
     // Bob's third installation is revoked; the node keeps its old key package and serves it.
-    const bob3 = await Client.create(s.bobSigner, node.clientOptions);
+    const bob3 = await Client.create(s.bobSigner, world.node.clientOptions);
     revokedKeyPackage = await keyPackageOf(bob3);
     await s.bob1.revokeInstallations([bob3.installationIdBytes]);
     target = s.bob2.installationId;
@@ -185,7 +171,7 @@ describe("@parley/client: the node cannot slip an installation into a group", { 
     let target = "";
     let forged: Uint8Array = new Uint8Array(0);
     const s = await scene((asked) => (asked === target ? forged : undefined));
-    const dave = await Client.create(newSigner(), node.clientOptions);
+    const dave = await Client.create(newSigner(), world.node.clientOptions);
     forged = Uint8Array.from(await keyPackageOf(dave));
     forged[forged.length - 1] = (forged[forged.length - 1] ?? 0) ^ 1;
     target = dave.installationId;
@@ -202,27 +188,27 @@ describe("@parley/client: the node cannot slip an installation into a group", { 
 
   it("after a restart, a log served without the revocation we verified before: the revoked installation is not added", async () => {
     const bobSigner = newSigner();
-    const bob1 = await Client.create(bobSigner, node.clientOptions);
-    const bob2 = await Client.create(bobSigner, node.clientOptions);
-    const bob3 = await Client.create(bobSigner, node.clientOptions);
+    const bob1 = await Client.create(bobSigner, world.node.clientOptions);
+    const bob2 = await Client.create(bobSigner, world.node.clientOptions);
+    const bob3 = await Client.create(bobSigner, world.node.clientOptions);
     const bob3sKeyPackage = await keyPackageOf(bob3);
     await bob1.revokeInstallations([bob3.installationIdBytes]);
-    const bobsLog = (await api.identity.getIdentityUpdates({ requests: [{ inboxId: bob1.inboxId, sequenceId: 0n }] })).responses[0]?.updates ?? [];
+    const bobsLog = (await world.api.identity.getIdentityUpdates({ requests: [{ inboxId: bob1.inboxId, sequenceId: 0n }] })).responses[0]?.updates ?? [];
     const revocation = bobsLog.at(-1)?.sequenceId;
     assert.ok(revocation !== undefined);
 
     // Alice verifies Bob's log, revocation included, in a first group; then restarts.
-    const dbPath = join(dir, "alice-restart.db");
+    const dbPath = join(world.dir, "alice-restart.db");
     const aliceSigner = newSigner();
-    const first = await Client.create(aliceSigner, { ...node.clientOptions, dbPath });
+    const first = await Client.create(aliceSigner, { ...world.node.clientOptions, dbPath });
     await first.conversations.createGroup([bob1.inboxId]);
     first.close();
 
     // The node now serves Bob's log as it was before the revocation, and bob3's old key package.
     const log = recorder();
     const interceptors = [staleLog(bob1.inboxId, revocation), keyPackageSwap((asked) => (asked === bob3.installationId ? bob3sKeyPackage : undefined))];
-    const alice = await Client.create(aliceSigner, { ...node.clientOptions, dbPath, logger: log, interceptors });
-    const carol = await Client.create(newSigner(), node.clientOptions);
+    const alice = await Client.create(aliceSigner, { ...world.node.clientOptions, dbPath, logger: log, interceptors });
+    const carol = await Client.create(newSigner(), world.node.clientOptions);
     const group = await alice.conversations.createGroup([carol.inboxId, bob1.inboxId]);
     assert.deepEqual(await installationsOf(group, bob1.inboxId), [bob1.installationId, bob2.installationId].sort());
 
@@ -238,25 +224,25 @@ describe("@parley/client: the node cannot slip an installation into a group", { 
   });
 
   it("our own commit meets the very verdict the members apply: one adding a revoked installation is refused before it is sent, for the reason a member refuses it", async () => {
-    const dbPath = join(dir, "alice-verdict.db");
-    const alice = await Client.create(newSigner(), { ...node.clientOptions, dbPath });
+    const dbPath = join(world.dir, "alice-verdict.db");
+    const alice = await Client.create(newSigner(), { ...world.node.clientOptions, dbPath });
     const carolLog = recorder();
-    const carol = await Client.create(newSigner(), { ...node.clientOptions, logger: carolLog });
+    const carol = await Client.create(newSigner(), { ...world.node.clientOptions, logger: carolLog });
     const bobSigner = newSigner();
-    const bob1 = await Client.create(bobSigner, node.clientOptions);
-    const bob3 = await Client.create(bobSigner, node.clientOptions);
+    const bob1 = await Client.create(bobSigner, world.node.clientOptions);
+    const bob3 = await Client.create(bobSigner, world.node.clientOptions);
     const bob3sKeyPackage = await keyPackageOf(bob3);
     await bob1.revokeInstallations([bob3.installationIdBytes]);
     const group = await alice.conversations.createGroup([carol.inboxId]);
     const carols = await groupOf(carol, group.id);
 
     // The commit a planner fooled by the node would build: Bob at his latest entry, his revoked installation added.
-    const bobsLog = (await api.identity.getIdentityUpdates({ requests: [{ inboxId: bob1.inboxId, sequenceId: 0n }] })).responses[0]?.updates ?? [];
+    const bobsLog = (await world.api.identity.getIdentityUpdates({ requests: [{ inboxId: bob1.inboxId, sequenceId: 0n }] })).responses[0]?.updates ?? [];
     const latest = bobsLog.at(-1)?.sequenceId;
     assert.ok(latest !== undefined);
     const state = storedGroup(dbPath, group.groupIdBytes);
     const map = new Map(decodeMembership(groupExtensions(state).membership)).set(bob1.inboxId, latest);
-    const authenticate = identityAuthenticator(api);
+    const authenticate = identityAuthenticator(world.api);
     const commit = await updateMembership(state, {
       add: [await keyPackageOf(bob1), bob3sKeyPackage],
       membership: encodeMembership(map),
@@ -276,7 +262,7 @@ describe("@parley/client: the node cannot slip an installation into a group", { 
     assert.match(ours.message, /an installation added outside the expected diff/);
 
     // The same bytes published anyway: Carol refuses them for the same rule.
-    const cursor = await publish(api, group.groupIdBytes, commit.commit);
+    const cursor = await publish(world.api, group.groupIdBytes, commit.commit);
     await carols.sync();
     assert.equal(refusedAt(carolLog, "refused.commit", cursor).fields["reason"], "an installation added outside the expected diff");
     for (const c of [alice, carol, bob1, bob3]) c.close();

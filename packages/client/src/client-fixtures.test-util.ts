@@ -1,15 +1,57 @@
-// What the client's attack tests share: a logger that records what was
-// refused, publishing forged bytes straight to the node, and reading a
-// member's stored state, installation key and raw database files as a
-// thief of the device would.
+// What the client's attack tests share: a node and a folder for a suite, a
+// logger that records what was refused, publishing forged bytes straight to
+// the node, and reading a member's stored state, installation key and raw
+// database files as a thief of the device would.
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { decodeGroupState, type GroupState } from "@parley/mls";
-import { groupMessageInput, type ApiClient } from "./api/api-client.js";
+import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
+import { createApiClient, groupMessageInput, type ApiClient } from "./api/api-client.js";
 import type { RefusalCode } from "./index.js";
 import type { ClientLogger } from "./logging.js";
 import { LocalStore } from "./store/local-store.js";
+
+export interface TestWorld {
+  /** The suite's folder, for its clients' databases. */
+  readonly dir: string;
+  /** A node in this process, from the suite's first test on. */
+  readonly node: InProcessTestNode;
+  /** The node's API, as a client (or an attacker with the client's wire) calls it. */
+  readonly api: ApiClient;
+}
+
+/**
+ * A node and a folder for the suite it is called in: made before its first
+ * test, stopped and removed after its last.
+ */
+export function testWorld(name: string): TestWorld {
+  const dir = mkdtempSync(join(tmpdir(), `parley-${name}-`));
+  let running: { node: InProcessTestNode; api: ApiClient } | undefined;
+  before(() => {
+    const node = createInProcessTestNode();
+    running = { node, api: createApiClient(node.clientOptions) };
+  });
+  after(async () => {
+    await running?.node.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const started = () => {
+    assert.ok(running !== undefined, "the world is made before the suite's first test");
+    return running;
+  };
+  return {
+    dir,
+    get node() {
+      return started().node;
+    },
+    get api() {
+      return started().api;
+    },
+  };
+}
 
 export interface LogEntry {
   readonly fields: Record<string, unknown>;

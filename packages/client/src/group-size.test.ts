@@ -4,32 +4,18 @@
 // of inboxes, nor stall the group on inboxes that have no log.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { Interceptor } from "@connectrpc/connect";
 import { createPrivateKeySigner } from "@parley/identity";
 import { groupExtensions, MAX_GROUP_INBOXES, updateGroupExtensions } from "@parley/mls";
 import type { identityApi } from "@parley/proto";
-import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
-import { createApiClient, type ApiClient } from "./api/api-client.js";
-import { publish, recorder, refusedAt, storedGroup } from "./client-fixtures.test-util.js";
+import { publish, recorder, refusedAt, storedGroup, testWorld } from "./client-fixtures.test-util.js";
 import { decodeMembership, encodeMembership } from "./conversations/group-metadata.js";
 import { Client, Group, GroupMessageKind, isClientError } from "./index.js";
 
 describe("@parley/client: a group holds at most 250 inboxes", { timeout: 60_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), "parley-group-size-"));
-  let node: InProcessTestNode;
-  let api: ApiClient;
-  before(() => {
-    node = createInProcessTestNode();
-    api = createApiClient(node.clientOptions);
-  });
-  after(async () => {
-    await node.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const world = testWorld("group-size");
 
   const fakeInbox = () => randomBytes(32).toString("hex");
 
@@ -42,10 +28,10 @@ describe("@parley/client: a group holds at most 250 inboxes", { timeout: 60_000 
       return next(request);
     };
     const log = recorder();
-    const alice = await Client.create(createPrivateKeySigner(randomBytes(32)), node.clientOptions);
-    const bob = await Client.create(createPrivateKeySigner(randomBytes(32)), { ...node.clientOptions, logger: log, interceptors: [watch] });
-    const malloryDb = join(dir, "mallory.db");
-    const mallory = await Client.create(createPrivateKeySigner(randomBytes(32)), { ...node.clientOptions, dbPath: malloryDb });
+    const alice = await Client.create(createPrivateKeySigner(randomBytes(32)), world.node.clientOptions);
+    const bob = await Client.create(createPrivateKeySigner(randomBytes(32)), { ...world.node.clientOptions, logger: log, interceptors: [watch] });
+    const malloryDb = join(world.dir, "mallory.db");
+    const mallory = await Client.create(createPrivateKeySigner(randomBytes(32)), { ...world.node.clientOptions, dbPath: malloryDb });
     const group = await alice.conversations.createGroup([bob.inboxId, mallory.inboxId]);
     await bob.conversations.sync();
     await mallory.conversations.sync();
@@ -59,7 +45,7 @@ describe("@parley/client: a group holds at most 250 inboxes", { timeout: 60_000 
     const fakes = Array.from({ length: 300 }, fakeInbox);
     for (const inbox of fakes) members.set(inbox, 1n);
     const forged = await updateGroupExtensions(state, { membership: encodeMembership(members) }, () => true);
-    const cursor = await publish(api, group.groupIdBytes, forged.commit);
+    const cursor = await publish(world.api, group.groupIdBytes, forged.commit);
 
     await bobs.sync();
     const entry = refusedAt(log, "refused.commit", cursor);
@@ -72,7 +58,7 @@ describe("@parley/client: a group holds at most 250 inboxes", { timeout: 60_000 
   });
 
   it("our own createGroup and addMembers past 250 inboxes are client.usage, before anything is sent", async () => {
-    const alice = await Client.create(createPrivateKeySigner(randomBytes(32)), node.clientOptions);
+    const alice = await Client.create(createPrivateKeySigner(randomBytes(32)), world.node.clientOptions);
     const usage = (e: unknown) => isClientError(e) && e.code === "client.usage";
     await assert.rejects(alice.conversations.createGroup(Array.from({ length: MAX_GROUP_INBOXES }, fakeInbox)), usage);
     const group = await alice.conversations.createGroup([]);

@@ -7,10 +7,8 @@
 // it as without effect.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import {
   assertInboxId,
@@ -26,9 +24,7 @@ import {
   type Signer,
 } from "@parley/identity";
 import type { associations, identityApi } from "@parley/proto";
-import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
-import { createApiClient, type ApiClient } from "./api/api-client.js";
-import { storedInstallationSecret } from "./client-fixtures.test-util.js";
+import { storedInstallationSecret, testWorld } from "./client-fixtures.test-util.js";
 import { Client, Group, GroupMessageKind } from "./index.js";
 
 /** The system clock plus an offset the test moves forward. */
@@ -63,25 +59,15 @@ async function thiefAddsWallet(inboxId: string, stolenSecret: Uint8Array): Promi
 const installationIds = async (client: Client, inboxId: string) => (await client.fetchInboxStates([inboxId]))[0]?.installations.map((i) => i.id).sort();
 
 describe("@parley/client: the owner can always revoke a stolen installation", { timeout: 180_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), "parley-recovery-reserve-"));
-  let node: InProcessTestNode;
-  let api: ApiClient;
-  before(() => {
-    node = createInProcessTestNode();
-    api = createApiClient(node.clientOptions);
-  });
-  after(async () => {
-    await node.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const world = testWorld("recovery-reserve");
 
   it("the laptop's key adds wallets until the node refuses; the wallet's revocation lands, the laptop's next update is refused, and the group drops it", async () => {
     const clock = testClock();
     const ownerWallet = createPrivateKeySigner(randomBytes(32));
-    const phone = await Client.create(ownerWallet, node.clientOptions);
-    const laptopDb = join(dir, "laptop.db");
-    const laptop = await Client.create(ownerWallet, { ...node.clientOptions, dbPath: laptopDb });
-    const carol = await Client.create(createPrivateKeySigner(randomBytes(32)), { ...node.clientOptions, nowNs: clock.nowNs });
+    const phone = await Client.create(ownerWallet, world.node.clientOptions);
+    const laptopDb = join(world.dir, "laptop.db");
+    const laptop = await Client.create(ownerWallet, { ...world.node.clientOptions, dbPath: laptopDb });
+    const carol = await Client.create(createPrivateKeySigner(randomBytes(32)), { ...world.node.clientOptions, nowNs: clock.nowNs });
     const group = await carol.conversations.createGroup([phone.inboxId]);
     const ownerInGroup = async () => (await group.members()).find((m) => m.inboxId === phone.inboxId)?.installationIds.sort();
     assert.deepEqual(await ownerInGroup(), [phone.installationId, laptop.installationId].sort());
@@ -95,7 +81,7 @@ describe("@parley/client: the owner can always revoke a stolen installation", { 
     let refusal: unknown;
     while (refusal === undefined && added < maxIdentityUpdates) {
       try {
-        await api.identity.publishIdentityUpdate({ identityUpdate: await thiefAddsWallet(phone.inboxId, stolen) });
+        await world.api.identity.publishIdentityUpdate({ identityUpdate: await thiefAddsWallet(phone.inboxId, stolen) });
         added++;
       } catch (error) {
         refusal = error;
@@ -117,7 +103,7 @@ describe("@parley/client: the owner can always revoke a stolen installation", { 
     await phone.revokeInstallations([laptop.installationIdBytes]);
     assert.deepEqual(await installationIds(carol, phone.inboxId), [phone.installationId]);
     await assert.rejects(
-      api.identity.publishIdentityUpdate({ identityUpdate: await thiefAddsWallet(phone.inboxId, stolen) }),
+      world.api.identity.publishIdentityUpdate({ identityUpdate: await thiefAddsWallet(phone.inboxId, stolen) }),
       (error: unknown) => ConnectError.from(error).code === Code.InvalidArgument,
     );
 
@@ -134,11 +120,11 @@ describe("@parley/client: the owner can always revoke a stolen installation", { 
 
   it("a node that stored the thief's updates past the rule: the client reads them as without effect, and sees the owner's revocation", async () => {
     const ownerWallet = createPrivateKeySigner(randomBytes(32));
-    const phone = await Client.create(ownerWallet, node.clientOptions);
-    const laptopDb = join(dir, "laptop-2.db");
-    const laptop = await Client.create(ownerWallet, { ...node.clientOptions, dbPath: laptopDb });
+    const phone = await Client.create(ownerWallet, world.node.clientOptions);
+    const laptopDb = join(world.dir, "laptop-2.db");
+    const laptop = await Client.create(ownerWallet, { ...world.node.clientOptions, dbPath: laptopDb });
     const stolen = storedInstallationSecret(laptopDb);
-    const real = (await api.identity.getIdentityUpdates({ requests: [{ inboxId: phone.inboxId, sequenceId: 0n }] })).responses[0]?.updates ?? [];
+    const real = (await world.api.identity.getIdentityUpdates({ requests: [{ inboxId: phone.inboxId, sequenceId: 0n }] })).responses[0]?.updates ?? [];
     assert.equal(real.length, 2);
 
     // The log as a node without the rule would hold it: the thief's wallets to the cap, then one of
@@ -165,7 +151,7 @@ describe("@parley/client: the owner can always revoke a stolen installation", { 
       }
       return response;
     };
-    const carol = await Client.create(createPrivateKeySigner(randomBytes(32)), { ...node.clientOptions, interceptors: [serveForged] });
+    const carol = await Client.create(createPrivateKeySigner(randomBytes(32)), { ...world.node.clientOptions, interceptors: [serveForged] });
 
     const [state] = await carol.fetchInboxStates([phone.inboxId]);
     assert.ok(state);
