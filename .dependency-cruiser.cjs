@@ -47,7 +47,8 @@ module.exports = {
     {
       name: "product-never-imports-testkit",
       severity: "error",
-      from: { path: "^packages/(?!testkit/)[^/]+/src/", pathNot: "\\.test\\.ts$" },
+      // Test files and their helpers (*.test-util.ts), which no build ships.
+      from: { path: "^packages/(?!testkit/)[^/]+/src/", pathNot: "\\.test(-util)?\\.ts$" },
       to: { path: "^packages/testkit/" },
     },
     {
