@@ -20,7 +20,7 @@ import { followTopics, type ReadAfter } from "../streams/follow-topics.js";
 import { topicKey, type Notifier, type TopicKind } from "../streams/notifier.js";
 import type { Validators } from "../validation/validators.js";
 import { MAX_COMMIT_LOG_PUBLISH, MAX_COMMIT_LOG_QUERIES, type RequestLimits } from "./limits.js";
-import { AnswerBudget, pageWithinBudget } from "./answer-budget.js";
+import { AnswerBudget, pageWithinBudget, readTopicWithin } from "./answer-budget.js";
 import { MAX_PAGE, pageOf, pagingInfoOf } from "./paging.js";
 import { subscribeStream } from "./subscribe-stream.js";
 import { groupMessageOf, welcomeMessageOf } from "./wire-records.js";
@@ -217,14 +217,14 @@ export function createMlsService(deps: MlsServiceDeps): ServiceImpl<typeof mlsAp
     subscribeGroupMessages(request, context) {
       const filters = request.filters.map((f) => ({ id: f.groupId, cursor: f.idCursor }));
       const read = (groupId: Uint8Array, cursor: bigint, limit: number) =>
-        store.queryGroupMessages(groupId, { direction: "ascending", limit, cursor });
+        readTopicWithin(store, "group", groupId, { direction: "ascending", limit, cursor }, deps.streamLimits.maxFrameBytes);
       return follow("group", filters, read, context, (record) => groupMessageOf(record));
     },
 
     subscribeWelcomeMessages(request, context) {
       const filters = request.filters.map((f) => ({ id: f.installationKey, cursor: f.idCursor }));
       const read = (key: Uint8Array, cursor: bigint, limit: number) =>
-        store.queryWelcomes(key, { direction: "ascending", limit, cursor });
+        readTopicWithin(store, "welcome", key, { direction: "ascending", limit, cursor }, deps.streamLimits.maxFrameBytes);
       return follow("welcome", filters, read, context, welcomeMessageOf);
     },
 

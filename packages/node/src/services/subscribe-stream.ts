@@ -25,6 +25,7 @@ import { Backlog, type StreamLimits } from "../streams/backlog.js";
 import type { GroupMessageRecord, Store, WelcomeRecord } from "../store/store.js";
 import { topicKey, type Notifier, type TopicKind } from "../streams/notifier.js";
 import type { RequestLimits } from "./limits.js";
+import { readTopicWithin } from "./answer-budget.js";
 import { groupMessageOf, welcomeMessageOf } from "./wire-records.js";
 
 const BATCH = 100;
@@ -65,18 +66,6 @@ function topicBytes(request: mlsApi.SubscribeRequest): number {
   const body = request.version.case === "v1" ? request.version.value.request : undefined;
   if (body?.case !== "mutate") return 0;
   return body.value.adds.reduce((n, a) => n + a.topic.length, 0) + body.value.removes.reduce((n, r) => n + r.length, 0);
-}
-
-/** The records of one read that fit a frame: at least the first, then up to `maxBytes` of payload. */
-function frameOf<R extends { readonly data: Uint8Array }>(records: R[], maxBytes: number): R[] {
-  let bytes = 0;
-  let count = 0;
-  for (const record of records) {
-    bytes += record.data.length;
-    if (count > 0 && bytes > maxBytes) break;
-    count += 1;
-  }
-  return records.slice(0, count);
 }
 
 export async function* subscribeStream(
@@ -126,21 +115,21 @@ export async function* subscribeStream(
   async function* read(topic: Topic, mutateId: bigint): AsyncGenerator<Frame> {
     for (;;) {
       const page = { direction: "ascending" as const, limit: BATCH, cursor: topic.cursor };
-      const records: (GroupMessageRecord | WelcomeRecord)[] =
-        topic.kind === "group" ? await store.queryGroupMessages(topic.id, page) : await store.queryWelcomes(topic.id, page);
-      if (records.length === 0) return;
-      const framed = frameOf(records, streamLimits.maxFrameBytes);
-      topic.cursor = framed.at(-1)?.id ?? topic.cursor;
-      backlog.sent(framed.length, framed.reduce((n, r) => n + r.data.length, 0));
+      // One frame's worth, measured before it is read (answer-budget.ts).
+      const { records, more } = await readTopicWithin(store, topic.kind, topic.id, page, streamLimits.maxFrameBytes);
+      const last = records.at(-1);
+      if (last === undefined) return;
+      topic.cursor = last.id;
+      backlog.sent(records.length, records.reduce((n, r) => n + r.data.length, 0));
       yield frame({
         case: "messages",
         value:
           topic.kind === "group"
-            ? { groupMessages: (framed as GroupMessageRecord[]).map((r) => groupMessageOf(r)), mutateId }
-            : { welcomeMessages: (framed as WelcomeRecord[]).map(welcomeMessageOf), mutateId },
+            ? { groupMessages: (records as GroupMessageRecord[]).map((r) => groupMessageOf(r)), mutateId }
+            : { welcomeMessages: (records as WelcomeRecord[]).map(welcomeMessageOf), mutateId },
       });
       backlog.check();
-      if (framed.length === records.length && records.length < BATCH) return;
+      if (!more) return;
     }
   }
 

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
+import { readTopicWithin } from "../services/answer-budget.js";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import type { GroupMessageRecord, Store } from "../store/store.js";
 import { defaultStreamLimits } from "./backlog.js";
@@ -12,8 +13,7 @@ import { Notifier, topicKey } from "./notifier.js";
 function follower(store: Store, notifier: Notifier, groups: Uint8Array[], signal: AbortSignal, cursor = 0n) {
   return followTopics(
     groups.map((id) => ({ key: topicKey("group", id), id, cursor })),
-    (id: Uint8Array, after: bigint, limit: number) =>
-      store.queryGroupMessages(id, { direction: "ascending", limit, cursor: after }),
+    (id: Uint8Array, after: bigint, limit: number) => readTopicWithin(store, "group", id, { direction: "ascending", limit, cursor: after }, defaultStreamLimits.maxFrameBytes),
     notifier,
     signal,
     defaultStreamLimits,
@@ -67,6 +67,36 @@ describe("followTopics", () => {
       assert.deepEqual(seen.get(Buffer.from(group).toString("hex")), stored, "every record, in order, once");
     }
     assert.equal(notifier.topicCount, 0, "the follower stopped listening when it ended");
+    await store.close();
+  });
+
+  it("reads history a few records at a time when they are large, and still delivers every one", { timeout: 10_000 }, async () => {
+    const store = new SqliteStore({ path: ":memory:" });
+    const notifier = new Notifier();
+    const group = randomBytes(16);
+    const big = "x".repeat(1000);
+    for (let i = 0; i < 30; i++) await append(store, notifier, group, `${i} ${big}`);
+    const reads: number[] = [];
+    const abort = new AbortController();
+    const ids: bigint[] = [];
+    // A read is cut at 3 KB of payload: three of these records (the first always), not a batch of 100.
+    const follow = followTopics(
+      [{ key: topicKey("group", group), id: group, cursor: 0n }],
+      async (id: Uint8Array, after: bigint, limit: number) => {
+        const page = await readTopicWithin(store, "group", id, { direction: "ascending", limit, cursor: after }, 3000);
+        reads.push(page.records.length);
+        return page;
+      },
+      notifier,
+      abort.signal,
+      defaultStreamLimits,
+    );
+    for await (const record of follow) {
+      ids.push(record.id);
+      if (ids.length === 30) abort.abort();
+    }
+    assert.deepEqual(ids, (await store.queryGroupMessages(group, { direction: "ascending", limit: 100, cursor: 0n })).map((r) => r.id), "every record, in order");
+    assert.ok(reads.every((n) => n <= 3), `no read brought more than 3 records: ${reads.join(", ")}`);
     await store.close();
   });
 

@@ -14,8 +14,8 @@ export interface FollowedTopic<Id> {
   readonly cursor: bigint;
 }
 
-/** Reads up to `limit` records of a topic after `cursor`, ascending. */
-export type ReadAfter<Id, R> = (id: Id, cursor: bigint, limit: number) => Promise<R[]>;
+/** Reads up to `limit` records of a topic after `cursor`, ascending; `more`: records may follow them. */
+export type ReadAfter<Id, R> = (id: Id, cursor: bigint, limit: number) => Promise<{ readonly records: readonly R[]; readonly more: boolean }>;
 
 const BATCH = 100;
 
@@ -65,7 +65,7 @@ export async function* followTopics<Id, R extends { readonly id: bigint; readonl
         due.delete(key);
         const topic = byKey.get(key);
         if (!topic) continue;
-        const records = await read(topic.id, topic.cursor, BATCH);
+        const { records, more } = await read(topic.id, topic.cursor, BATCH);
         for (const record of records) {
           if (record.id <= topic.cursor) continue;
           topic.cursor = record.id;
@@ -75,8 +75,8 @@ export async function* followTopics<Id, R extends { readonly id: bigint; readonl
           // Resumed once the transport took the record: the client read on, or fell behind meanwhile.
           backlog.check();
         }
-        // A full batch may have more behind it.
-        if (records.length === BATCH) due.add(key);
+        // A full batch, or one cut short, may have more behind it.
+        if (more) due.add(key);
       }
     }
   } finally {
