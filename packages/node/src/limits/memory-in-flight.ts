@@ -193,8 +193,11 @@ export class CallMemory {
     private readonly address: string,
   ) {}
 
-  /** Reserves the footprint of `bytes` (an answer before it is read, a request before it is inflated); see MemoryInFlight. */
-  /** @throws ConnectError Canceled when the call ended while it waited: nothing is to be read for it. */
+  /**
+   * Reserves the footprint of `bytes` (an answer before it is read, a request before it is inflated); see MemoryInFlight.
+   *
+   * @throws ConnectError Canceled when the call ended while it waited: nothing is to be read for it.
+   */
   async reserve(bytes: number, kind: Footprint): Promise<void> {
     const counted = await this.memory.reserve(this.address, bytes, kind);
     if (this.#released) {
