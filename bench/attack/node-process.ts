@@ -1,6 +1,6 @@
 // The node under attack, in a process of its own so that its memory is its
 // own: the built package (as `parley node start` runs it, not the sources
-// through tsx: that costs 70 MiB more), the embedded SQLite store in a
+// through tsx: that holds about 30 MiB more), the embedded SQLite store in a
 // fresh directory and every limit at its default. Started by bench/attack/run.ts
 // (over IPC), which asks it for its peaks when an attack is over.
 import { monitorEventLoopDelay } from "node:perf_hooks";
