@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import type { Interceptor } from "@connectrpc/connect";
 import { createPrivateKeySigner } from "@parley/identity";
 import { createInProcessTestNode, type InProcessTestNode } from "@parley/testkit";
 import { testClock } from "./client-fixtures.test-util.js";
@@ -119,6 +120,28 @@ describe("@parley/client: installations joining and leaving inboxes", { timeout:
     assert.deepEqual((await bobsGroup.members()).find((m) => m.inboxId === bob.inboxId)?.installationIds, [bob.installationId]);
     assert.deepEqual((await bobsGroup.messages({ kind: GroupMessageKind.Application })).map((m) => m.content), ["one", "two", "three", "four"]);
     for (const c of [alice, bob, bob2]) c.close();
+  });
+
+  it("a send's check with nothing to change neither syncs nor commits, so junk on the topic costs it nothing", async () => {
+    const clock = testClock();
+    const calls: string[] = [];
+    const counting: Interceptor = (next) => (request) => {
+      calls.push(request.method.name);
+      return next(request);
+    };
+    const alice = await Client.create(createPrivateKeySigner(randomBytes(32)), { ...node.clientOptions, nowNs: clock.nowNs, interceptors: [counting] });
+    const bob = await Client.create(createPrivateKeySigner(randomBytes(32)), node.clientOptions);
+    const group = await alice.conversations.createGroup([bob.inboxId]);
+    await group.send("one");
+    const epoch = (await group.debugInfo()).epoch;
+
+    clock.advanceSeconds(6);
+    calls.length = 0;
+    await group.send("two");
+    assert.ok(calls.includes("GetIdentityUpdates"), `the check looked: ${calls.join(", ")}`);
+    assert.ok(!calls.includes("QueryGroupMessages"), `and did not sync: ${calls.join(", ")}`);
+    assert.equal((await group.debugInfo()).epoch, epoch, "nor commit");
+    for (const c of [alice, bob]) c.close();
   });
 
   it("sync runs the check every 30 minutes", async () => {

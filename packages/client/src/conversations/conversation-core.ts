@@ -16,7 +16,7 @@ import type { IntentSpec } from "./commit-intents.js";
 import { syncCommitLog } from "./commit-log.js";
 import { finishCommitted, loseOvertaken, publishCommit, resumeIntents, type IntentHost } from "./intent-runner.js";
 import { keyUpdateDue } from "./key-rotation.js";
-import { SYNC_UPDATE_INSTALLATIONS_INTERVAL_NS } from "./membership-update.js";
+import { planMembershipUpdate, SYNC_UPDATE_INSTALLATIONS_INTERVAL_NS } from "./membership-update.js";
 import { isForSibling, isMemberIn, processEnvelope } from "./process-envelope.js";
 import { isNewerVersion } from "./protocol-version.js";
 import { asLocalKey, holdsSeveral, type LocalKey } from "./local-key.js";
@@ -166,7 +166,13 @@ export class ConversationCore implements IntentHost {
     const last = this.ctx.store.installationsCheckedNs(this.localKey);
     if (last !== undefined && now - last < intervalNs) return;
     if (!this.isMember(this.state())) return;
-    await this.publishCommit({ kind: "membership", params: {} });
+    // Looked at on the state we hold first: with nothing to change there is
+    // nothing to commit, so no sync either. libxmtp syncs first every time;
+    // a send checks every 5 s, and the sync downloads whatever anyone put on
+    // the group's topic meanwhile (the node authenticates nothing), a flood
+    // of junk included. What others' later commits change, the next check sees.
+    const plan = await planMembershipUpdate(this.ctx, this.state(), {}, identityAuthenticator(this.ctx.api, this.ctx.inboxLogs).histories);
+    if (plan.changed) await this.publishCommit({ kind: "membership", params: {} });
     this.ctx.store.setInstallationsCheckedNs(this.localKey, now);
   }
 
